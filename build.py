@@ -1,0 +1,1035 @@
+"""Build Chapter 11 into ``_site/``.
+
+    python build.py                  # write _site/ (Pyodide from its CDN)
+    python build.py --pyodide local  # ship the Pyodide core from node_modules
+    python build.py --serve          # build, serve on 127.0.0.1, rebuild on change
+
+The pipeline is a row of verb-named steps (see ``build``): read the chapter, parse
+it into tokens, execute the code cells, typeset the math, render the sections,
+assemble the pages, write them. Everything is gathered and rendered in memory first;
+the site is written to a sibling folder and swapped in only when all of it
+succeeded, so a broken chapter leaves the previous ``_site/`` as it was.
+
+The file is laid out in that order: errors, the Markdown block plugins, then one
+section per step, then serving. The block syntax is in ``chapter/AUTHORING.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import gzip
+import hashlib
+import html
+import http.server
+import json
+import logging
+import math
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from pathlib import Path
+from typing import Any, Callable
+
+import jinja2
+import nbformat
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.substitution import substitution_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
+
+ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("build")
+
+BLOCK_KINDS = ("equation", "quiz", "runnable", "instrument")
+INSTRUMENTS = ("scaling-explorer", "architecture-matrix", "bit-width")
+WORDS_PER_MINUTE = 220
+PYODIDE_CDN = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
+
+
+# ── errors ────────────────────────────────────────────────────────────────────
+
+
+class BlockError(Exception):
+    """A malformed block; ``line`` is 0-based, as in ``token.map``."""
+
+    def __init__(self, line: int, reason: str):
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+class BuildError(Exception):
+    """The one error a build stops with: ``FILE:LINE: reason``."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str):
+        self.path, self.line, self.reason = str(path), line, reason
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {reason}")
+
+
+# ── Markdown block plugins ────────────────────────────────────────────────────
+#
+# Each block kind is one plugin, ``xxx_plugin(md, *, render=...)``. Its rule only
+# makes tokens (data in ``token.meta``, source lines in ``token.map``); rendering is
+# a replaceable function; per-document state lives in ``env``.
+
+OPEN_RE = re.compile(r"^:::\s*([A-Za-z][\w-]*)?(.*)$")
+
+
+def _line(state: StateBlock, line: int) -> str:
+    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
+
+
+def _find_close(state: StateBlock, start: int, end: int, kind: str) -> int:
+    """Return the line of the ``:::`` closing the block opened at ``start``."""
+    for line in range(start + 1, end):
+        text = _line(state, line).rstrip()
+        if text == ":::":
+            return line
+        if text.startswith(":::"):
+            raise BlockError(
+                line,
+                f"a block opens here before the '{kind}' block of line {start + 1} "
+                "is closed; blocks do not nest, close it with ':::' first",
+            )
+    raise BlockError(start, f"'{kind}' block is not closed: add a line ':::' after it")
+
+
+def parse_args(text: str, line: int) -> tuple[list[str], dict[str, str]]:
+    """Split ``a b key=value key="two words"`` into positional and keyword args."""
+    try:
+        words = shlex.split(text)
+    except ValueError as error:
+        raise BlockError(line, f"cannot read the block's arguments: {error}") from None
+    positional, named = [], {}
+    for word in words:
+        key, eq, value = word.partition("=")
+        if eq and re.fullmatch(r"[a-z][a-z_]*", key):
+            named[key] = value
+        else:
+            positional.append(word)
+    return positional, named
+
+
+def _block_rule(kind: str, make_tokens: Callable[..., None]):
+    """A block rule for ``::: kind args`` … ``:::`` that calls ``make_tokens``."""
+
+    def rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+        if state.sCount[start] - state.blkIndent >= 4:
+            return False
+        match = OPEN_RE.match(_line(state, start))
+        if not match or match.group(1) != kind:
+            return False
+        if silent:
+            return True
+        close = _find_close(state, start, end, kind)
+        positional, named = parse_args(match.group(2), start)
+        old_parent, old_max = state.parentType, state.lineMax
+        state.parentType, state.lineMax = "container", close
+        make_tokens(state, start, close, positional, named)
+        state.parentType, state.lineMax = old_parent, old_max
+        state.line = close + 1
+        return True
+
+    return rule
+
+
+def _add_block(md: MarkdownIt, kind: str, make_tokens, render_rules: dict[str, Callable]):
+    md.block.ruler.before(
+        "fence", f"{kind}_block", _block_rule(kind, make_tokens), {"alt": ["paragraph"]}
+    )
+    for name, render in render_rules.items():
+        md.add_render_rule(name, render)
+
+
+def _nest(state: StateBlock, token_name: str, start: int, end: int, tag: str, **meta) -> Token:
+    """Push ``NAME_open``, the Markdown of lines [start, end), and ``NAME_close``."""
+    opening = state.push(f"{token_name}_open", tag, 1)
+    opening.block, opening.map, opening.meta = True, [start, end], meta
+    old_max, state.lineMax = state.lineMax, end
+    state.md.block.tokenize(state, start, end)
+    state.lineMax = old_max
+    closing = state.push(f"{token_name}_close", tag, -1)
+    closing.block = True
+    return opening
+
+
+def _require_id(positional: list[str], line: int, kind: str, example: str) -> str:
+    if not positional:
+        raise BlockError(line, f"{kind} block needs an id, e.g. '::: {kind} {example}'")
+    ident = positional[0]
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", ident):
+        raise BlockError(line, f"{kind} id '{ident}' must be lower-case letters, digits and '-'")
+    return ident
+
+
+def _reject_unknown(named: dict[str, str], allowed: set[str], line: int, kind: str):
+    unknown = sorted(set(named) - allowed)
+    if unknown:
+        raise BlockError(
+            line,
+            f"{kind} block does not take {', '.join(unknown)} "
+            f"(it takes {', '.join(sorted(allowed)) or 'no options'})",
+        )
+
+
+# equation ─────────────────────────────────────────────────────────────────────
+
+
+def _equation_tokens(state, start, close, positional, named):
+    ident = _require_id(positional, start, "equation", 'eq-11-1 "Title"')
+    _reject_unknown(named, set(), start, "equation")
+    if len(positional) != 2:
+        raise BlockError(start, 'equation block needs a quoted title after its id: ::: equation ID "Title"')
+    line = start + 1
+    while line < close and not _line(state, line).strip():
+        line += 1
+    first = _line(state, line).strip() if line < close else ""
+    if not first.startswith("$$"):
+        raise BlockError(line if line < close else start, "equation block must start with a $$ … $$ formula")
+    body, last = first[2:], line
+    while not body.rstrip().endswith("$$") or (last == line and len(first) < 4):
+        last += 1
+        if last >= close:
+            raise BlockError(line, "display math opened with $$ is not closed with $$ inside the block")
+        body += "\n" + _line(state, last)
+    tex = body.rstrip()[:-2].strip()
+    if not tex:
+        raise BlockError(line, "equation formula is empty")
+    opening = state.push("equation_open", "figure", 1)
+    opening.block, opening.map = True, [start, close + 1]
+    opening.meta = {"id": ident, "title": positional[1]}
+    math = state.push("equation_math", "div", 0)
+    math.block, math.map, math.content = True, [line, last + 1], tex
+    _nest(state, "equation_caption", last + 1, close, "figcaption")
+    state.push("equation_close", "figure", -1).block = True
+
+
+def render_equation_open(self, tokens, idx, options, env):
+    meta = tokens[idx].meta
+    number = env["numbers"]["equation"][meta["id"]]
+    label = f"EQ {number}"
+    return (
+        f'<figure class="equation" id="{meta["id"]}" aria-labelledby="{meta["id"]}-title">\n'
+        f'<p class="equation-title" id="{meta["id"]}-title">'
+        f'<a class="anchor" href="#{meta["id"]}">{label}</a> '
+        f"<span>{html.escape(meta['title'])}</span></p>\n"
+    )
+
+
+def render_equation_math(self, tokens, idx, options, env):
+    return f'<div class="math display">{typeset(env, tokens[idx].content, True)}</div>\n'
+
+
+def equation_plugin(md: MarkdownIt, *, render_open=render_equation_open, render_math=render_equation_math):
+    """``::: equation ID "Title"`` with a ``$$ … $$`` formula and a caption."""
+    _add_block(
+        md,
+        "equation",
+        _equation_tokens,
+        {
+            "equation_open": render_open,
+            "equation_math": render_math,
+            "equation_caption_open": lambda *a: '<figcaption class="equation-caption">\n',
+            "equation_caption_close": lambda *a: "</figcaption>\n",
+            "equation_close": lambda *a: "</figure>\n",
+        },
+    )
+
+
+# quiz ──────────────────────────────────────────────────────────────────────────
+
+QUIZ_SPLIT = re.compile(r"^---\s*(if|explain)\b\s*(.*)$")
+NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _quiz_tokens(state, start, close, positional, named):
+    ident = _require_id(positional, start, "quiz", "q-doubling numeric answer=4")
+    if len(positional) < 2 or positional[1] not in ("numeric", "truefalse"):
+        raise BlockError(start, "quiz needs a kind after its id: 'numeric' or 'truefalse'")
+    kind = positional[1]
+    allowed = {"answer", "tolerance", "unit", "units"} if kind == "numeric" else {"answer"}
+    _reject_unknown(named, allowed, start, f"{kind} quiz")
+    if "answer" not in named:
+        raise BlockError(start, f"quiz '{ident}' has no answer: add answer=… to its first line")
+    answer = named["answer"]
+    meta: dict[str, Any] = {"id": ident, "kind": kind}
+    if kind == "numeric":
+        if not NUMBER_RE.match(answer):
+            raise BlockError(start, f"numeric quiz answer must be a number, got '{answer}'")
+        tolerance = named.get("tolerance", "1e-9")
+        if not NUMBER_RE.match(tolerance) or float(tolerance) < 0:
+            raise BlockError(start, f"tolerance must be a number ≥ 0, got '{tolerance}'")
+        meta |= {
+            "answer": float(answer),
+            "tolerance": float(tolerance),
+            "unit": named.get("unit", ""),
+            "units": [u for u in named.get("units", "").split(",") if u],
+        }
+    else:
+        if answer.lower() not in ("true", "false"):
+            raise BlockError(start, f"true/false quiz answer must be true or false, got '{answer}'")
+        meta["answer"] = answer.lower() == "true"
+    # split the body at '--- if VALUE' and '--- explain'
+    parts: list[tuple[str, str, int]] = [("question", "", start + 1)]
+    for line in range(start + 1, close):
+        found = QUIZ_SPLIT.match(_line(state, line).strip())
+        if found:
+            parts.append((found.group(1), found.group(2).strip(), line))
+    kinds = [p[0] for p in parts]
+    if "explain" not in kinds:
+        raise BlockError(start, f"quiz '{ident}' has no explanation: add a '--- explain' section")
+    if kinds.count("explain") > 1 or kinds[-1] != "explain":
+        raise BlockError(parts[-1][2], "'--- explain' must come once, after the '--- if' sections")
+    bounds = [(p, parts[i + 1][2] if i + 1 < len(parts) else close) for i, p in enumerate(parts)]
+    for (part, value, line), stop in bounds:
+        first = line + 1 if part != "question" else line
+        if not any(_line(state, n).strip() for n in range(first, stop)):
+            what = {"question": "question", "if": f"feedback for '{value}'", "explain": "explanation"}[part]
+            raise BlockError(line, f"quiz '{ident}' has an empty {what}")
+        if part == "if":
+            if not value:
+                raise BlockError(line, "'--- if' needs the answer it responds to, e.g. '--- if 2'")
+            if kind == "numeric" and not NUMBER_RE.match(value):
+                raise BlockError(line, f"'--- if {value}': a numeric quiz reacts to numbers only")
+    opening = state.push("quiz_open", "section", 1)
+    opening.block, opening.map, opening.meta = True, [start, close + 1], meta
+    for (part, value, line), stop in bounds:
+        if part == "explain":
+            state.push("quiz_form", "form", 0).meta = meta
+        first = line if part == "question" else line + 1
+        _nest(state, f"quiz_{part}", first, stop, "div", value=value)
+    state.push("quiz_close", "section", -1).block = True
+
+
+def quiz_answer_text(meta: dict) -> str:
+    if meta["kind"] == "truefalse":
+        return "True" if meta["answer"] else "False"
+    value = f"{meta['answer']:g}"
+    unit = meta["unit"]
+    return f"{value}{unit}" if unit in ("×", "%") else f"{value} {unit}".strip()
+
+
+def render_quiz_open(self, tokens, idx, options, env):
+    meta = tokens[idx].meta
+    qid, number = meta["id"], env["numbers"]["quiz"][meta["id"]]
+    data = {k: meta[k] for k in ("kind", "answer", "tolerance", "unit", "units") if k in meta}
+    payload = html.escape(json.dumps(data, ensure_ascii=False), quote=True)
+    return (
+        f'<section class="quiz" id="{qid}" aria-labelledby="{qid}-title" data-quiz="{payload}">\n'
+        f'<h3 class="quiz-title" id="{qid}-title"><a class="anchor" href="#{qid}">Quiz {number}</a></h3>\n'
+    )
+
+
+def render_quiz_part(part: str):
+    def render(self, tokens, idx, options, env):
+        if tokens[idx].nesting == -1:
+            return "</div>\n"
+        value = html.escape(tokens[idx].meta.get("value", ""))
+        return {
+            "question": '<div class="quiz-question">\n',
+            "if": f'<div class="quiz-feedback" data-when="{value}" hidden>\n',
+            "explain": '<div class="quiz-explanation">\n',
+        }[part]
+
+    return render
+
+
+def render_quiz_form(self, tokens, idx, options, env):
+    meta = tokens[idx].meta
+    qid = meta["id"]
+    hint = "a number" if meta["kind"] == "numeric" else "true or false"
+    if meta["kind"] == "numeric" and meta["unit"]:
+        hint += f"; the unit {meta['unit']} is optional"
+    return (
+        f'<form class="quiz-form" hidden>\n'
+        f'<label for="{qid}-answer">Your answer</label>\n'
+        f'<input id="{qid}-answer" name="answer" type="text" autocomplete="off" '
+        f'spellcheck="false" aria-describedby="{qid}-hint">\n'
+        f'<button type="submit">Check</button>\n'
+        f'<button type="button" class="quiz-reveal">Show answer</button>\n'
+        f'<span class="quiz-hint" id="{qid}-hint">Answer with {html.escape(hint)}.</span>\n'
+        f"</form>\n"
+        f'<p class="quiz-verdict" role="status" aria-live="polite"></p>\n'
+        f'<details class="quiz-solution">\n<summary>Answer and explanation</summary>\n'
+        f'<p class="quiz-answer"><strong>Answer:</strong> {html.escape(quiz_answer_text(meta))}</p>\n'
+    )
+
+
+def quiz_plugin(md: MarkdownIt, *, render_open=render_quiz_open, render_form=render_quiz_form):
+    """``::: quiz ID numeric|truefalse answer=…`` with ``--- if`` and ``--- explain``.
+
+    Tokens come in reading order: the question, the hidden feedback for likely wrong
+    answers, the form, then the explanation inside a closed ``<details>``.
+    """
+    rules = {
+        "quiz_open": render_open,
+        "quiz_form": render_form,
+        "quiz_close": lambda *a: "</details>\n</section>\n",
+    }
+    for part in ("question", "if", "explain"):
+        rules[f"quiz_{part}_open"] = rules[f"quiz_{part}_close"] = render_quiz_part(part)
+    _add_block(md, "quiz", _quiz_tokens, rules)
+
+
+# runnable ─────────────────────────────────────────────────────────────────────
+
+
+def _runnable_tokens(state, start, close, positional, named):
+    _reject_unknown(named, set(), start, "runnable")
+    if len(positional) != 1 or not re.fullmatch(r"[a-z][a-z0-9_]*", positional[0]):
+        raise BlockError(start, "runnable block needs one cell name, e.g. '::: runnable scaling_costs'")
+    name = positional[0]
+    source = env_cells_dir(state.env) / f"{name}.py"
+    if not source.is_file():
+        raise BlockError(start, f"runnable cell '{name}' has no file runnable/{name}.py")
+    state.env.setdefault("cells", []).append(name)
+    opening = _nest(state, "runnable", start + 1, close, "figure", name=name)
+    opening.map = [start, close + 1]
+
+
+def env_cells_dir(env: dict) -> Path:
+    return Path(env.get("cells_dir", ROOT / "runnable"))
+
+
+def render_runnable_open(self, tokens, idx, options, env):
+    name = tokens[idx].meta["name"]
+    cell = env["executed"][name]
+    number = env["numbers"]["runnable"][name]
+    code = highlight(cell.source, PythonLexer(), HtmlFormatter(nowrap=True))
+    return (
+        f'<figure class="cell" id="cell-{name}" data-cell="{name}" aria-labelledby="cell-{name}-title">\n'
+        f'<p class="cell-title" id="cell-{name}-title"><a class="anchor" href="#cell-{name}">'
+        f"Code {number}</a> <span>Python · <code>{name}.py</code></span></p>\n"
+        f'<div class="cell-source"><pre class="code" tabindex="0" aria-label="Python code of cell {number}">'
+        f"<code>{code}</code></pre></div>\n"
+        f'<div class="cell-output" aria-live="polite">\n{render_cell_output(cell)}</div>\n'
+        f'<figcaption class="cell-caption">\n'
+    )
+
+
+def render_cell_output(cell: "ExecutedCell") -> str:
+    parts = []
+    if cell.stdout:
+        parts.append(f'<pre class="cell-stdout">{html.escape(cell.stdout)}</pre>\n')
+    for number, figure in enumerate(cell.figures, 1):
+        parts.append(render_figure(figure, f"{cell.name}-{number}"))
+    return "".join(parts)
+
+
+def render_figure(figure: dict, key: str) -> str:
+    """A chart placeholder with its data, and the same data as a table without JS."""
+    layout = figure.get("layout", {})
+    title = layout.get("title", "") or "Chart"
+    xlabel = layout.get("xaxis", {}).get("title", "x")
+    rows, heads = [], [xlabel] + [t.get("name") or layout.get("yaxis", {}).get("title", "y") for t in figure["traces"]]
+    for i, x in enumerate(figure["traces"][0]["x"]):
+        cells = [x] + [t["y"][i] if i < len(t["y"]) else "" for t in figure["traces"]]
+        rows.append("<tr>" + "".join(f"<td>{_fmt_cell(v)}</td>" for v in cells) + "</tr>")
+    payload = html.escape(json.dumps(figure, separators=(",", ":")), quote=True)
+    return (
+        f'<div class="plot" data-figure="{payload}" role="img" aria-label="{html.escape(title)}"></div>\n'
+        f'<details class="plot-data"><summary>Data of the chart “{html.escape(title)}”</summary>\n'
+        f'<table><thead><tr>{"".join(f"<th scope=col>{html.escape(str(h))}</th>" for h in heads)}</tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table></details>\n'
+    )
+
+
+def _fmt_cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return html.escape(str(value))
+
+
+def runnable_plugin(md: MarkdownIt, *, render_open=render_runnable_open):
+    """``::: runnable NAME`` shows ``runnable/NAME.py`` with its build-time output."""
+    _add_block(
+        md,
+        "runnable",
+        _runnable_tokens,
+        {"runnable_open": render_open, "runnable_close": lambda *a: "</figcaption>\n</figure>\n"},
+    )
+
+
+# instrument ───────────────────────────────────────────────────────────────────
+
+
+def _instrument_tokens(state, start, close, positional, named):
+    _reject_unknown(named, set(), start, "instrument")
+    if len(positional) != 2:
+        raise BlockError(start, 'instrument block needs a name and a quoted title: ::: instrument NAME "Title"')
+    name, title = positional
+    if name not in INSTRUMENTS:
+        raise BlockError(start, f"unknown instrument '{name}' (known: {', '.join(INSTRUMENTS)})")
+    opening = _nest(state, "instrument", start + 1, close, "figure", name=name, title=title)
+    opening.map = [start, close + 1]
+
+
+def render_instrument_open(self, tokens, idx, options, env):
+    meta = tokens[idx].meta
+    name, number = meta["name"], env["numbers"]["instrument"][meta["name"]]
+    static = env.get("instrument_fallbacks", {}).get(name, "")
+    return (
+        f'<figure class="instrument" id="instrument-{name}" data-instrument="{name}" '
+        f'aria-labelledby="instrument-{name}-title">\n'
+        f'<p class="instrument-title" id="instrument-{name}-title"><a class="anchor" '
+        f'href="#instrument-{name}">Instrument {number}</a> <span>{html.escape(meta["title"])}</span></p>\n'
+        f'<div class="instrument-body">{static}</div>\n'
+        f'<figcaption class="instrument-caption">\n'
+    )
+
+
+def instrument_plugin(md: MarkdownIt, *, render_open=render_instrument_open):
+    """``::: instrument NAME "Title"`` with a caption; the widget mounts on it."""
+    _add_block(
+        md,
+        "instrument",
+        _instrument_tokens,
+        {"instrument_open": render_open, "instrument_close": lambda *a: "</figcaption>\n</figure>\n"},
+    )
+
+
+# stray and unknown blocks ─────────────────────────────────────────────────────
+
+
+def strict_blocks_plugin(md: MarkdownIt, *, known: tuple[str, ...] = BLOCK_KINDS):
+    """Stop on a ``:::`` line that no block plugin took: unknown kind or stray close."""
+
+    def rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+        if state.sCount[start] - state.blkIndent >= 4:
+            return False
+        match = OPEN_RE.match(_line(state, start))
+        if not match:
+            return False
+        if match.group(1) is None:
+            raise BlockError(start, "':::' closes nothing: no block is open here")
+        raise BlockError(
+            start, f"unknown block kind '{match.group(1)}' (known: {', '.join(known)})"
+        )
+
+    md.block.ruler.before("fence", "strict_blocks", rule, {"alt": ["paragraph"]})
+
+
+# math and computed numbers ────────────────────────────────────────────────────
+
+
+def typeset(env: dict, tex: str, display: bool) -> str:
+    """The KaTeX HTML for ``tex``, typeset in one batch before rendering."""
+    return env["katex"][(tex, display)]
+
+
+def math_plugin(md: MarkdownIt):
+    """``$…$`` and ``$$…$$`` through dollarmath, rendered from the KaTeX batch."""
+    dollarmath_plugin(md, allow_labels=False, allow_space=False, allow_digits=False)
+    md.add_render_rule(
+        "math_inline",
+        lambda self, tokens, idx, options, env: (
+            f'<span class="math inline">{typeset(env, tokens[idx].content, False)}</span>'
+        ),
+    )
+    md.add_render_rule(
+        "math_block",
+        lambda self, tokens, idx, options, env: (
+            f'<div class="math display">{typeset(env, tokens[idx].content.strip(), True)}</div>\n'
+        ),
+    )
+
+
+def numbers_plugin(md: MarkdownIt):
+    """``{{ name }}`` becomes a number computed by ``instruments.quoted``."""
+    substitution_plugin(md)
+
+    def render(self, tokens, idx, options, env):
+        name = tokens[idx].content
+        return f'<span class="computed" data-name="{html.escape(name)}">{html.escape(env["quoted"][name])}</span>'
+
+    md.add_render_rule("substitution_inline", render)
+    md.add_render_rule("substitution_block", lambda self, t, i, o, env: f"<p>{render(self, t, i, o, env)}</p>\n")
+
+
+def make_markdown() -> MarkdownIt:
+    """The chapter's Markdown: CommonMark + tables + the chapter's blocks."""
+    md = MarkdownIt("commonmark", {"typographer": True}).enable(["table", "replacements", "smartquotes"])
+    md.use(front_matter_plugin)
+    md.use(math_plugin)
+    md.use(numbers_plugin)
+    md.use(equation_plugin)
+    md.use(quiz_plugin)
+    md.use(runnable_plugin)
+    md.use(instrument_plugin)
+    md.use(strict_blocks_plugin)
+    md.use(anchors_plugin, min_level=3, max_level=3, permalink=True, permalinkSymbol="#")
+    return md
+
+
+# ── step 1: read ──────────────────────────────────────────────────────────────
+
+
+@dataclasses.dataclass
+class Options:
+    root: Path = ROOT
+    out: Path = ROOT / "_site"
+    pyodide: str = "cdn"  # "cdn" or "local"
+
+
+@dataclasses.dataclass
+class Section:
+    path: Path
+    rel: str
+    source: str
+    meta: dict = dataclasses.field(default_factory=dict)
+    tokens: list = dataclasses.field(default_factory=list)
+    html: str = ""
+
+
+@dataclasses.dataclass
+class ExecutedCell:
+    name: str
+    source: str
+    stdout: str
+    figures: list
+
+
+def read_chapter(root: Path) -> tuple[dict, list[Section]]:
+    """The chapter's metadata and its section files, in file-name order."""
+    meta_path = root / "chapter" / "chapter.toml"
+    try:
+        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise BuildError(meta_path.relative_to(root), None, f"cannot read chapter metadata: {error}")
+    for key in ("number", "kicker", "title", "lede", "level"):
+        if key not in meta:
+            raise BuildError(meta_path.relative_to(root), None, f"missing '{key}'")
+    sections = [
+        Section(path, str(path.relative_to(root)), path.read_text(encoding="utf-8"))
+        for path in sorted((root / "chapter").glob("[0-9]*.md"))
+    ]
+    if not sections:
+        raise BuildError("chapter", None, "no section files (chapter/NN-*.md)")
+    return meta, sections
+
+
+# ── step 2: parse ─────────────────────────────────────────────────────────────
+
+FRONT_MATTER_KEYS = ("number", "id", "title")
+
+
+def parse_front_matter(section: Section) -> dict:
+    """The ``key: value`` lines between the leading ``---`` fences."""
+    lines = section.source.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise BuildError(section.rel, 1, "section must start with front matter (---, number, id, title, ---)")
+    meta = {}
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() == "---":
+            break
+        key, colon, value = line.partition(":")
+        if not colon or not key.strip():
+            raise BuildError(section.rel, number, f"front matter line must be 'key: value', got '{line}'")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        meta[key.strip()] = value
+    else:
+        raise BuildError(section.rel, 1, "front matter is not closed with ---")
+    for key in FRONT_MATTER_KEYS:
+        if not meta.get(key):
+            raise BuildError(section.rel, 1, f"front matter needs '{key}'")
+    return meta
+
+
+def parse_sections(md: MarkdownIt, sections: list[Section], env: dict) -> None:
+    """Tokens for every section; a malformed block stops with its file and line."""
+    for section in sections:
+        section.meta = parse_front_matter(section)
+        env["file"] = section.rel
+        try:
+            section.tokens = md.parse(section.source, env)
+        except BlockError as error:
+            raise BuildError(section.rel, error.line + 1, error.reason) from None
+
+
+def walk(tokens: list[Token], parent_line: int | None = None):
+    """Every token with the 0-based source line it came from (children included)."""
+    for token in tokens:
+        line = token.map[0] if token.map else parent_line
+        yield token, line
+        if token.children:
+            yield from walk(token.children, line)
+
+
+def number_blocks(chapter_number: int, sections: list[Section]) -> dict:
+    """Number equations, quizzes, cells and instruments in page order; ids unique."""
+    numbers: dict[str, dict[str, str]] = {k: {} for k in BLOCK_KINDS}
+    seen: dict[str, str] = {}
+    keys = {"equation_open": ("equation", "id"), "quiz_open": ("quiz", "id"),
+            "runnable_open": ("runnable", "name"), "instrument_open": ("instrument", "name")}
+    for section in sections:
+        anchor = section.meta["id"]
+        if anchor in seen:
+            raise BuildError(section.rel, 1, f"id '{anchor}' is already used at {seen[anchor]}")
+        seen[anchor] = f"{section.rel}:1"
+        for token, line in walk(section.tokens):
+            if token.type not in keys:
+                continue
+            kind, field = keys[token.type]
+            ident = token.meta[field]
+            anchor = {"runnable": f"cell-{ident}", "instrument": f"instrument-{ident}"}.get(kind, ident)
+            if anchor in seen:
+                raise BuildError(section.rel, line + 1, f"id '{anchor}' is already used at {seen[anchor]}")
+            seen[anchor] = f"{section.rel}:{line + 1}"
+            numbers[kind][ident] = f"{chapter_number}.{len(numbers[kind]) + 1}"
+    return numbers
+
+
+def block_location(sections: list[Section], token_type: str, field: str, value: str) -> tuple[str, int]:
+    for section in sections:
+        for token, line in walk(section.tokens):
+            if token.type == token_type and token.meta.get(field) == value:
+                return section.rel, line + 1
+    return "chapter", 0
+
+
+# ── step 3: execute ───────────────────────────────────────────────────────────
+
+
+def execute_cells(root: Path, names: list[str], sections: list[Section]) -> dict[str, ExecutedCell]:
+    """Run the cells under CPython, in page order, in one namespace (as the page does)."""
+    if not names:
+        return {}
+    request = json.dumps({"root": str(root), "cells": names})
+    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--execute-cells"],
+        input=request, capture_output=True, text=True, env=env, cwd=root, timeout=300,
+    )
+    if done.returncode != 0:
+        raise BuildError("build.py", None, f"the cell runner failed:\n{done.stderr}")
+    result = json.loads(done.stdout)
+    if result.get("error"):
+        name = result["error"]["cell"]
+        path, line = block_location(sections, "runnable_open", "name", name)
+        raise BuildError(path, line, f"cell runnable/{name}.py raised:\n{result['error']['traceback']}")
+    return {
+        c["name"]: ExecutedCell(c["name"], c["source"], c["stdout"], c["figures"]) for c in result["cells"]
+    }
+
+
+def run_cells_here(request: dict) -> dict:
+    """The runner's side of ``execute_cells``: exec each cell, capture its output."""
+    import contextlib
+    import io
+    import traceback
+
+    root = Path(request["root"])
+    sys.path[:0] = [str(root / "runnable"), str(root), str(ROOT / "runnable"), str(ROOT)]
+    import plotting
+
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    cells = []
+    for name in request["cells"]:
+        path = root / "runnable" / f"{name}.py"
+        source = path.read_text(encoding="utf-8")
+        figures: list[dict] = []
+        plotting.emit = figures.append
+        buffer = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buffer):
+                exec(compile(source, f"runnable/{name}.py", "exec"), namespace)
+        except BaseException:  # a cell's SystemExit is a failure too
+            return {"error": {"cell": name, "traceback": traceback.format_exc(limit=-8)}}
+        cells.append({"name": name, "source": source, "stdout": buffer.getvalue(), "figures": figures})
+    return {"cells": cells}
+
+
+# ── step 4: typeset ───────────────────────────────────────────────────────────
+
+KATEX_BATCH = r"""
+const katex = require("katex");
+const items = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const out = items.map(([tex, display]) => {
+  try {
+    return { html: katex.renderToString(tex, { displayMode: display, throwOnError: true, strict: "ignore", output: "htmlAndMathml" }) };
+  } catch (error) {
+    return { error: String(error.message || error) };
+  }
+});
+process.stdout.write(JSON.stringify(out));
+"""
+
+MATH_TOKENS = {"math_inline": False, "math_block": True, "equation_math": True}
+
+
+def typeset_math(root: Path, sections: list[Section]) -> dict[tuple[str, bool], str]:
+    """All the chapter's math through KaTeX in one Node process, at build time."""
+    found: dict[tuple[str, bool], tuple[str, int]] = {}
+    for section in sections:
+        for token, line in walk(section.tokens):
+            if token.type in MATH_TOKENS:
+                key = (token.content.strip(), MATH_TOKENS[token.type])
+                found.setdefault(key, (section.rel, (line or 0) + 1))
+    items = sorted(found)
+    done = subprocess.run(
+        ["node", "-e", KATEX_BATCH], input=json.dumps(items), capture_output=True,
+        text=True, cwd=root, timeout=120,
+    )
+    if done.returncode != 0:
+        raise BuildError("build.py", None, f"KaTeX (node) failed; run 'npm ci' first:\n{done.stderr.strip()}")
+    rendered = {}
+    for key, result in zip(items, json.loads(done.stdout)):
+        if "error" in result:
+            path, line = found[key]
+            raise BuildError(path, line, f"invalid TeX '{key[0]}': {result['error']}")
+        rendered[key] = result["html"]
+    return rendered
+
+
+# ── step 5: render ────────────────────────────────────────────────────────────
+
+
+def quote_numbers(sections: list[Section]) -> dict[str, str]:
+    """The computed numbers the prose quotes; an unknown name stops the build."""
+    from instruments.quoted import quoted_numbers
+
+    numbers = quoted_numbers()
+    for section in sections:
+        for token, line in walk(section.tokens):
+            if token.type.startswith("substitution") and token.content not in numbers:
+                raise BuildError(
+                    section.rel, (line or 0) + 1,
+                    f"unknown computed number '{{{{ {token.content} }}}}' (known: {', '.join(sorted(numbers))})",
+                )
+    return numbers
+
+
+def render_sections(md: MarkdownIt, sections: list[Section], env: dict) -> None:
+    for section in sections:
+        body = [t for t in section.tokens if t.type != "front_matter"]
+        section.html = md.renderer.render(body, md.options, env)
+
+
+def reading_minutes(sections: list[Section]) -> int:
+    """Reading time from the prose: code, math and markup are not counted."""
+    words = 0
+    for section in sections:
+        for token, _ in walk(section.tokens):
+            if token.type == "text":
+                words += len(token.content.split())
+    return max(1, round(words / WORDS_PER_MINUTE))
+
+
+# ── step 6: assemble ──────────────────────────────────────────────────────────
+
+
+def pyodide_version(root: Path) -> str:
+    lock = json.loads((root / "package-lock.json").read_text())
+    return lock["packages"]["node_modules/pyodide"]["version"]
+
+
+def assemble_pages(root: Path, context: dict) -> dict[str, str]:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(root / "templates"),
+        autoescape=jinja2.select_autoescape(["j2", "html"]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return {
+        "index.html": environment.get_template("index.html.j2").render(context),
+        "404.html": environment.get_template("404.html.j2").render(context),
+    }
+
+
+# ── step 7: write ─────────────────────────────────────────────────────────────
+
+
+def collect_assets(options: Options) -> dict[str, Path | bytes]:
+    """Files to copy into the site: ours from static/ and instruments/, third-party
+    from node_modules (installed from the lock file)."""
+    root = options.root
+    modules = root / "node_modules"
+    if not (modules / "katex").is_dir():
+        raise BuildError("node_modules", None, "JavaScript packages are missing: run 'npm ci'")
+    assets: dict[str, Path | bytes] = {}
+    for path in sorted((root / "static").rglob("*")):
+        if path.is_file():
+            assets[f"assets/{path.relative_to(root / 'static')}"] = path
+    for path in sorted((root / "instruments").glob("*.js")):
+        assets[f"assets/js/instruments/{path.name}"] = path
+    katex_css = (modules / "katex/dist/katex-swap.min.css").read_text(encoding="utf-8")
+    # Only woff2 is shipped: every browser the page supports reads it.
+    katex_css = re.sub(r",\s*url\([^)]*\.woff\)[^,;}]*|,\s*url\([^)]*\.ttf\)[^,;}]*", "", katex_css)
+    assets["assets/katex/katex.min.css"] = katex_css.encode()
+    for font in sorted((modules / "katex/dist/fonts").glob("*.woff2")):
+        assets[f"assets/katex/fonts/{font.name}"] = font
+    assets["assets/vendor/plotly-basic.min.js"] = modules / "plotly.js-basic-dist-min/plotly-basic.min.js"
+    return assets
+
+
+def write_site(out: Path, files: dict[str, str | bytes | Path]) -> None:
+    """Write everything to a sibling folder, then swap it in for ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
+    try:
+        for rel, content in sorted(files.items()):
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, Path):
+                shutil.copyfile(content, target)
+            elif isinstance(content, str):
+                target.write_text(content, encoding="utf-8", newline="\n")
+            else:
+                target.write_bytes(content)
+        staging.chmod(0o755)
+        retired = out.with_name(f".build-old-{os.getpid()}")
+        if out.exists():
+            out.rename(retired)
+        staging.rename(out)
+        shutil.rmtree(retired, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+# ── the pipeline ─────────────────────────────────────────────────────────────
+
+
+def build(options: Options) -> dict[str, str | bytes | Path]:
+    """Build the site into ``options.out``; return what was written."""
+    started = time.perf_counter()
+    root = options.root
+    sys.path.insert(0, str(root))
+    chapter, sections = read_chapter(root)
+    md = make_markdown()
+    env: dict[str, Any] = {"cells_dir": root / "runnable"}
+    parse_sections(md, sections, env)
+    env["numbers"] = number_blocks(chapter["number"], sections)
+    env["executed"] = execute_cells(root, env.get("cells", []), sections)
+    env["katex"] = typeset_math(root, sections)
+    env["quoted"] = quote_numbers(sections)
+    env["instrument_fallbacks"] = {}
+    render_sections(md, sections, env)
+    context = page_context(options, chapter, sections, env)
+    files: dict[str, str | bytes | Path] = dict(assemble_pages(root, context))
+    files.update(collect_assets(options))
+    write_site(options.out, files)
+    log.info("built %s (%d files) in %.2f s", options.out, len(files), time.perf_counter() - started)
+    return files
+
+
+def page_context(options: Options, chapter: dict, sections: list[Section], env: dict) -> dict:
+    version = pyodide_version(options.root)
+    pyodide_url = "assets/pyodide/" if options.pyodide == "local" else PYODIDE_CDN.format(version=version)
+    return {
+        "chapter": chapter,
+        "sections": sections,
+        "reading_minutes": reading_minutes(sections),
+        "pyodide_url": pyodide_url,
+        "pyodide_version": version,
+        "cdn_origin": "" if options.pyodide == "local" else "https://cdn.jsdelivr.net",
+        "numbers": env["numbers"],
+        "instrument_links": [
+            {"href": f"#instrument-{name}", "label": label}
+            for name, label in zip(env["numbers"]["instrument"], chapter.get("instruments", []))
+        ],
+    }
+
+
+# ── serving ───────────────────────────────────────────────────────────────────
+
+WATCHED = ("chapter", "runnable", "instruments", "templates", "static")
+
+
+def snapshot(root: Path) -> dict[str, float]:
+    return {
+        str(p): p.stat().st_mtime
+        for folder in WATCHED
+        for p in (root / folder).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def serve(options: Options, port: int) -> None:
+    """Serve the site on 127.0.0.1 and rebuild when a source folder changes."""
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        extensions_map = {
+            **http.server.SimpleHTTPRequestHandler.extensions_map,
+            ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
+        }
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(options.out), **kwargs)
+
+        def log_message(self, format, *args):
+            log.debug(format, *args)
+
+    def watch() -> None:
+        seen = snapshot(options.root)
+        while True:
+            time.sleep(0.5)
+            now = snapshot(options.root)
+            if now != seen:
+                seen = now
+                try:
+                    build(options)
+                except BuildError as error:
+                    log.error("%s", error)
+
+    threading.Thread(target=watch, daemon=True).start()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    log.info("serving %s at http://127.0.0.1:%d/ (Ctrl+C stops)", options.out, port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+# ── command line ─────────────────────────────────────────────────────────────
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build Chapter 11 into _site/.")
+    parser.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder")
+    parser.add_argument("--pyodide", choices=("cdn", "local"), default="cdn",
+                        help="load Pyodide from its CDN (default) or ship the npm core")
+    parser.add_argument("--serve", action="store_true", help="serve on 127.0.0.1 and rebuild on change")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("-q", "--quiet", action="store_true")
+    parser.add_argument("--execute-cells", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.execute_cells:
+        result = run_cells_here(json.loads(sys.stdin.read()))
+        sys.__stdout__.write(json.dumps(result))
+        return 0
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
+    options = Options(root=ROOT, out=args.out.resolve(), pyodide=args.pyodide)
+    try:
+        build(options)
+    except BuildError as error:
+        log.error("%s", error)
+        if not args.serve:
+            return 1
+    if args.serve:
+        serve(options, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Exact squared error of scalar quantizers on a unit Gaussian (internal engine).
+
+A scalar quantizer is described by cells ``[lo_i, hi_i)`` (the outer ones may
+be unbounded) and the value ``c_i`` every input in cell i is mapped to.  For
+x ~ N(0, 1) with density phi and upper tail Q, its mean squared error is
+
+    MSE = sum_i  integral_{lo_i}^{hi_i} (x - c_i)**2 phi(x) dx.
+
+Unbounded cells use the closed form
+
+    integral_t^inf (x - c)**2 phi(x) dx = (1 + c**2) Q(t) + (t - 2 c) phi(t),
+
+(from integral_t^inf phi = Q(t), x phi = phi(t), x**2 phi = Q(t) + t phi(t));
+bounded cells use composite Gauss-Legendre quadrature on sub-cells no wider
+than 0.25, which is exact to rounding for this smooth integrand and, unlike
+the closed form, does not lose digits to cancellation when cells are narrow
+(at 16 bits a cell is ~1e-4 wide and holds ~1e-13 of the error).  Only numpy
+and :mod:`math` are used, so the same code runs in the browser under Pyodide.
+"""
+
+import math
+
+import numpy as np
+
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
+_MAX_SUBCELL = 0.25
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+
+def pdf(x):
+    """Standard normal density phi(x)."""
+    x = np.asarray(x, dtype=float)
+    return _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+
+
+def upper_tail(x):
+    """Q(x) = P(X > x) for X ~ N(0, 1), accurate far into both tails."""
+    x = np.asarray(x, dtype=float)
+    return 0.5 * np.asarray(_erfc(x / math.sqrt(2.0)), dtype=float)
+
+
+def cell_mass(lo, hi):
+    """P(lo < X < hi), computed from whichever tail keeps full precision."""
+    lo = np.asarray(lo, dtype=float)
+    hi = np.asarray(hi, dtype=float)
+    right = upper_tail(lo) - upper_tail(hi)
+    left = upper_tail(-hi) - upper_tail(-lo)
+    return np.where(lo >= 0, right, left)
+
+
+def _upper_cell_mse(t, c):
+    """integral_t^inf (x - c)**2 phi(x) dx; t may be -inf."""
+    t = np.asarray(t, dtype=float)
+    c = np.asarray(c, dtype=float)
+    finite = np.isfinite(t)
+    t_safe = np.where(finite, t, 0.0)
+    edge = np.where(finite, (t_safe - 2.0 * c) * pdf(t_safe), 0.0)
+    return (1.0 + c * c) * upper_tail(t) + edge
+
+
+def _bounded_cells_mse(lo, hi, c):
+    """Sum over bounded cells of integral_lo^hi (x - c)**2 phi(x) dx."""
+    if lo.size == 0:
+        return 0.0
+    width = hi - lo
+    pieces = np.maximum(np.ceil(width / _MAX_SUBCELL), 1).astype(np.int64)
+    owner = np.repeat(np.arange(lo.size), pieces)
+    first = np.repeat(np.cumsum(pieces) - pieces, pieces)
+    sub = np.arange(owner.size) - first
+    h = width[owner] / pieces[owner]
+    start = lo[owner] + sub * h
+    x = start[:, None] + 0.5 * (_GL_NODES + 1.0)[None, :] * h[:, None]
+    integrand = (x - c[owner][:, None]) ** 2 * pdf(x)
+    return float(np.sum(0.5 * h * (integrand @ _GL_WEIGHTS)))
+
+
+def cells_mse(lo, hi, points):
+    """Exact E[(X - q(X))**2] for the quantizer given by its cells.
+
+    Parameters
+    ----------
+    lo, hi : array_like
+        Cell edges (``lo[0]`` may be ``-inf``, ``hi[-1]`` may be ``inf``).
+    points : array_like
+        Output value of each cell.
+    """
+    lo = np.asarray(lo, dtype=float)
+    hi = np.asarray(hi, dtype=float)
+    c = np.asarray(points, dtype=float)
+    upper = np.isposinf(hi)
+    lower = np.isneginf(lo) & ~upper
+    bounded = ~(upper | lower)
+    total = float(np.sum(_upper_cell_mse(lo[upper], c[upper])))
+    # reflect x -> -x so a lower tail becomes an upper one
+    total += float(np.sum(_upper_cell_mse(-hi[lower], -c[lower])))
+    total += _bounded_cells_mse(lo[bounded], hi[bounded], c[bounded])
+    return total
+
+
+def cells_from_thresholds(thresholds, points):
+    """Cells (lo, hi, points) for sorted inner thresholds and their outputs."""
+    t = np.asarray(thresholds, dtype=float)
+    lo = np.concatenate(([-np.inf], t))
+    hi = np.concatenate((t, [np.inf]))
+    return lo, hi, np.asarray(points, dtype=float)
+
+
+def midrise_cells(levels, clip):
+    """Cells of the ``levels``-level midrise uniform quantizer on [-clip, clip]."""
+    step = 2.0 * clip / levels
+    i = np.arange(levels, dtype=float)
+    return cells_from_thresholds(-clip + step * i[1:], -clip + step * (i + 0.5))
+
+
+def midtread_cells(bits, clip, seed_rounding):
+    """Cells of the mid-tread quantizer ``round(clip(x) / step) * step``.
+
+    ``step = 2 clip / (2**bits - 1)``; interior outputs are ``k * step`` for
+    ``|k| <= K`` with ``K = ceil(2**(bits - 1)) - 1``.  With ``seed_rounding``
+    the saturated inputs ``|x| >= clip`` go where ``numpy.round`` sends
+    ``clip / step`` (half to even, so often ``K + 1``); otherwise to ``K``.
+    """
+    step = 2.0 * clip / (2.0**bits - 1.0)
+    top = math.ceil(2.0 ** (bits - 1.0)) - 1
+    k = np.arange(-top, top + 1, dtype=float)
+    lo, hi, pts = cells_from_thresholds((k[:-1] + 0.5) * step, k * step)
+    saturated = float(np.round(clip / step)) if seed_rounding else float(top)
+    if saturated != top:
+        # split the outer cells at +-clip: beyond it, x lands on +-saturated * step
+        lo = np.concatenate(([-np.inf, -clip], lo[1:], [clip]))
+        hi = np.concatenate(([-clip], hi[:-1], [clip, np.inf]))
+        pts = np.concatenate(([-saturated * step], pts, [saturated * step]))
+    return lo, hi, pts

@@ -1,0 +1,78 @@
+"""``plot_xy``: the one plotting call the chapter's code cells use.
+
+The same file runs in two places. At build time CPython executes the cells and the
+figures become charts embedded in the page; in the browser Pyodide executes them and
+the figures are posted from the worker to the page. Either way a figure is a plain
+dict (Plotly traces and layout, numbers as lists), handed to ``emit``.
+
+Run as a plain script, a cell's figures are simply collected in ``FIGURES``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterable, Mapping
+
+FIGURES: list[dict] = []
+
+
+def _collect(figure: dict) -> None:
+    FIGURES.append(figure)
+
+
+emit: Callable[[dict], None] = _collect
+
+
+def _numbers(values: Iterable, what: str) -> list[float]:
+    if hasattr(values, "tolist"):  # numpy arrays and scalars
+        values = values.tolist()
+    if isinstance(values, (int, float)):
+        values = [values]
+    out = []
+    for value in values:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"plot_xy: {what} must hold numbers, got {value!r}") from None
+        out.append(number if math.isfinite(number) else None)
+    return out
+
+
+def plot_xy(
+    x,
+    y,
+    *,
+    title: str = "",
+    xlabel: str = "x",
+    ylabel: str = "y",
+    logx: bool = False,
+    logy: bool = False,
+    label: str | None = None,
+) -> dict:
+    """Draw ``y`` against ``x`` as a line chart with markers.
+
+    ``y`` is a sequence of numbers, or a mapping ``{label: sequence}`` for several
+    lines over the same ``x``. Lists, tuples and numpy arrays all work. Returns the
+    figure (a dict), after handing it to the page.
+    """
+    xs = _numbers(x, "x")
+    series = y.items() if isinstance(y, Mapping) else [(label, y)]
+    traces = []
+    for name, values in series:
+        ys = _numbers(values, "y")
+        if len(ys) != len(xs):
+            raise ValueError(f"plot_xy: x has {len(xs)} values but y{f' ({name})' if name else ''} has {len(ys)}")
+        trace = {"x": xs, "y": ys, "mode": "lines+markers"}
+        if name:
+            trace["name"] = str(name)
+        traces.append(trace)
+    figure = {
+        "traces": traces,
+        "layout": {
+            "title": title,
+            "xaxis": {"title": xlabel, "type": "log" if logx else "linear"},
+            "yaxis": {"title": ylabel, "type": "log" if logy else "linear"},
+        },
+    }
+    emit(figure)
+    return figure

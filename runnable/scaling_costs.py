@@ -1,0 +1,28 @@
+# Attention against a state-space scan: token-mixing work as the context grows (EQ 11.1)
+import numpy as np
+
+from instruments.cost import attention_flops, ssm_flops
+from plotting import plot_xy
+
+d, N = 4096, 16                      # model width and SSM state size: try N = 128
+contexts = 2 ** np.arange(9, 21)     # 512 ... 1,048,576 tokens, doubling each row
+
+attention = attention_flops(contexts, d)    # every token scores every token: n^2 d
+scan = ssm_flops(contexts, d, N)            # one state update per token:    n d N
+
+print(f"{'tokens':>10}  {'attention':>9}  {'scan':>9}  {'attention/scan':>14}")
+for n, a, s in zip(contexts, attention, scan):
+    print(f"{n:>10,}  {a:>9.2e}  {s:>9.2e}  {a / s:>13,.0f}×")
+
+step_a = attention[1:] / attention[:-1]
+step_s = scan[1:] / scan[:-1]
+print(f"\nEach doubling of n multiplies attention by {step_a.mean():.0f} and the scan by {step_s.mean():.0f}.")
+print(f"At {contexts[-1]:,} tokens attention does {attention[-1] / scan[-1]:,.0f}× the work: n / N.")
+
+plot_xy(
+    contexts,
+    {"attention (n²d)": attention, "SSM scan (n·d·N)": scan},
+    logx=True, logy=True,
+    xlabel="context length n (tokens)", ylabel="FLOPs per layer",
+    title="Token-mixing work per layer",
+)

@@ -1,0 +1,38 @@
+"""Shared helpers for the test suite."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def read_fixtures(path: Path) -> list[tuple[str, int, str, str]]:
+    """Cases in markdown-it's fixture format: title / . / input / . / expected / .
+
+    Returns (title, line of the title, input, expected)."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    cases, i = [], 0
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        title, start = lines[i], i + 1
+        assert lines[i + 1] == ".", f"{path}:{i + 2}: expected '.'"
+        j = i + 2
+        while lines[j] != ".":
+            j += 1
+        source = "\n".join(lines[i + 2 : j]) + "\n"
+        k = j + 1
+        while lines[k] != ".":
+            k += 1
+        expected = "\n".join(lines[j + 1 : k])
+        cases.append((title, start, source, expected))
+        i = k + 1
+    return cases
+
+
+def normalise_space(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
