@@ -255,6 +255,7 @@ def equation_plugin(md: MarkdownIt, *, render_open=render_equation_open, render_
 # quiz ──────────────────────────────────────────────────────────────────────────
 
 QUIZ_SPLIT = re.compile(r"^---\s*(if|explain)\b\s*(.*)$")
+QUIZ_PART_RE = re.compile(r"^---\s*(?:if|explain)\b.*$", re.M)
 NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -856,6 +857,109 @@ def assemble_pages(root: Path, context: dict) -> dict[str, str]:
     }
 
 
+def export_notebook(chapter: dict, sections: list[Section], env: dict, root: Path) -> str:
+    """The chapter's cells in order, with the prose around them, as a Jupyter notebook.
+
+    The first code cell writes the small modules the cells import (``plotting`` and
+    ``instruments``) next to the notebook, so it runs top to bottom anywhere numpy is.
+    """
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
+    cells = [nbformat.v4.new_markdown_cell(
+        f"# Chapter {chapter['number']}: {chapter['title']}\n\n{chapter['lede']}\n\n"
+        "Run the first code cell once: it writes the helper modules the other cells import."
+    )]
+    runtime = python_runtime_files(root)
+    sources = {
+        rel.removeprefix("assets/py/"): path.read_text(encoding="utf-8")
+        for rel, path in runtime.items() if isinstance(path, Path)
+    }
+    cells.append(nbformat.v4.new_code_cell(NOTEBOOK_SETUP.replace("SOURCES", repr(sources))))
+    for section in sections:
+        cells.extend(notebook_cells(section, env))
+    for number, cell in enumerate(cells):
+        cell["id"] = f"cell-{number:03d}"  # stable ids keep builds reproducible
+    nb.cells = cells
+    return nbformat.writes(nb)
+
+
+NOTEBOOK_SETUP = """\
+# Setup: write the chapter's helper modules beside this notebook and import them.
+import pathlib, sys
+
+SOURCES_BY_PATH = SOURCES
+here = pathlib.Path("ch11_helpers")
+for rel, text in SOURCES_BY_PATH.items():
+    target = here / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+sys.path.insert(0, str(here.resolve()))
+
+import plotting
+
+
+def show(figure):
+    try:
+        import plotly.graph_objects as go
+    except ImportError:
+        names = ", ".join(t.get("name", "y") for t in figure["traces"])
+        print(f"[chart: {figure['layout']['title'] or names}; install plotly to draw it]")
+        return
+    fig = go.Figure(layout={"title": figure["layout"]["title"],
+                            "xaxis": figure["layout"]["xaxis"], "yaxis": figure["layout"]["yaxis"]})
+    for trace in figure["traces"]:
+        fig.add_scatter(**trace)
+    fig.show()
+
+
+plotting.emit = show
+print("helpers ready:", ", ".join(sorted(SOURCES_BY_PATH)))
+"""
+
+
+def notebook_cells(section: Section, env: dict) -> list:
+    """Markdown and code cells for one section: blocks become their plain forms."""
+    lines = section.source.split("\n")
+    blocks = {t.map[0]: t for t in section.tokens if t.map and t.type.endswith("_open") and t.level == 0
+              and t.type.split("_")[0] in BLOCK_KINDS}
+    cells, prose = [], [f"## {section.meta['number']} {section.meta['title']}", ""]
+    body_start = next(i for i, t in enumerate(lines[1:], 1) if t.strip() == "---") + 1
+    i = body_start
+    while i < len(lines):
+        token = blocks.get(i)
+        if token is None:
+            prose.append(lines[i])
+            i += 1
+            continue
+        end = token.map[1]
+        inner = "\n".join(lines[i + 1 : end - 1])
+        kind = token.type.split("_")[0]
+        if kind == "runnable":
+            cells.append(nbformat.v4.new_markdown_cell("\n".join(prose).strip()))
+            prose = [inner] if inner.strip() else []
+            cells.append(nbformat.v4.new_code_cell(env["executed"][token.meta["name"]].source.rstrip()))
+        elif kind == "equation":
+            number = env["numbers"]["equation"][token.meta["id"]]
+            prose.append(f"**EQ {number}: {token.meta['title']}**\n\n{inner}\n")
+        elif kind == "quiz":
+            question = QUIZ_PART_RE.split(inner)[0]
+            explanation = re.split(r"^---\s*explain\s*$", inner, flags=re.M)[-1].strip()
+            answer = quiz_answer_text(token.meta)
+            prose.append(
+                f"**Quiz {env['numbers']['quiz'][token.meta['id']]}.** {question.strip()}\n\n"
+                f"<details><summary>Answer</summary>\n\n**{answer}.** {explanation}\n\n</details>\n"
+            )
+        elif kind == "instrument":
+            prose.append(f"*Instrument: {token.meta['title']} (interactive on the web page).* {inner.strip()}\n")
+        i = end
+    if "\n".join(prose).strip():
+        cells.append(nbformat.v4.new_markdown_cell("\n".join(prose).strip()))
+    return [c for c in cells if c.source.strip()]
+
+
 # ── step 7: write ─────────────────────────────────────────────────────────────
 
 
@@ -879,7 +983,44 @@ def collect_assets(options: Options) -> dict[str, Path | bytes]:
     for font in sorted((modules / "katex/dist/fonts").glob("*.woff2")):
         assets[f"assets/katex/fonts/{font.name}"] = font
     assets["assets/vendor/plotly-basic.min.js"] = modules / "plotly.js-basic-dist-min/plotly-basic.min.js"
+    assets["assets/js/editor.js"] = bundle_editor(root)
+    assets.update(python_runtime_files(root))
+    if options.pyodide == "local":
+        for name in PYODIDE_CORE:
+            assets[f"assets/pyodide/{name}"] = modules / "pyodide" / name
     return assets
+
+
+RUNTIME_MODULES = ("plotting.py", "session.py")  # runnable/ modules the live cells need
+PYODIDE_CORE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+
+
+def bundle_editor(root: Path) -> bytes:
+    """CodeMirror 6 and its Python mode, bundled by esbuild into one ES module."""
+    esbuild = root / "node_modules" / ".bin" / "esbuild"
+    done = subprocess.run(
+        [str(esbuild), str(root / "static/js/editor.js"), "--bundle", "--format=esm",
+         "--minify", "--legal-comments=none", "--target=es2020", "--log-level=error"],
+        capture_output=True, cwd=root, timeout=120,
+    )
+    if done.returncode != 0:
+        raise BuildError("static/js/editor.js", None, f"esbuild failed:\n{done.stderr.decode()}")
+    return done.stdout
+
+
+def python_runtime_files(root: Path) -> dict[str, Path | bytes]:
+    """The Python the live cells import (``instruments``, ``plotting``), with a manifest
+    the worker reads to write them into Pyodide's file system."""
+    files: dict[str, Path | bytes] = {}
+    runtime = [root / "runnable" / name for name in RUNTIME_MODULES]
+    sources = sorted((root / "instruments").glob("*.py")) + [p for p in runtime if p.is_file()]
+    names = []
+    for path in sources:
+        rel = f"instruments/{path.name}" if path.parent.name == "instruments" else path.name
+        files[f"assets/py/{rel}"] = path
+        names.append(rel)
+    files["assets/py/manifest.json"] = json.dumps({"files": names}, indent=1).encode()
+    return files
 
 
 def write_site(out: Path, files: dict[str, str | bytes | Path]) -> None:
@@ -927,6 +1068,7 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     render_sections(md, sections, env)
     context = page_context(options, chapter, sections, env)
     files: dict[str, str | bytes | Path] = dict(assemble_pages(root, context))
+    files["chapter-11.ipynb"] = export_notebook(chapter, sections, env, root)
     files.update(collect_assets(options))
     write_site(options.out, files)
     log.info("built %s (%d files) in %.2f s", options.out, len(files), time.perf_counter() - started)

@@ -122,7 +122,7 @@ def midtread_cells(bits, clip, seed_rounding):
     ``clip / step`` (half to even, so often ``K + 1``); otherwise to ``K``.
     """
     step = 2.0 * clip / (2.0**bits - 1.0)
-    top = math.ceil(2.0 ** (bits - 1.0)) - 1
+    top = midtread_top_index(bits)
     k = np.arange(-top, top + 1, dtype=float)
     lo, hi, pts = cells_from_thresholds((k[:-1] + 0.5) * step, k * step)
     saturated = float(np.round(clip / step)) if seed_rounding else float(top)
@@ -132,3 +132,13 @@ def midtread_cells(bits, clip, seed_rounding):
         hi = np.concatenate(([-clip], hi[:-1], [clip, np.inf]))
         pts = np.concatenate(([-saturated * step], pts, [saturated * step]))
     return lo, hi, pts
+
+
+def midrise_level_count(bits):
+    """Levels of the midrise quantizer: ``round(2**bits)`` (3 for b = 1.58)."""
+    return int(np.rint(2.0**bits))
+
+
+def midtread_top_index(bits):
+    """Largest |k| of the clamped mid-tread grid: ``ceil(2**(bits - 1)) - 1``."""
+    return math.ceil(2.0 ** (bits - 1.0)) - 1

@@ -68,3 +68,14 @@ def scalar_or_array(result, *inputs):
     if all(np.ndim(x) == 0 for x in inputs):
         return float(result)
     return np.asarray(result, dtype=float)
+
+
+def check_bits(bits, limit, reason):
+    """Check a bit-width: finite, > 0 and at most ``limit``."""
+    arr = check_positive(bits, "bit-width b")
+    return check_at_most(arr, limit, "bit-width b", reason)
+
+
+def map_scalar(func, *arrays):
+    """Apply a scalar function elementwise over broadcast float arrays."""
+    return np.vectorize(func, otypes=[float])(*arrays)

@@ -1,0 +1,37 @@
+# One entry point for people and CI. Each target sets up what it needs first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: serve site test bench clean
+
+serve: $(VENV)/.installed node_modules/.installed
+	$(PY) build.py --serve --port $(PORT)
+
+site: $(VENV)/.installed node_modules/.installed
+	$(PY) build.py
+
+test: $(VENV)/.installed node_modules/.installed chromium
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed node_modules/.installed chromium
+	$(PY) tests/bench/run.py
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+clean:
+	rm -rf _site .build-* $(VENV) node_modules

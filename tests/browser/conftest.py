@@ -1,0 +1,160 @@
+"""Real Chromium against the built site, served on 127.0.0.1 under a sub-path.
+
+The site is built once per test session with ``--pyodide local`` (the npm core), and
+served at ``http://127.0.0.1:PORT/ch11/`` as GitHub Pages serves a project site.
+Requests for any other host are aborted and recorded, so a test that leaves the
+machine fails instead of hanging.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+import build
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-quic",
+    "--no-first-run", "--js-flags=--expose-gc",
+]
+SUBPATH = "/ch11/"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "_site"
+    build.build(build.Options(out=out, pyodide="local"))
+    return out
+
+
+class SubPathHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
+    }
+
+    def translate_path(self, path):
+        parsed = urlparse(path).path
+        if not parsed.startswith(SUBPATH):
+            return str(Path(self.directory) / "__outside_subpath__")
+        return super().translate_path("/" + parsed[len(SUBPATH):])
+
+    def send_error(self, code, message=None, explain=None):
+        if code == 404 and (Path(self.directory) / "404.html").is_file():
+            body = (Path(self.directory) / "404.html").read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().send_error(code, message, explain)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    handler = functools.partial(SubPathHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}{SUBPATH}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is not at {CHROMIUM}; CI must install Debian's chromium")
+        pytest.skip(f"Chromium is not at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+class PageWatch:
+    """Console errors, failed requests and off-machine requests seen by a page."""
+
+    def __init__(self):
+        self.console_errors: list[str] = []
+        self.failed: list[str] = []
+        self.outside: list[str] = []
+
+    def attach(self, page):
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}"))
+
+
+def _new_context(browser, **options):
+    context = browser.new_context(**options)
+    watch = PageWatch()
+
+    def guard(route):
+        host = urlparse(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost") or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            watch.outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    return context, watch
+
+
+@pytest.fixture
+def context_factory(browser):
+    made = []
+
+    def make(**options):
+        context, watch = _new_context(browser, **options)
+        made.append(context)
+        return context, watch
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.fixture
+def watched_page(context_factory, server):
+    """A fresh page (own storage) with a watch on errors and requests."""
+    context, watch = context_factory()
+    page = context.new_page()
+    watch.attach(page)
+    page.watch = watch
+    return page
+
+
+@pytest.fixture
+def page(watched_page):
+    return watched_page
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir() -> Path:
+    path = Path(__file__).resolve().parents[2] / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path

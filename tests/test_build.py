@@ -1,0 +1,167 @@
+"""The whole build: what the page holds, what it must not hold, and how it fails."""
+
+from __future__ import annotations
+
+import filecmp
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import build
+from conftest import ROOT
+
+COPIED = ("chapter", "runnable", "instruments", "templates", "static")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("a") / "_site"
+    build.build(build.Options(out=out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def index(built) -> str:
+    return (built / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    """A copy of the sources to break, sharing node_modules by a link."""
+    for name in COPIED:
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
+    return tmp_path
+
+
+def chapter_blocks(kind: str) -> list[str]:
+    pattern = re.compile(rf"^::: {kind} ([\w-]+)", re.M)
+    return [m for path in sorted((ROOT / "chapter").glob("[0-9]*.md")) for m in pattern.findall(path.read_text())]
+
+
+def test_every_section_has_its_anchor_and_toc_entry(index):
+    sections = sorted((ROOT / "chapter").glob("[0-9]*.md"))
+    assert len(sections) == 6
+    for path in sections:
+        ident = re.search(r"^id: (\S+)$", path.read_text(), re.M).group(1)
+        assert f'<section class="chapter-section" id="{ident}"' in index
+        assert f'<a href="#{ident}">' in index
+
+
+@pytest.mark.parametrize("kind,prefix", [("equation", ""), ("quiz", ""), ("runnable", "cell-"), ("instrument", "instrument-")])
+def test_every_block_is_on_the_page(index, kind, prefix):
+    idents = chapter_blocks(kind)
+    assert idents, f"the chapter has no {kind} blocks"
+    for ident in idents:
+        assert f'id="{prefix}{ident}"' in index
+
+
+def test_equations_are_numbered_in_order(index):
+    numbers = re.findall(r'class="anchor" href="#eq-[\w-]+">EQ (11\.\d+)<', index)
+    assert numbers == [f"11.{i}" for i in range(1, len(numbers) + 1)]
+    assert len(numbers) >= 6
+
+
+def test_math_is_typeset_at_build(index):
+    body = index.split("<body>", 1)[1]
+    text = re.sub(r'<annotation encoding="application/x-tex">.*?</annotation>', "", body, flags=re.S)
+    assert "$$" not in text and "\\(" not in text and "\\[" not in text
+    assert not re.search(r"(?<![\w\\])\$[^$\s][^$]*\$", re.sub(r"<[^>]+>", "", text)), "unrendered $…$"
+    assert index.count('class="katex"') > 50
+    assert "katex.min.js" not in index
+
+
+def test_cells_show_their_pre_run_output(index):
+    for name in chapter_blocks("runnable"):
+        cell = index.split(f'id="cell-{name}"', 1)[1].split("</figure>", 1)[0]
+        assert '<pre class="cell-stdout">' in cell, name
+
+
+def test_no_absolute_urls(built):
+    for page in ("index.html", "404.html"):
+        text = (built / page).read_text(encoding="utf-8")
+        for url in re.findall(r'(?:href|src)="([^"]+)"', text):
+            assert not re.match(r"^(/|[a-z]+:)", url) or url.startswith("https://doi.org") or url.startswith("https://arxiv.org"), url
+
+
+def test_reading_time_is_computed(index, built):
+    minutes = int(re.search(r"about (\d+) min", index).group(1))
+    assert 10 <= minutes <= 40
+
+
+def test_next_chapter_without_a_page_is_not_a_link(index):
+    assert "(coming next)" in index
+    assert not re.search(r'<a [^>]*>Chapter 12', index)
+
+
+def test_third_party_assets_come_from_node_modules(built):
+    assert (built / "assets/katex/katex.min.css").is_file()
+    assert list((built / "assets/katex/fonts").glob("*.woff2"))
+    assert not list((built / "assets/katex/fonts").glob("*.ttf"))
+    assert (built / "assets/vendor/plotly-basic.min.js").is_file()
+    assert (built / "404.html").is_file()
+
+
+def test_two_builds_are_byte_identical(built, tmp_path):
+    again = tmp_path / "_site"
+    build.build(build.Options(out=again))
+    compared = filecmp.dircmp(built, again)
+
+    def differences(cmp):
+        found = cmp.diff_files + cmp.left_only + cmp.right_only
+        for sub in cmp.subdirs.values():
+            found += differences(sub)
+        return found
+
+    assert differences(compared) == []
+    for rel in ("index.html", "chapter-11.ipynb", "assets/js/editor.js"):
+        assert (built / rel).read_bytes() == (again / rel).read_bytes()
+
+
+BROKEN = [
+    ("11-2-ssm.md", r"(::: quiz q-ssm-linear truefalse) answer=true", r"\1", "has no answer"),
+    ("11-1-landscape.md", r"\Z", "\n::: sidebar aside\n:::\n", "unknown block kind 'sidebar'"),
+    ("11-3-linear-hybrid.md", r"\Z", "\n::: quiz q-open truefalse answer=true\nQ?\n--- explain\nA.\n", "is not closed"),
+    ("11-1-landscape.md", r"\$\$\n", r"$$\n\\frac{1}{\n", "invalid TeX"),
+    ("11-4-quantization.md", r"::: runnable quant_error", "::: runnable quant_errors", "no file runnable/quant_errors.py"),
+]
+
+
+@pytest.mark.parametrize("file,pattern,replacement,reason", BROKEN, ids=[b[3] for b in BROKEN])
+def test_broken_chapter_stops_with_file_line_and_keeps_the_site(project_copy, file, pattern, replacement, reason):
+    out = project_copy / "_site"
+    build.build(build.Options(root=project_copy, out=out))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    path = project_copy / "chapter" / file
+    text, count = re.subn(pattern, replacement, path.read_text(encoding="utf-8"), count=1)
+    assert count == 1, f"the test's pattern no longer matches {file}"
+    path.write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "--out", str(out), "-q"],
+        capture_output=True, text=True, cwd=project_copy,
+        env={"PATH": "/usr/bin:/bin", "BUILD_ROOT": str(project_copy)},
+    )
+    assert done.returncode == 1
+    line = re.search(rf"chapter/{re.escape(file)}:(\d+): (.*)", done.stderr)
+    assert line, done.stderr
+    assert reason in done.stderr
+    source_line = text.splitlines()[int(line.group(1)) - 1]
+    assert source_line.strip(), f"line {line.group(1)} of {file} is blank"
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert not list(project_copy.glob(".build-*"))
+
+
+def test_failing_cell_stops_the_build_with_its_traceback(project_copy):
+    (project_copy / "runnable" / "scaling_costs.py").write_text("x = 1\nraise ValueError('bad cell')\n")
+    with pytest.raises(build.BuildError) as caught:
+        build.build(build.Options(root=project_copy, out=project_copy / "_site"))
+    message = str(caught.value)
+    assert re.match(r"chapter/11-2-ssm\.md:\d+: cell runnable/scaling_costs\.py raised", message)
+    assert 'runnable/scaling_costs.py", line 2' in message and "ValueError: bad cell" in message
