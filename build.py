@@ -714,6 +714,10 @@ def execute_cells(root: Path, names: list[str], sections: list[Section]) -> dict
     if not names:
         return {}
     request = json.dumps({"root": str(root), "cells": names})
+    cache = root / ".cache" / "prerun" / f"{execution_key(root, names)}.json"
+    if cache.is_file():
+        result = json.loads(cache.read_text(encoding="utf-8"))
+        return {c["name"]: ExecutedCell(**c) for c in result["cells"]}
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
     done = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--execute-cells"],
@@ -726,9 +730,24 @@ def execute_cells(root: Path, names: list[str], sections: list[Section]) -> dict
         name = result["error"]["cell"]
         path, line = block_location(sections, "runnable_open", "name", name)
         raise BuildError(path, line, f"cell runnable/{name}.py raised:\n{result['error']['traceback']}")
-    return {
-        c["name"]: ExecutedCell(c["name"], c["source"], c["stdout"], c["figures"]) for c in result["cells"]
-    }
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(result), encoding="utf-8")
+    return {c["name"]: ExecutedCell(**c) for c in result["cells"]}
+
+
+def execution_key(root: Path, names: list[str]) -> str:
+    """What a pre-run's output depends on: the cells in order, the modules they import,
+    and the interpreter. Outputs are cached under this key (as jupyter-cache does), so
+    a cell that prints timings gives the same page on every build of the same tree."""
+    digest = hashlib.sha256()
+    import numpy
+
+    digest.update(f"{sys.version}|{numpy.__version__}|{names}".encode())
+    for path in [root / "runnable" / f"{n}.py" for n in names] + sorted((root / "instruments").glob("*.py")) + [
+        ROOT / "runnable" / "plotting.py", Path(__file__).resolve()
+    ]:
+        digest.update(path.read_bytes() if path.is_file() else b"-")
+    return digest.hexdigest()[:24]
 
 
 def run_cells_here(request: dict) -> dict:

@@ -1,0 +1,233 @@
+"""Build-time data for the three browser instruments (EQ 11.1, 11.4-11.6).
+
+Glossary of symbols
+-------------------
+n : context length      d : model width      N : SSM state size
+k : hybrid period       b : bit-width        P : parameter count
+
+The page draws the instruments with Plotly and no Python, so every position
+a control can take is evaluated here, once, with the same functions the
+tests and the code cells use.  Each ``*_data()`` returns plain JSON-ready
+dicts of lists (arrays, not per-point objects, to keep the page small).
+Array order always follows the axis lists stored next to them
+(``context_lengths``, ``hybrid_periods``, ``bit_widths``).
+"""
+
+from dataclasses import asdict
+
+import numpy as np
+
+from . import cost
+from .architectures import FAMILIES, family_costs
+from .quantization import (
+    BIT_WIDTHS,
+    MODEL_SIZES,
+    REGIME_THRESHOLDS,
+    REGIMES,
+    best_clip_uniform_error,
+    midrise_levels,
+    naive_uniform_error,
+    rate_distortion_bound,
+    regime,
+    uniform_levels,
+    weight_storage_gb,
+    absmean_ternary_error,
+    best_ternary_error,
+)
+
+__all__ = [
+    "CONTEXT_LENGTHS",
+    "MODEL_WIDTHS",
+    "STATE_SIZES",
+    "HYBRID_PERIODS",
+    "ARCHITECTURE_WIDTH",
+    "ARCHITECTURE_STATE",
+    "BYTES_PER_VALUE",
+    "width_state_key",
+    "scaling_explorer_data",
+    "architecture_matrix_data",
+    "bit_width_data",
+    "all_instrument_data",
+]
+
+CONTEXT_LENGTHS = tuple(2**p for p in range(9, 21))
+"""Context slider: 512 ... 1,048,576 tokens (powers of 2)."""
+
+MODEL_WIDTHS = (1024, 2048, 4096, 8192)
+"""Model-width selector d."""
+
+STATE_SIZES = (16, 32, 64, 128)
+"""SSM state-size selector N (Mamba-1 used 16, Mamba-2 defaults to 128)."""
+
+HYBRID_PERIODS = (1, 2, 4, 6, 8, 12, 16)
+"""Hybrid selector k: one attention layer in every k (1 = pure Transformer)."""
+
+ARCHITECTURE_WIDTH = 4096
+"""Fixed d of the architecture matrix."""
+
+ARCHITECTURE_STATE = 128
+"""Fixed N of the architecture matrix (the Mamba-2 default)."""
+
+BYTES_PER_VALUE = 2
+"""fp16/bf16 cache and state entries."""
+
+
+def _floats(values):
+    return [float(v) for v in np.ravel(values)]
+
+
+def width_state_key(d, N):
+    """Key of one (d, N) series in :func:`scaling_explorer_data`, e.g. ``"4096,16"``.
+
+    Examples
+    --------
+    >>> width_state_key(4096, 16)
+    '4096,16'
+    """
+    return f"{int(d)},{int(N)}"
+
+
+def scaling_explorer_data():
+    """Series for the scaling explorer, every (d, N) over every n (EQ 11.1, 11.4).
+
+    Returns
+    -------
+    dict
+        ``context_lengths`` (12 ints), ``model_widths`` (4), ``state_sizes``
+        (4), ``bytes_per_value``, and ``series``: for each key
+        ``width_state_key(d, N)`` (16 keys) a dict with lists over n of
+        ``attention_flops``, ``ssm_flops``, ``ratio`` (attention / SSM) and
+        ``kv_cache_bytes``, plus the scalar ``ssm_state_bytes``.
+
+    Examples
+    --------
+    >>> data = scaling_explorer_data()
+    >>> len(data["series"]), len(data["series"]["4096,16"]["ratio"])
+    (16, 12)
+    >>> data["series"]["4096,16"]["ratio"][-1]
+    65536.0
+    """
+    n = np.array(CONTEXT_LENGTHS)
+    series = {}
+    for d in MODEL_WIDTHS:
+        for N in STATE_SIZES:
+            series[width_state_key(d, N)] = {
+                "attention_flops": _floats(cost.attention_flops(n, d)),
+                "ssm_flops": _floats(cost.ssm_flops(n, d, N)),
+                "ratio": _floats(cost.attention_to_ssm_ratio(n, N)),
+                "kv_cache_bytes": _floats(cost.kv_cache_bytes(n, d, BYTES_PER_VALUE)),
+                "ssm_state_bytes": cost.ssm_state_bytes(d, N, BYTES_PER_VALUE),
+            }
+    return {
+        "context_lengths": list(CONTEXT_LENGTHS),
+        "model_widths": list(MODEL_WIDTHS),
+        "state_sizes": list(STATE_SIZES),
+        "bytes_per_value": BYTES_PER_VALUE,
+        "series": series,
+    }
+
+
+def architecture_matrix_data():
+    """Rows and per-layer costs for the architecture matrix (EQ 11.1, 11.5).
+
+    Returns
+    -------
+    dict
+        ``families`` (4 dicts with id, name, token_mix, decode_memory,
+        exact_recall, best_at, weakest_at), ``context_lengths`` (12),
+        ``hybrid_periods`` (7), ``d``, ``N``, ``bytes_per_value``, and
+        ``flops`` / ``decode_bytes``: each maps ``transformer``, ``ssm`` and
+        ``linear-attention`` to a list over n (12) and ``hybrid`` to a list
+        over k (7) of lists over n (12).
+
+    Examples
+    --------
+    >>> data = architecture_matrix_data()
+    >>> [f["id"] for f in data["families"]]
+    ['transformer', 'ssm', 'linear-attention', 'hybrid']
+    >>> len(data["flops"]["hybrid"]), len(data["flops"]["hybrid"][0])
+    (7, 12)
+    """
+    n = np.array(CONTEXT_LENGTHS)
+    by_k = [
+        family_costs(n, ARCHITECTURE_WIDTH, ARCHITECTURE_STATE, k, BYTES_PER_VALUE)
+        for k in HYBRID_PERIODS
+    ]
+    single = by_k[0]
+    tables = {}
+    for metric in ("flops", "decode_bytes"):
+        row = {
+            fid: _floats(np.broadcast_to(single[fid][metric], n.shape))
+            for fid in ("transformer", "ssm", "linear-attention")
+        }
+        row["hybrid"] = [_floats(costs["hybrid"][metric]) for costs in by_k]
+        tables[metric] = row
+    return {
+        "families": [asdict(f) for f in FAMILIES],
+        "context_lengths": list(CONTEXT_LENGTHS),
+        "hybrid_periods": list(HYBRID_PERIODS),
+        "d": ARCHITECTURE_WIDTH,
+        "N": ARCHITECTURE_STATE,
+        "bytes_per_value": BYTES_PER_VALUE,
+        **tables,
+    }
+
+
+def bit_width_data():
+    """Size, error and regime at every bit-width position (EQ 11.6).
+
+    Returns
+    -------
+    dict
+        ``bit_widths`` (8), ``levels`` (midrise, ``round(2**b)``),
+        ``midtread_levels`` (:func:`uniform_levels`), ``model_sizes``
+        ({name: P}), ``storage_gb`` ({name: list over b}), ``regime``
+        (label per b), ``regimes`` and ``regime_thresholds``,
+        ``error_curve`` with lists over b of ``naive`` (+-3 sigma
+        mid-tread), ``best_clip`` (optimal-clip midrise) and ``bound``
+        (rate-distortion ``2**-b``), and ``ternary`` with the ``absmean`` and
+        ``best`` 3-level errors.
+
+    Examples
+    --------
+    >>> data = bit_width_data()
+    >>> data["bit_widths"][-2], data["storage_gb"]["70B"][-2]
+    (2, 17.5)
+    """
+    b = np.array(BIT_WIDTHS, dtype=float)
+    return {
+        "bit_widths": list(BIT_WIDTHS),
+        "levels": [int(v) for v in midrise_levels(b)],
+        "midtread_levels": [int(v) for v in uniform_levels(b)],
+        "model_sizes": dict(MODEL_SIZES),
+        "storage_gb": {name: _floats(weight_storage_gb(p, b)) for name, p in MODEL_SIZES.items()},
+        "regime": [str(r) for r in regime(b)],
+        "regimes": list(REGIMES),
+        "regime_thresholds": dict(REGIME_THRESHOLDS),
+        "error_curve": {
+            "naive": _floats(naive_uniform_error(b)),
+            "best_clip": _floats(best_clip_uniform_error(b)),
+            "bound": _floats(rate_distortion_bound(b)),
+        },
+        "ternary": {"absmean": absmean_ternary_error(), "best": best_ternary_error()},
+    }
+
+
+def all_instrument_data():
+    """Data of all three instruments, keyed by the instrument block names.
+
+    Returns
+    -------
+    dict
+        ``{"scaling-explorer": ..., "architecture-matrix": ..., "bit-width": ...}``
+
+    Examples
+    --------
+    >>> sorted(all_instrument_data())
+    ['architecture-matrix', 'bit-width', 'scaling-explorer']
+    """
+    return {
+        "scaling-explorer": scaling_explorer_data(),
+        "architecture-matrix": architecture_matrix_data(),
+        "bit-width": bit_width_data(),
+    }

@@ -1,0 +1,329 @@
+"""Tests for instruments.quantization and friends (EQ 11.6)."""
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from instruments import InstrumentArgumentError  # noqa: E402
+from instruments import quantization as qz  # noqa: E402
+
+FIXTURE = Path(__file__).parent / "fixtures" / "max_1960_gaussian.json"
+SORTED_BITS = sorted(qz.BIT_WIDTHS)
+
+
+@pytest.fixture(scope="module")
+def max_1960():
+    return json.loads(FIXTURE.read_text())
+
+
+@pytest.fixture(scope="module")
+def gaussian_sample():
+    return np.random.default_rng(20240611).standard_normal(1_000_000)
+
+
+def seed_quantize(w, b):
+    """The chapter seed's code, verbatim apart from the names."""
+    R = 6.0
+    step = R / (2**b - 1)
+    return np.round(np.clip(w, -R / 2, R / 2) / step) * step
+
+
+def relative_mc(w, q):
+    return np.sqrt(np.mean((w - q) ** 2))  # w has unit variance by construction
+
+
+# --- the level-count finding --------------------------------------------------
+
+
+def test_seed_code_is_reproduced_exactly():
+    w = np.random.default_rng(0).normal(0, 1, 200_000)
+    for b in (16, 8, 4, 3, 2):
+        assert np.array_equal(qz.uniform_quantize(w, b, 3.0, seed_rounding=True), seed_quantize(w, b))
+
+
+@pytest.mark.parametrize("b", [2, 3, 4, 5, 6, 8])
+def test_midtread_never_has_2_to_the_b_levels(b):
+    dense = np.linspace(-10, 10, 400_001)
+    clamped = np.unique(qz.uniform_quantize(dense, b, 3.0))
+    seed = np.unique(seed_quantize(dense, b))
+    assert clamped.size == qz.uniform_levels(b) == 2**b - 1
+    assert seed.size == qz.uniform_levels(b, seed_rounding=True) == 2**b + 1
+    # the seed's two extra outputs sit outside the clip, at +-(3 + step/2)
+    step = 6.0 / (2**b - 1)
+    assert seed.max() == pytest.approx(3.0 + step / 2)
+    assert np.abs(clamped).max() == pytest.approx(3.0 - step / 2)
+
+
+def test_seed_sample_shows_2b_plus_1_values():
+    w = np.random.default_rng(0).normal(0, 1, 200_000)
+    counts = {b: np.unique(seed_quantize(w, b)).size for b in (2, 3, 4, 8)}
+    assert counts == {2: 5, 3: 9, 4: 17, 8: 257}
+
+
+@pytest.mark.parametrize("b", [1, 1.58, 2, 3, 4, 8])
+def test_midrise_uses_exactly_round_2_to_the_b_levels(b):
+    dense = np.linspace(-10, 10, 200_001)
+    values = np.unique(qz.uniform_quantize_midrise(dense, b, 2.5))
+    assert values.size == qz.midrise_levels(b) == round(2**b)
+    assert np.abs(values).max() < 2.5
+
+
+def test_ternary_positions():
+    assert qz.midrise_levels(1.58) == 3
+    assert qz.uniform_levels(1.58) == 3
+
+
+@given(
+    st.lists(st.floats(-50, 50), min_size=1, max_size=50),
+    st.sampled_from([1.58, 2, 3, 4, 5, 8]),
+    st.floats(0.1, 10),
+)
+def test_clamped_midtread_stays_in_range_and_rounds_to_nearest(w, b, clip):
+    w = np.array(w)
+    q = qz.uniform_quantize(w, b, clip)
+    step = 2 * clip / (2**b - 1)
+    # only values that rounding an input strictly inside (-c, c) can reach
+    assert np.all(np.abs(q) < clip + step / 2)
+    if float(b).is_integer():
+        assert np.all(np.abs(q) <= clip - step / 2 + 1e-12)
+    inside = np.abs(w) <= clip - step
+    assert np.all(np.abs(w - q)[inside] <= step / 2 + 1e-9)
+
+
+# --- exact Gaussian errors ------------------------------------------------------
+
+
+def test_one_bit_closed_form():
+    assert qz.gaussian_uniform_mse(1, 2 * math.sqrt(2 / math.pi)) == pytest.approx(1 - 2 / math.pi, rel=1e-13)
+    assert qz.lloyd_max_gaussian(2).mse == pytest.approx(1 - 2 / math.pi, rel=1e-13)
+
+
+def test_max_1960_optimal_uniform_quantizer(max_1960):
+    tol = max_1960["relative_tolerance"]
+    for row in max_1960["uniform"]:
+        bits = math.log2(row["levels"])
+        step = 2 * qz.optimal_clip(bits) / row["levels"]
+        assert step == pytest.approx(row["step"], rel=tol), row
+        assert qz.best_clip_uniform_error(bits) ** 2 == pytest.approx(row["mse"], rel=tol), row
+
+
+def test_max_1960_lloyd_max_quantizer(max_1960):
+    tol = max_1960["relative_tolerance"]
+    for row in max_1960["lloyd_max"]:
+        assert qz.lloyd_max_gaussian(row["levels"]).mse == pytest.approx(row["mse"], rel=tol), row
+    assert "Max" in max_1960["citation"] and "1960" in max_1960["citation"]
+
+
+def test_lloyd_max_satisfies_its_optimality_conditions():
+    q = qz.lloyd_max_gaussian(8)
+    assert np.allclose(q.thresholds, (q.points[:-1] + q.points[1:]) / 2)
+    assert np.allclose(q.points, -q.points[::-1])
+    # 8 points can only do better than the best uniform 8-level grid
+    assert q.mse < qz.best_clip_uniform_error(3) ** 2
+
+
+def test_three_level_optimum_is_uniform():
+    assert qz.best_ternary_error() == pytest.approx(qz.best_clip_uniform_error(1.58), rel=1e-9)
+    assert qz.absmean_ternary_error() > qz.best_ternary_error()
+
+
+@pytest.mark.parametrize("b", [2, 3, 4, 5])
+@pytest.mark.parametrize("seed_rounding", [False, True])
+def test_naive_error_matches_monte_carlo(gaussian_sample, b, seed_rounding):
+    w = gaussian_sample
+    q = qz.uniform_quantize(w, b, 3.0, seed_rounding=seed_rounding)
+    exact = qz.naive_uniform_error(b, seed_rounding=seed_rounding)
+    assert relative_mc(w, q) == pytest.approx(exact, rel=0.01)
+
+
+@pytest.mark.parametrize("b", [1.58, 2, 3, 4, 6])
+def test_best_clip_error_matches_monte_carlo(gaussian_sample, b):
+    w = gaussian_sample
+    q = qz.uniform_quantize_midrise(w, b, qz.optimal_clip(b))
+    assert relative_mc(w, q) == pytest.approx(qz.best_clip_uniform_error(b), rel=0.01)
+
+
+@pytest.mark.parametrize("b, clip", [(2, 1.0), (3, 4.0), (5, 2.5), (8, 3.0)])
+def test_any_clip_matches_monte_carlo(gaussian_sample, b, clip):
+    w = gaussian_sample
+    mc = np.mean((w - qz.uniform_quantize_midrise(w, b, clip)) ** 2)
+    assert mc == pytest.approx(qz.gaussian_uniform_mse(b, clip), rel=0.02)
+
+
+@pytest.mark.parametrize("levels", [3, 4, 8])
+def test_lloyd_max_matches_monte_carlo(gaussian_sample, levels):
+    q = qz.lloyd_max_gaussian(levels)
+    w = gaussian_sample
+    mc = np.mean((w - q.points[np.searchsorted(q.thresholds, w)]) ** 2)
+    assert mc == pytest.approx(q.mse, rel=0.01)
+
+
+def test_absmean_ternary_matches_monte_carlo(gaussian_sample):
+    w = gaussian_sample
+    assert relative_mc(w, qz.ternary_quantize(w)) == pytest.approx(qz.absmean_ternary_error(), rel=0.01)
+
+
+# --- shape of the error curve ------------------------------------------------------
+
+
+def test_error_decreases_as_bits_rise():
+    naive = qz.naive_uniform_error(np.arange(1, 17))
+    assert np.all(np.diff(naive) < 0)
+    best = qz.best_clip_uniform_error(np.array(SORTED_BITS))
+    assert np.all(np.diff(best) < 0)
+    lloyd = [qz.lloyd_max_gaussian(L).mse for L in (2, 3, 4, 8, 16, 32)]
+    assert np.all(np.diff(lloyd) < 0)
+
+
+def test_best_clip_beats_naive_everywhere():
+    b = np.array(qz.BIT_WIDTHS)
+    assert np.all(qz.best_clip_uniform_error(b) < qz.naive_uniform_error(b))
+
+
+def test_naive_error_flattens_at_high_bits():
+    # the fixed +-3 sigma clip leaves an overload floor of about 0.020
+    assert qz.naive_uniform_error(16) == pytest.approx(0.0202, abs=2e-4)
+    assert qz.naive_uniform_error(8) / qz.naive_uniform_error(16) < 1.1
+
+
+@pytest.mark.parametrize("b", SORTED_BITS + [1, 7, 10, 12])
+def test_never_below_rate_distortion_bound(b):
+    bound = qz.rate_distortion_bound(b)
+    assert qz.naive_uniform_error(b) >= bound
+    assert qz.naive_uniform_error(b, seed_rounding=True) >= bound
+    assert qz.best_clip_uniform_error(b) >= bound
+
+
+def test_optimal_quantizers_respect_the_bound():
+    for levels in (2, 3, 4, 8, 16, 32):
+        assert math.sqrt(qz.lloyd_max_gaussian(levels).mse) >= qz.rate_distortion_bound(math.log2(levels))
+    ternary = qz.rate_distortion_bound(math.log2(3))
+    assert qz.best_ternary_error() >= ternary and qz.absmean_ternary_error() >= ternary
+
+
+def test_rate_distortion_bound_values():
+    assert qz.rate_distortion_bound(4) == 0.0625
+    assert qz.rate_distortion_bound(np.array([1, 2])).tolist() == [0.5, 0.25]
+
+
+# --- rotation --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 64, 256])
+def test_hadamard_matrix_is_orthogonal(n):
+    h = qz.hadamard_matrix(n)
+    assert np.array_equal(h @ h.T, n * np.eye(n))
+    assert set(np.unique(h)) <= {-1.0, 1.0}
+
+
+@settings(max_examples=50)
+@given(st.integers(0, 8), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_fast_rotation_equals_matrix_and_is_its_own_inverse(log_n, rows, seed):
+    n = 2**log_n
+    w = np.random.default_rng(seed).standard_normal((rows, n))
+    r = qz.hadamard_rotate(w)
+    assert np.allclose(r, w @ qz.hadamard_matrix(n) / np.sqrt(n))
+    assert np.allclose(qz.hadamard_rotate(r), w)
+    assert np.allclose(np.linalg.norm(r, axis=1), np.linalg.norm(w, axis=1))
+
+
+@pytest.mark.parametrize("bits", [3, 4])
+@pytest.mark.parametrize("seed", range(5))
+def test_rotation_lowers_error_on_outlier_weights(bits, seed):
+    w = qz.outlier_weights(4096, 8, 20.0, seed=seed)
+    plain = qz.relative_rmse(w, qz.quantize_per_tensor(w, bits))
+    rotated = qz.relative_rmse(w, qz.quantize_per_tensor(w, bits, rotate=True))
+    assert rotated < 0.6 * plain
+
+
+def test_rotation_works_on_matrix_rows():
+    w = qz.outlier_weights(64 * 256, 16, 25.0, seed=3).reshape(64, 256)
+    plain = qz.relative_rmse(w, qz.quantize_per_tensor(w, 4))
+    rotated = qz.relative_rmse(w, qz.quantize_per_tensor(w, 4, rotate=True))
+    assert rotated < plain
+
+
+def test_outlier_weights_are_deterministic():
+    a = qz.outlier_weights(1000, 5, 12.0, seed=7)
+    assert np.array_equal(a, qz.outlier_weights(1000, 5, 12.0, seed=7))
+    assert np.sum(np.abs(a) == 12.0) == 5
+
+
+# --- storage, regimes, ternary ------------------------------------------------------
+
+
+def test_70b_at_2_bits_is_17_5_gb():
+    assert qz.weight_storage_gb(70e9, 2) == 17.5
+    assert qz.weight_storage_gb(qz.MODEL_SIZES["70B"], 16) == 140.0
+
+
+@given(st.floats(1e6, 1e13), st.floats(0.5, 32))
+def test_storage_is_params_times_bits_over_8(p, b):
+    assert qz.weight_storage_gb(p, b) == pytest.approx(p * b / 8 / 1e9, rel=1e-12)
+
+
+def test_regime_thresholds():
+    assert [qz.regime(b) for b in qz.BIT_WIDTHS] == ["nearly free"] * 5 + ["costly"] + [
+        "only with rotation and codebooks"
+    ] * 2
+    assert qz.regime(3.999) == "costly" and qz.regime(2.999) == "only with rotation and codebooks"
+    assert qz.regime(np.array([4, 3])).tolist() == ["nearly free", "costly"]
+
+
+def test_constants():
+    assert qz.BIT_WIDTHS == (16, 8, 6, 5, 4, 3, 2, 1.58)
+    assert qz.MODEL_SIZES == {"7B": 7e9, "70B": 70e9, "405B": 405e9}
+
+
+def test_ternary_quantize():
+    w = np.random.default_rng(1).standard_normal(1000)
+    q = qz.ternary_quantize(w)
+    s = np.mean(np.abs(w))
+    assert set(np.unique(q)) <= {-s, 0.0, s}
+    assert np.array_equal(qz.ternary_quantize(np.zeros(4)), np.zeros(4))
+
+
+# --- conventions and errors ------------------------------------------------------------
+
+
+def test_scalar_in_scalar_out_and_broadcasting():
+    assert type(qz.gaussian_uniform_mse(3, 2.0)) is float
+    assert type(qz.optimal_clip(3)) is float
+    assert type(qz.uniform_quantize(0.7, 2, 3.0)) is float
+    assert type(qz.midrise_levels(3)) is int
+    grid = qz.gaussian_uniform_mse(np.array([2, 3])[:, None], np.array([1.0, 2.0, 3.0]))
+    assert grid.shape == (2, 3)
+    assert grid[1, 1] == qz.gaussian_uniform_mse(3, 2.0)
+    assert qz.uniform_quantize(np.zeros((2, 3)), 4, 1.0).shape == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: qz.uniform_quantize([1.0], 0, 3.0), "bit-width b must be > 0, got 0"),
+        (lambda: qz.uniform_quantize([1.0], 4, -1.0), "clip c must be > 0, got -1"),
+        (lambda: qz.gaussian_uniform_mse(24, 3.0), "bit-width b must be <= 20"),
+        (lambda: qz.optimal_clip(0.3), "bit-width b must give at least 2 levels"),
+        (lambda: qz.naive_uniform_error(-1), "bit-width b must be > 0, got -1"),
+        (lambda: qz.lloyd_max_gaussian(0), "level count L must be a positive integer, got 0"),
+        (lambda: qz.lloyd_max_gaussian(1000), "level count L must be <= 128"),
+        (lambda: qz.weight_storage_gb(0, 4), "parameter count P must be > 0, got 0"),
+        (lambda: qz.regime(float("nan")), "bit-width b must be > 0, got nan"),
+        (lambda: qz.hadamard_matrix(12), "Hadamard order n must be a power of 2, got 12"),
+        (lambda: qz.hadamard_rotate(np.ones(6)), "last axis length n of w must be a power of 2, got 6"),
+        (lambda: qz.relative_rmse([0.0, 0.0], [1.0, 1.0]), "weights w must be non-empty and not all zero"),
+        (lambda: qz.outlier_weights(10, 11, 5.0), "number of outliers must be an integer in [0, size=10]"),
+    ],
+)
+def test_bad_arguments_raise_named_error(call, message):
+    with pytest.raises(InstrumentArgumentError, match=None) as info:
+        call()
+    assert str(info.value).startswith(message)
