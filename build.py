@@ -853,6 +853,20 @@ def reading_minutes(sections: list[Section]) -> int:
     return max(1, round(words / WORDS_PER_MINUTE))
 
 
+def instrument_data() -> dict:
+    """Every value each instrument can show, from the numpy functions, for the page."""
+    from instruments.tables import all_instrument_data
+
+    return all_instrument_data()
+
+
+def instrument_fallbacks(data: dict) -> dict[str, str]:
+    """What each instrument shows without JavaScript: its default view, as HTML."""
+    from instruments.static_views import fallback_html
+
+    return {name: fallback_html(name, data[name]) for name in INSTRUMENTS}
+
+
 # ── step 6: assemble ──────────────────────────────────────────────────────────
 
 
@@ -1083,7 +1097,8 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     env["executed"] = execute_cells(root, env.get("cells", []), sections)
     env["katex"] = typeset_math(root, sections)
     env["quoted"] = quote_numbers(sections)
-    env["instrument_fallbacks"] = {}
+    env["instrument_data"] = instrument_data()
+    env["instrument_fallbacks"] = instrument_fallbacks(env["instrument_data"])
     render_sections(md, sections, env)
     context = page_context(options, chapter, sections, env)
     files: dict[str, str | bytes | Path] = dict(assemble_pages(root, context))
@@ -1105,6 +1120,7 @@ def page_context(options: Options, chapter: dict, sections: list[Section], env: 
         "pyodide_version": version,
         "cdn_origin": "" if options.pyodide == "local" else "https://cdn.jsdelivr.net",
         "numbers": env["numbers"],
+        "instrument_json": json.dumps(env["instrument_data"], separators=(",", ":"), sort_keys=True).replace("</", "<\\/"),
         "instrument_links": [
             {"href": f"#instrument-{name}", "label": label}
             for name, label in zip(env["numbers"]["instrument"], chapter.get("instruments", []))
