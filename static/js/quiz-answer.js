@@ -17,6 +17,8 @@ export function readNumber(text, spec) {
     : `Enter a number, such as ${example}.`;
   let rest = String(text ?? "").trim().replace(/\u2212/g, "-");
   if (!rest) return { ok: false, message: `Nothing to check yet. ${expected}` };
+  const bare = rest.replace(/\s+/g, "");
+  if (NUMBER.test(bare) && /\d/.test(bare)) return { ok: true, value: Number(bare.replace(/,/g, "")) };
   const match = rest.match(/^([^a-z×%]*?)\s*([a-z×%][\w×%]*)?\.?$/i);
   if (!match) return { ok: false, message: `“${text.trim()}” is not a number. ${expected}` };
   const [, numberPart, unitPart] = match;

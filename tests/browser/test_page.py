@@ -1,0 +1,148 @@
+"""The page as a reader meets it: quizzes, navigation, sub-path, no JavaScript."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+QUIZZES = ["q-doubling", "q-ssm-linear", "q-sub4-tradeoff", "q-70b-2bit"]
+
+
+def quiz_spec(page, quiz_id):
+    return json.loads(page.locator(f"#{quiz_id}").get_attribute("data-quiz"))
+
+
+def answer(page, quiz_id, text):
+    quiz = page.locator(f"#{quiz_id}")
+    quiz.get_by_label("Your answer").fill(text)
+    quiz.get_by_role("button", name="Check").click()
+    return quiz.get_by_role("status")
+
+
+def right_and_wrong(spec):
+    if spec["kind"] == "truefalse":
+        return str(spec["answer"]).lower(), str(not spec["answer"]).lower()
+    return f"{spec['answer']:g}", f"{spec['answer'] * 3 + 1:g}"
+
+
+def test_page_loads_under_a_sub_path_without_errors(page, server):
+    page.goto(server)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("2026 Frontier")
+    page.wait_for_load_state("networkidle")
+    assert page.watch.console_errors == []
+    assert page.watch.failed == []
+    assert page.watch.outside == []
+    assert page.evaluate("document.documentElement.classList.contains('no-js')") is False
+
+
+@pytest.mark.parametrize("quiz_id", QUIZZES)
+def test_each_quiz_is_graded_right_and_wrong(page, server, quiz_id):
+    page.goto(server)
+    spec = quiz_spec(page, quiz_id)
+    right, wrong = right_and_wrong(spec)
+    quiz = page.locator(f"#{quiz_id}")
+    expect(quiz.locator(".quiz-solution")).to_be_hidden()
+    expect(answer(page, quiz_id, wrong)).to_contain_text("Not quite")
+    expect(quiz.locator(".quiz-explanation")).to_be_visible()
+    expect(answer(page, quiz_id, right)).to_contain_text("Right")
+
+
+def test_numeric_answers_take_units_and_the_likely_mistake_gets_feedback(page, server):
+    page.goto(server)
+    for text in ("4", "4.0", "4x", "4×"):
+        expect(answer(page, "q-doubling", text)).to_contain_text("Right")
+    expect(answer(page, "q-doubling", "2")).to_contain_text("Not quite")
+    feedback = page.locator("#q-doubling .quiz-feedback[data-when='2']")
+    expect(feedback).to_be_visible()
+    expect(feedback).to_contain_text("scan")
+    for text in ("17.5 GB", "17.5GB"):
+        expect(answer(page, "q-70b-2bit", text)).to_contain_text("Right")
+    expect(answer(page, "q-70b-2bit", "140")).to_contain_text("Not quite")
+    expect(page.locator("#q-70b-2bit .quiz-feedback[data-when='140']")).to_be_visible()
+
+
+@pytest.mark.parametrize("text", ["", "abc"])
+def test_unreadable_input_says_what_is_expected(page, server, text):
+    page.goto(server)
+    status = answer(page, "q-doubling", text)
+    expect(status).to_contain_text("Enter a number")
+    expect(status).not_to_contain_text("Not quite")
+    expect(page.locator("#q-doubling").get_by_label("Your answer")).to_have_attribute("aria-invalid", "true")
+    expect(answer(page, "q-ssm-linear", "maybe")).to_contain_text("true or false")
+
+
+def test_true_false_in_any_case(page, server):
+    page.goto(server)
+    spec = quiz_spec(page, "q-ssm-linear")
+    expect(answer(page, "q-ssm-linear", str(spec["answer"]).upper())).to_contain_text("Right")
+
+
+def test_show_answer_and_answers_survive_a_reload(page, server):
+    page.goto(server)
+    expect(answer(page, "q-70b-2bit", "17.5 GB")).to_contain_text("Right")
+    quiz = page.locator("#q-doubling")
+    quiz.get_by_role("button", name="Show answer").click()
+    expect(quiz.locator(".quiz-answer")).to_be_visible()
+    page.reload()
+    expect(page.locator("#q-70b-2bit").get_by_label("Your answer")).to_have_value("17.5 GB")
+    expect(page.locator("#q-70b-2bit").get_by_role("status")).to_contain_text("Right")
+    expect(page.locator("#q-doubling .quiz-answer")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Clear my saved answers")).click()
+    expect(page.locator("#q-70b-2bit").get_by_label("Your answer")).to_have_value("")
+    page.reload()
+    expect(page.locator("#q-70b-2bit").get_by_label("Your answer")).to_have_value("")
+    expect(page.locator("#q-doubling .quiz-answer")).to_be_hidden()
+
+
+def test_table_of_contents_marks_the_section_being_read(page, server):
+    page.goto(server)
+    nav = page.get_by_role("navigation", name="Sections of this chapter")
+    page.locator("#s11-4").scroll_into_view_if_needed()
+    page.evaluate("document.getElementById('s11-4').scrollIntoView({block: 'start'})")
+    expect(nav.locator("a[aria-current]")).to_have_attribute("href", "#s11-4")
+
+
+def test_every_anchor_can_be_linked_to(page, server):
+    page.goto(server + "#eq-11-4")
+    page.wait_for_timeout(300)
+    top = page.evaluate("document.getElementById('eq-11-4').getBoundingClientRect().top")
+    assert -5 <= top <= 200
+
+
+def test_without_javascript_the_chapter_is_readable(context_factory, server):
+    context, watch = context_factory(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server)
+    expect(page.locator(".katex").first).to_be_visible()
+    expect(page.locator("#eq-11-1 .katex-display")).to_be_visible()
+    expect(page.locator("#cell-scaling_costs .cell-stdout")).to_contain_text("attention")
+    quiz = page.locator("#q-doubling")
+    expect(quiz.get_by_label("Your answer")).to_be_hidden()
+    expect(quiz.locator(".quiz-question")).to_be_visible()
+    quiz.locator("summary").click()
+    expect(quiz.locator(".quiz-answer")).to_contain_text("4×")
+    expect(quiz.locator(".quiz-explanation")).to_be_visible()
+
+
+def test_missing_page_gets_the_404_page(page, server):
+    response = page.goto(server + "no-such-page.html")
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_contain_text("does not exist")
+    page.get_by_role("link", name=re.compile("Chapter 11")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("2026 Frontier")
+
+
+@pytest.mark.parametrize("width,scheme", [(375, "light"), (375, "dark"), (1280, "light"), (1280, "dark")])
+def test_screenshots(context_factory, server, screenshots_dir, width, scheme):
+    context, watch = context_factory(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(server)
+    page.wait_for_load_state("networkidle")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {width}px"
+    page.screenshot(path=str(screenshots_dir / f"page-{width}-{scheme}.png"))
+    page.locator("#q-doubling").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots_dir / f"quiz-{width}-{scheme}.png"))
