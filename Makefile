@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: serve site test bench clean
+.PHONY: serve site test bench clean system-deps
 
 serve: $(VENV)/.installed node_modules/.installed
 	$(PY) build.py --serve --port $(PORT)
@@ -12,10 +12,10 @@ serve: $(VENV)/.installed node_modules/.installed
 site: $(VENV)/.installed node_modules/.installed
 	$(PY) build.py
 
-test: $(VENV)/.installed node_modules/.installed chromium
+test: $(VENV)/.installed node_modules/.installed system-deps
 	$(PY) -m pytest
 
-bench: $(VENV)/.installed node_modules/.installed chromium
+bench: $(VENV)/.installed node_modules/.installed system-deps
 	$(PY) tests/bench/run.py
 
 $(VENV)/.installed: pyproject.toml
@@ -28,10 +28,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+# Debian's chromium for the browser tests and a JRE for the Nu HTML Checker.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing from Debian:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 clean:
 	rm -rf _site .build-* $(VENV) node_modules

@@ -4,6 +4,7 @@ import * as quiz from "./quiz.js";
 import * as toc from "./toc.js";
 import * as plots from "./plots.js";
 import * as storage from "./storage.js";
+import * as overflow from "./overflow.js";
 
 document.documentElement.classList.remove("no-js");
 
@@ -11,6 +12,7 @@ const quizzes = [...document.querySelectorAll(".quiz[data-quiz]")].map((el) => q
 const nav = document.querySelector(".toc");
 if (nav) toc.mount(nav);
 plots.drawWhenVisible();
+overflow.mount();
 
 const clearButton = document.getElementById("clear-saved");
 if (clearButton) {

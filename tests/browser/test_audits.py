@@ -1,0 +1,78 @@
+"""Audits that must hold exactly: axe-core finds nothing, links resolve, nothing leaks."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urljoin, urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+AXE = ROOT / "node_modules/axe-core/axe.min.js"
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ["violations"]});
+            return r.violations.map(v => ({id: v.id, impact: v.impact,
+                nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " :: " + n.failureSummary)}));
+        }"""
+    )
+    return [f"{v['id']} ({v['impact']}): {node}" for v in result for node in v["nodes"]]
+
+
+def interact(page):
+    """Show quiz feedback of every kind."""
+    quiz = page.locator("#q-doubling")
+    quiz.get_by_label("Your answer").fill("2")
+    quiz.get_by_role("button", name="Check").click()
+    other = page.locator("#q-70b-2bit")
+    other.get_by_label("Your answer").fill("abc")
+    other.get_by_role("button", name="Check").click()
+    page.locator("#q-ssm-linear").get_by_role("button", name="Show answer").click()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violations(context_factory, server, scheme):
+    context, watch = context_factory(color_scheme=scheme, bypass_csp=True)
+    page = context.new_page()
+    page.goto(server)
+    page.wait_for_load_state("networkidle")
+    assert axe_violations(page) == []
+    interact(page)
+    page.locator(".plot").first.scroll_into_view_if_needed()
+    expect(page.locator(".plot .main-svg").first).to_be_visible(timeout=15_000)
+    assert axe_violations(page) == []
+
+
+def test_every_internal_link_and_fragment_resolves(page, server, site):
+    page.goto(server)
+    ids = set(page.evaluate("[...document.querySelectorAll('[id]')].map(e => e.id)"))
+    links = page.evaluate("[...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))")
+    assert links
+    for href in links:
+        if href.startswith("#"):
+            assert href[1:] in ids, f"no element with id {href}"
+        elif not re.match(r"^[a-z]+:", href):
+            target = urlparse(urljoin(server, href))
+            rel = target.path.removeprefix(urlparse(server).path) or "index.html"
+            assert (site / rel).is_file(), f"link to missing file {href}"
+            if target.fragment:
+                assert target.fragment in ids, href
+
+
+def test_no_console_errors_and_no_failed_requests_on_load(page, server):
+    page.goto(server)
+    page.wait_for_load_state("networkidle")
+    page.mouse.wheel(0, 20000)
+    page.wait_for_timeout(500)
+    assert page.watch.console_errors == []
+    assert page.watch.failed == []
+    assert page.watch.outside == []
