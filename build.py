@@ -444,7 +444,7 @@ def render_figure(figure: dict, key: str) -> str:
         rows.append("<tr>" + "".join(f"<td>{_fmt_cell(v)}</td>" for v in cells) + "</tr>")
     payload = html.escape(json.dumps(figure, separators=(",", ":")), quote=True)
     return (
-        f'<div class="plot" data-figure="{payload}" role="img" aria-label="{html.escape(title)}"></div>\n'
+        f'<div class="plot" data-figure="{payload}" role="group" aria-label="Chart: {html.escape(title)}"></div>\n'
         f'<details class="plot-data"><summary>Data of the chart “{html.escape(title)}”</summary>\n'
         f'<table><thead><tr>{"".join(f"<th scope=col>{html.escape(str(h))}</th>" for h in heads)}</tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table></details>\n'
