@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import functools
-import gzip
 import hashlib
 import html
 import http.server
 import json
 import logging
-import math
 import os
 import re
 import shlex

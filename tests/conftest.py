@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -36,3 +39,17 @@ def read_fixtures(path: Path) -> list[tuple[str, int, str, str]]:
 
 def normalise_space(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+
+COPIED = ("chapter", "runnable", "instruments", "templates", "static")
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    """A copy of the sources to break, sharing node_modules by a link."""
+    for name in COPIED:
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("package.json", "package-lock.json", "build.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
+    return tmp_path

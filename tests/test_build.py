@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import filecmp
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,6 @@ import pytest
 import build
 from conftest import ROOT
 
-COPIED = ("chapter", "runnable", "instruments", "templates", "static")
 
 
 @pytest.fixture(scope="module")
@@ -27,17 +25,6 @@ def built(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def index(built) -> str:
     return (built / "index.html").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def project_copy(tmp_path) -> Path:
-    """A copy of the sources to break, sharing node_modules by a link."""
-    for name in COPIED:
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("package.json", "package-lock.json", "build.py"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
-    return tmp_path
 
 
 def chapter_blocks(kind: str) -> list[str]:
