@@ -5,10 +5,12 @@ import * as toc from "./toc.js";
 import * as plots from "./plots.js";
 import * as storage from "./storage.js";
 import * as overflow from "./overflow.js";
+import * as cells from "./cells.js";
 
 document.documentElement.classList.remove("no-js");
 
 const quizzes = [...document.querySelectorAll(".quiz[data-quiz]")].map((el) => quiz.mount(el));
+const codeCells = cells.mountAll(document); // before charts are drawn: cells keep the build's output
 const nav = document.querySelector(".toc");
 if (nav) toc.mount(nav);
 plots.drawWhenVisible();
@@ -17,10 +19,38 @@ overflow.mount();
 const clearButton = document.getElementById("clear-saved");
 if (clearButton) {
   clearButton.addEventListener("click", () => {
-    const removed = storage.clear("quiz:");
+    const answers = storage.clear("quiz:");
+    const edits = storage.clear("code:");
     quizzes.forEach((q) => q.reset());
-    document.getElementById("clear-saved-status").textContent =
-      removed ? `Cleared ${removed} saved answer${removed === 1 ? "" : "s"}.` : "No saved answers to clear.";
+    codeCells.forEach((c) => c.forgetEdits());
+    const said = [];
+    if (answers) said.push(`${answers} saved answer${answers === 1 ? "" : "s"}`);
+    if (edits) said.push(`${edits} edited code cell${edits === 1 ? "" : "s"}`);
+    document.getElementById("clear-saved-status").textContent = said.length
+      ? `Cleared ${said.join(" and ")}.`
+      : "No saved answers or code to clear.";
+  });
+}
+
+// Instruments: each figure's widget replaces its no-JS table with the live view,
+// from the numbers the build embedded (no Python needed). A shared URL's state
+// is read as each mounts; its anchor is scrolled to once all have their height.
+const instrumentFigures = [...document.querySelectorAll("figure.instrument[data-instrument]")];
+const instrumentData = document.getElementById("instrument-data");
+if (instrumentFigures.length && instrumentData) {
+  const data = JSON.parse(instrumentData.textContent);
+  Promise.allSettled(
+    instrumentFigures.map(async (figure) => {
+      const name = figure.dataset.instrument;
+      const file = name.replaceAll("-", "_");
+      const widget = await import(`./instruments/${file}.js`);
+      widget.mount(figure.querySelector(".instrument-body"), { data: data[name] });
+      figure.classList.add("mounted");
+    }),
+  ).then(async (results) => {
+    results.filter((r) => r.status === "rejected").forEach((r) => console.error("Instrument failed to start:", r.reason));
+    const { scrollToFragment } = await import("./instruments/widget.js");
+    scrollToFragment();
   });
 }
 

@@ -1,0 +1,158 @@
+// Instrument: scaling explorer. Attention's n²d against a scan's n·d·N (EQ 11.1, 11.4),
+// and decode memory: a KV cache that grows with n against a fixed state.
+// Every number is looked up in the build's data (instruments/tables.py).
+
+import { formatBytes, formatFlops, formatRatio, formatTokens, groupThousands, pickIndex, shortTokens } from "./format.js";
+import { bindState, h, initialState, lazyChart, rangeControl, readout, baseLayout } from "./widget.js";
+
+const NAME = "scaling-explorer";
+const DEFAULTS = { n: 131072, d: 4096, N: 16 };
+
+export function mount(element, { data }) {
+  const lengths = data.context_lengths;
+  const widths = data.model_widths;
+  const states = data.state_sizes;
+  const middle = (list) => Math.floor((list.length - 1) / 2);
+  const defaults = {
+    n: lengths[pickIndex(lengths, DEFAULTS.n, middle(lengths))],
+    d: widths[pickIndex(widths, DEFAULTS.d, middle(widths))],
+    N: states[pickIndex(states, DEFAULTS.N, 0)],
+  };
+  const shared = initialState(NAME);
+  const state = {
+    i: pickIndex(lengths, shared.n, lengths.indexOf(defaults.n)),
+    d: pickIndex(widths, shared.d, widths.indexOf(defaults.d)),
+    N: pickIndex(states, shared.N, states.indexOf(defaults.N)),
+  };
+  const series = () => data.series[`${widths[state.d]},${states[state.N]}`];
+
+  const labelled = new Set([0, 3, 6, 9, lengths.length - 1]);
+  const context = rangeControl({
+    id: `${NAME}-n`, label: "Context length", count: lengths.length, index: state.i,
+    valueText: (i) => formatTokens(lengths[i]),
+    tickText: (i) => (labelled.has(i) ? shortTokens(lengths[i]) : ""),
+    onChange: (i) => { state.i = i; changed(); },
+  });
+  const width = rangeControl({
+    id: `${NAME}-d`, label: "Model width (d)", count: widths.length, index: state.d,
+    valueText: (i) => groupThousands(widths[i]),
+    tickText: (i) => shortTokens(widths[i]),
+    onChange: (i) => { state.d = i; changed(); },
+  });
+  const stateSize = rangeControl({
+    id: `${NAME}-N`, label: "State size (N)", count: states.length, index: state.N,
+    valueText: (i) => String(states[i]),
+    tickText: (i) => String(states[i]),
+    onChange: (i) => { state.N = i; changed(); },
+  });
+
+  const out = {
+    attention: readout("attention-flops", "Attention", "n²·d FLOPs per layer"),
+    ssm: readout("ssm-flops", "SSM scan", "n·d·N FLOPs per layer"),
+    ratio: readout("ratio", "Attention ÷ scan", "times more mixing work"),
+    kv: readout("kv-cache", "KV cache", "decode memory, grows with n"),
+    state: readout("ssm-state", "SSM state", "decode memory, fixed size"),
+  };
+  const readouts = h("dl", { class: "readouts readouts-scaling", "aria-live": "polite" }, Object.values(out).map((r) => r.root));
+
+  const chart = lazyChart({
+    label: "Log–log chart of token-mixing FLOPs per layer from 512 to 1M tokens: attention's line rises twice as steeply as the scan's; a marker shows the chosen number of tokens.",
+    figure: (colors, narrow) => figure(colors, narrow),
+    update: (Plotly, el) => {
+      const s = series();
+      const n = lengths[state.i];
+      Plotly.update(
+        el,
+        { y: [s.attention_flops, s.ssm_flops, [s.attention_flops[state.i], s.ssm_flops[state.i]]], x: [lengths, lengths, [n, n]] },
+        { "shapes[0].x0": n, "shapes[0].x1": n },
+        [0, 1, 2],
+      );
+    },
+  });
+
+  function figure(colors, narrow) {
+    const s = series();
+    const n = lengths[state.i];
+    const all = Object.values(data.series);
+    const low = Math.min(...all.map((x) => Math.min(...x.ssm_flops)));
+    const high = Math.max(...all.map((x) => Math.max(...x.attention_flops)));
+    const line = (name, y, color, dash) => ({
+      type: "scatter", mode: "lines+markers", name, x: lengths, y,
+      line: { color, width: 2.5, dash }, marker: { color, size: 5 },
+      hovertemplate: `%{x:,} tokens<br>%{y:.2e} FLOPs<extra>${name}</extra>`,
+    });
+    return {
+      data: [
+        line("Attention, n²·d", s.attention_flops, colors.accent, "solid"),
+        line("SSM scan, n·d·N", s.ssm_flops, colors.link, "dash"),
+        {
+          type: "scatter", mode: "markers", name: "Chosen length", showlegend: false,
+          x: [n, n], y: [s.attention_flops[state.i], s.ssm_flops[state.i]],
+          marker: { size: 13, color: [colors.accent, colors.link], line: { color: colors.surface, width: 2.5 } },
+          hovertemplate: "%{x:,} tokens<br>%{y:.2e} FLOPs<extra></extra>",
+        },
+      ],
+      layout: baseLayout(colors, narrow, {
+        xaxis: {
+          type: "log", title: { text: "Context length n (tokens)" },
+          range: [Math.log10(lengths[0]) - 0.08, Math.log10(lengths[lengths.length - 1]) + 0.08],
+          tickvals: lengths.filter((_, i) => labelled.has(i)),
+          ticktext: lengths.filter((_, i) => labelled.has(i)).map(shortTokens),
+        },
+        yaxis: {
+          type: "log", title: { text: "FLOPs per layer" }, exponentformat: "power",
+          range: [Math.log10(low) - 0.3, Math.log10(high) + 0.3], dtick: 2,
+        },
+        shapes: [{
+          type: "line", xref: "x", yref: "paper", x0: n, x1: n, y0: 0, y1: 1,
+          line: { color: colors.ink2, width: 1, dash: "dot" },
+        }],
+      }),
+    };
+  }
+
+  const values = () => ({ n: lengths[state.i], d: widths[state.d], N: states[state.N] });
+  const save = bindState(NAME, {
+    values,
+    defaults,
+    apply: (shared) => {
+      state.i = pickIndex(lengths, shared.n, state.i);
+      state.d = pickIndex(widths, shared.d, state.d);
+      state.N = pickIndex(states, shared.N, state.N);
+      context.set(state.i);
+      width.set(state.d);
+      stateSize.set(state.N);
+      render();
+    },
+  });
+
+  function render() {
+    const s = series();
+    const i = state.i;
+    out.attention.set(formatFlops(s.attention_flops[i]));
+    out.ssm.set(formatFlops(s.ssm_flops[i]));
+    out.ratio.set(formatRatio(s.ratio[i]));
+    out.kv.set(formatBytes(s.kv_cache_bytes[i]));
+    out.state.set(formatBytes(s.ssm_state_bytes));
+    chart.schedule();
+  }
+
+  function changed() {
+    render();
+    save();
+  }
+
+  render();
+  element.replaceChildren(
+    h("div", { class: "instrument-live instrument-scaling" },
+      h("div", { class: "controls controls-2" },
+        h("div", { class: "control-wide" }, context.root),
+        width.root,
+        stateSize.root),
+      readouts,
+      h("p", { class: "instrument-note" },
+        `Per layer, ${data.bytes_per_value} bytes a stored value (fp16); constant factors dropped, as in EQ 11.1.`),
+      chart.element),
+  );
+  return { values };
+}

@@ -1,0 +1,272 @@
+// Small DOM helpers shared by the three instruments: element building, labelled
+// range controls, the URL-fragment state of all instruments, and a lazily drawn
+// Plotly chart that is updated in place at most once per animation frame.
+
+import { loadPlotly } from "../plots.js";
+import { differsFromDefaults, parseFragment, serialiseFragment } from "./format.js";
+
+/** Build an element: h("p", {class: "x", "aria-live": "polite"}, "text", child). */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name === "dataset") Object.assign(element.dataset, value);
+    else if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? "" : String(value));
+  }
+  element.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return element;
+}
+
+/**
+ * A labelled native range over `count` positions, with its current value shown
+ * beside the label and tick labels under the track.
+ *
+ *   id, label        the input's id and visible label
+ *   hiddenLabel      extra words for screen readers only (keeps names unique)
+ *   count, index     number of positions and the starting one
+ *   valueText(i)     the value at position i, for the visible value and aria-valuetext
+ *   tickText(i)      tick label at i, or "" for a bare tick
+ *   onChange(i)      called on every input event
+ */
+export function rangeControl({ id, label, hiddenLabel = "", count, index, valueText, tickText, onChange }) {
+  const input = h("input", {
+    type: "range", id, min: 0, max: count - 1, step: 1, value: index,
+  });
+  const value = h("span", { class: "control-value", id: `${id}-value` });
+  const ticks = h("div", { class: "ticks", "aria-hidden": "true" });
+  for (let i = 0; i < count; i += 1) {
+    const text = tickText ? tickText(i) : "";
+    const tick = h("span", { class: text ? "tick labelled" : "tick", style: `--at: ${i / Math.max(1, count - 1)}` }, text);
+    tick.addEventListener("click", () => {
+      set(i);
+      onChange(i);
+      input.focus();
+    });
+    ticks.append(tick);
+  }
+  const root = h(
+    "div",
+    { class: "control" },
+    h("div", { class: "control-head" },
+      h("label", { for: id }, label, hiddenLabel ? h("span", { class: "visually-hidden" }, ` ${hiddenLabel}`) : null),
+      value),
+    input,
+    ticks,
+  );
+  function set(i) {
+    input.value = String(i);
+    const text = valueText(i);
+    value.textContent = text;
+    input.setAttribute("aria-valuetext", text);
+    input.style.setProperty("--fill", `${(100 * i) / Math.max(1, count - 1)}%`);
+  }
+  input.addEventListener("input", () => {
+    const i = Number(input.value);
+    set(i);
+    onChange(i);
+  });
+  set(index);
+  return { root, input, set, get index() { return Number(input.value); } };
+}
+
+/** A readout: a <div> holding <dt>label</dt><dd data-readout=key>…</dd>, for a <dl>. */
+export function readout(key, label, note = "") {
+  const value = h("dd", { dataset: { readout: key } });
+  const root = h("div", { class: "readout", dataset: { key } },
+    h("dt", {}, label, note ? h("span", { class: "readout-note" }, note) : null),
+    value);
+  return { root, value, set: (text) => { if (value.textContent !== text) value.textContent = text; } };
+}
+
+/**
+ * Make `box` reachable by keyboard while its content scrolls sideways (a named,
+ * focusable region), and an ordinary box when it fits.
+ */
+export function scrollRegion(box, label) {
+  const mark = () => {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      box.tabIndex = 0;
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", label);
+    } else if (box.hasAttribute("tabindex")) {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
+  };
+  if ("ResizeObserver" in window) {
+    const observer = new ResizeObserver(mark);
+    observer.observe(box);
+    [...box.children].forEach((child) => observer.observe(child));
+  }
+  return mark;
+}
+
+// ── state in the URL fragment ───────────────────────────────────────────────
+
+const registry = new Map(); // name -> {values(), defaults, apply(values)}
+let listening = false;
+
+/** The state a shared URL gives instrument `name` ({key: text}; {} if none). */
+export function initialState(name) {
+  return parseFragment(window.location.hash).states[name] || {};
+}
+
+/**
+ * Register an instrument's state: `values()` returns its {key: value}, `defaults`
+ * the same at the defaults, `apply(values)` sets it from a fragment. Returns
+ * save(), to call after every change: it rewrites the fragment with
+ * history.replaceState (no history entry, no scroll jump), anchored at this
+ * instrument and holding the state of every instrument not at its defaults.
+ */
+export function bindState(name, { values, defaults, apply }) {
+  registry.set(name, { values, defaults, apply });
+  if (!listening) {
+    listening = true;
+    window.addEventListener("hashchange", applyFragment);
+  }
+  return function save() {
+    const figures = [...document.querySelectorAll("figure.instrument[data-instrument]")].map((f) => f.dataset.instrument);
+    const inPageOrder = [...registry].sort(([a], [b]) => figures.indexOf(a) - figures.indexOf(b));
+    const states = inPageOrder.map(([key, entry]) => {
+      const current = entry.values();
+      return [key, differsFromDefaults(current, entry.defaults) ? current : null];
+    });
+    const hash = serialiseFragment(`instrument-${name}`, states);
+    const url = `${window.location.pathname}${window.location.search}${hash}`;
+    if (hash !== window.location.hash) window.history.replaceState(window.history.state, "", url || window.location.pathname);
+  };
+}
+
+/** A new fragment typed or pasted into the address bar: restore its states, scroll. */
+function applyFragment() {
+  const { states } = parseFragment(window.location.hash);
+  for (const [name, entry] of registry) if (states[name]) entry.apply(states[name]);
+  scrollToFragment();
+}
+
+/**
+ * Scroll to the anchor of a fragment that carries state: the browser cannot, as
+ * "instrument-bit-width?bit-width:b=2" is no element id. Plain anchors are left
+ * to the browser.
+ */
+export function scrollToFragment() {
+  const hash = window.location.hash;
+  if (!hash.includes("?") && !hash.includes(":")) return;
+  const { anchor } = parseFragment(hash);
+  const target = anchor && document.getElementById(anchor);
+  if (target) target.scrollIntoView({ block: "start" });
+}
+
+// ── charts ──────────────────────────────────────────────────────────────────
+
+/** The page's theme colours, read from its CSS variables (light or dark). */
+export function themeColors() {
+  const style = getComputedStyle(document.documentElement);
+  const value = (name) => style.getPropertyValue(name).trim();
+  return {
+    ink: value("--ink"), ink2: value("--ink-2"), rule: value("--rule"), surface: value("--surface"),
+    surface2: value("--surface-2"), accent: value("--accent"), link: value("--link"),
+    good: value("--good"), bad: value("--bad"), note: value("--note"),
+  };
+}
+
+/** Plotly layout defaults in the page's style (the chart sits on --surface). */
+export function baseLayout(colors, narrow, overrides = {}) {
+  const axis = (extra) => ({
+    gridcolor: colors.rule, zerolinecolor: colors.rule, linecolor: colors.ink2, tickcolor: colors.ink2,
+    fixedrange: true, automargin: true, title: { standoff: 6 }, ...extra,
+  });
+  return {
+    margin: { l: 56, r: 12, t: 12, b: 48 },
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "rgba(0,0,0,0)",
+    font: { color: colors.ink, family: "system-ui, sans-serif", size: narrow ? 11 : 12 },
+    dragmode: false,
+    hovermode: "closest",
+    showlegend: true,
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", bgcolor: "rgba(0,0,0,0)" },
+    ...overrides,
+    xaxis: axis(overrides.xaxis || {}),
+    yaxis: axis(overrides.yaxis || {}),
+  };
+}
+
+const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false };
+
+/** Run `callback` once, when `element` comes within a screen or so of the viewport. */
+export function whenNear(element, callback, margin = "600px 0px") {
+  if (!("IntersectionObserver" in window)) {
+    callback();
+    return;
+  }
+  const observer = new IntersectionObserver(
+    (entries) => {
+      if (!entries.some((entry) => entry.isIntersecting)) return;
+      observer.disconnect();
+      callback();
+    },
+    { rootMargin: margin },
+  );
+  observer.observe(element);
+}
+
+/**
+ * A chart drawn only when it nears the viewport (Plotly is ~1 MB).
+ *   figure(colors, narrow) -> {data, layout} for the current state: the one
+ *                     full draw, and again when the colour scheme changes or
+ *                     the screen crosses the phone width (narrow: true)
+ *   update(Plotly, element, colors) -> applies the current state in place
+ *                     (Plotly.restyle / relayout / update), never a new plot
+ * Returns {element, schedule}: schedule() after each change; it coalesces all
+ * changes of one frame into one update.
+ */
+export function lazyChart({ label, figure, update }) {
+  const narrowQuery = window.matchMedia("(max-width: 30rem)");
+  const element = h("div", { class: "instrument-chart", role: "img", "aria-label": label });
+  let Plotly = null;
+  let drawn = false;
+  let pending = false;
+  let version = 0;
+
+  const redraw = () => {
+    const { data, layout } = figure(themeColors(), narrowQuery.matches);
+    return Plotly.react(element, data, layout, CONFIG);
+  };
+
+  async function draw() {
+    Plotly = await loadPlotly();
+    const drawnVersion = version;
+    const { data, layout } = figure(themeColors(), narrowQuery.matches);
+    await Plotly.newPlot(element, data, layout, CONFIG);
+    drawn = true;
+    element.dataset.drawn = "1";
+    if (version !== drawnVersion) schedule();
+  }
+
+  function schedule() {
+    version += 1;
+    if (!drawn || pending) return;
+    pending = true;
+    window.requestAnimationFrame(() => {
+      pending = false;
+      update(Plotly, element, themeColors());
+    });
+  }
+
+  whenNear(element, () => {
+    draw().catch((error) => {
+      element.removeAttribute("role");
+      element.removeAttribute("aria-label");
+      element.classList.add("chart-failed");
+      element.textContent = `${error.message} The readouts above still work.`;
+    });
+  });
+  const restyleAll = () => {
+    if (drawn) redraw();
+  };
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", restyleAll);
+  narrowQuery.addEventListener("change", restyleAll);
+  return { element, schedule };
+}

@@ -1,0 +1,152 @@
+// A live run's output in a cell: streamed text, charts, the traceback, notes.
+// Everything the worker sends is shown as text (text nodes, textContent), never as
+// HTML. Text is capped here too (output-cap.js) and written at most once a frame.
+
+import { createCap, truncationNote } from "./output-cap.js";
+import { cleanFigure } from "./cell-text.js";
+import { draw } from "./plots.js";
+
+const MAX_TABLE_ROWS = 500;
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function formatValue(value) {
+  if (value === null || value === undefined) return "";
+  if (Number.isInteger(value) && Math.abs(value) < 1e6) return String(value);
+  return String(Number(value.toPrecision(4)));
+}
+
+/** The chart's numbers as a table, as the build shows them under its charts. */
+function dataTable(figure, title) {
+  const details = element("details", "plot-data");
+  details.append(element("summary", "", `Data of the chart “${title}”`));
+  const table = element("table");
+  const head = table.createTHead().insertRow();
+  const names = [figure.layout.xaxis.title || "x"].concat(
+    figure.traces.map((t) => t.name || figure.layout.yaxis.title || "y"),
+  );
+  names.forEach((name) => {
+    const th = element("th", "", name);
+    th.scope = "col";
+    head.append(th);
+  });
+  const body = table.createTBody();
+  const xs = figure.traces[0]?.x ?? [];
+  xs.slice(0, MAX_TABLE_ROWS).forEach((x, i) => {
+    const row = body.insertRow();
+    [x, ...figure.traces.map((t) => t.y[i])].forEach((v) => (row.insertCell().textContent = formatValue(v)));
+  });
+  details.append(table);
+  if (xs.length > MAX_TABLE_ROWS) details.append(element("p", "", `First ${MAX_TABLE_ROWS} of ${xs.length} rows.`));
+  return details;
+}
+
+/**
+ * Output of one run into `container`. Nothing is touched until `begin()`, so the
+ * pre-run output stays until the run really starts.
+ */
+export function createOutput(container) {
+  const cap = createCap();
+  let pending = [];
+  let frame = 0;
+  let pre = null;
+  let begun = false;
+  let noted = false;
+
+  function flush() {
+    cancelAnimationFrame(frame);
+    frame = 0;
+    if (!pending.length) return;
+    if (!pre) {
+      pre = element("pre", "cell-stdout");
+      pre.tabIndex = 0;
+      pre.setAttribute("aria-label", "Output");
+      container.append(pre);
+    }
+    const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+    for (const [stream, text] of pending) {
+      const last = pre.lastChild;
+      if (stream === "stderr") {
+        if (last?.nodeType === 1 && last.classList.contains("cell-stderr")) last.append(text);
+        else pre.append(element("span", "cell-stderr", text));
+      } else if (last?.nodeType === 3) {
+        last.appendData(text);
+      } else {
+        pre.append(text);
+      }
+    }
+    pending = [];
+    if (atBottom) pre.scrollTop = pre.scrollHeight;
+  }
+
+  function note(text, className = "cell-note") {
+    container.append(element("p", className, text));
+  }
+
+  function noteTruncated() {
+    if (noted || !cap.truncated) return;
+    noted = true;
+    flush();
+    note(truncationNote(), "cell-note cell-truncated");
+  }
+
+  return {
+    begin() {
+      if (begun) return;
+      begun = true;
+      container.replaceChildren();
+      container.setAttribute("aria-busy", "true");
+    },
+    get begun() {
+      return begun;
+    },
+    text(stream, text) {
+      const part = cap.take(text);
+      if (part) {
+        pending.push([stream === "stderr" ? "stderr" : "stdout", part]);
+        if (!frame) frame = requestAnimationFrame(flush);
+      }
+      if (cap.truncated) noteTruncated();
+    },
+    figure(raw) {
+      flush();
+      pre = null;
+      const figure = cleanFigure(raw);
+      const title = figure.layout.title || "Chart";
+      const plot = element("div", "plot");
+      plot.setAttribute("role", "group");
+      plot.setAttribute("aria-label", `Chart: ${title}`);
+      plot.dataset.drawn = "1";
+      container.append(plot, dataTable(figure, title));
+      draw(plot, figure).catch((error) => {
+        plot.textContent = `${error.message} The data is in the table below.`;
+      });
+    },
+    finish(result) {
+      flush();
+      if (result.truncated) {
+        if (!noted) {
+          // the worker or Python cut it: say so once
+          noted = true;
+          note(truncationNote(), "cell-note cell-truncated");
+        }
+      }
+      if (result.traceback) {
+        const error = element("pre", "cell-error", result.traceback);
+        error.tabIndex = 0;
+        error.setAttribute("aria-label", "Error");
+        container.append(error);
+      }
+      if (result.note && result.status !== "interrupted") note(result.note);
+    },
+    close() {
+      flush();
+      container.removeAttribute("aria-busy");
+    },
+  };
+}

@@ -1,0 +1,100 @@
+// What a live cell says: status lines, failures, durations, and safe chart specs.
+// Pure functions (no DOM), so they can be tested on their own.
+
+const RETRY = "The pre-run output below is from the build. Try Run again.";
+
+export function formatMs(ms) {
+  return `${Math.round(Number(ms) || 0).toLocaleString("en-US")} ms`;
+}
+
+function listWords(items) {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** The plain-words sentence for a failure the worker returned as data. */
+export function failureText(error = {}) {
+  const where = error.url ? ` from ${error.url}` : "";
+  switch (error.kind) {
+    case "runtime":
+      return `Could not download the Python runtime (Pyodide)${where}: the network or the CDN is unreachable. ${RETRY}`;
+    case "package": {
+      const what = listWords(error.packages?.length ? error.packages : ["a package"]);
+      return `Could not download ${what}${where}: the network or the package CDN is unreachable. ${RETRY}`;
+    }
+    case "crash":
+      return `The Python runtime crashed${error.message ? ` (${error.message})` : ""}, so the session restarted: names defined by other cells are gone, run those cells again.`;
+    case "worker":
+      return `The Python worker could not start${error.message ? ` (${error.message})` : ""}. ${RETRY}`;
+    default:
+      return `Something went wrong${error.message ? `: ${error.message}` : ""}. ${RETRY}`;
+  }
+}
+
+/**
+ * The status line for a cell's state:
+ * {phase: "idle" | "queued" | "loading" | "packages" | "running" | "done" | "failed" | "stopped" | "reset", …}
+ */
+export function statusText(state) {
+  switch (state.phase) {
+    case "queued":
+      return "Queued: another cell is running; this one runs next.";
+    case "loading": {
+      const step = state.step ? ` (step ${state.step} of ${state.of}: ${state.text})` : "";
+      return `Loading the Python runtime${step}…`;
+    }
+    case "packages":
+      return `Loading ${listWords(state.packages || [])}…`;
+    case "running":
+      return "Running…";
+    case "done": {
+      const { result } = state;
+      if (result.status === "ok") return `Done in ${formatMs(result.ms)}.`;
+      if (result.status === "error") return `Error after ${formatMs(result.ms)}: the traceback is below.`;
+      if (result.status === "exit") return result.note || "The cell called sys.exit() and stopped there.";
+      if (result.status === "interrupted") return "Stopped. The session is still running.";
+      return "Done.";
+    }
+    case "failed":
+      return failureText(state.error);
+    case "stopped":
+      return state.restarted
+        ? "Stopped: the session restarted, so names defined by other cells are gone; run those cells again."
+        : "Stopped before it ran.";
+    case "reset":
+      return "Reset to the original code and its pre-run output.";
+    case "editor-failed":
+      return "The editor could not be loaded, so the code cannot be changed now; Run still runs it as shown.";
+    default:
+      return "Click the code to edit it; Run (or Shift+Enter) runs it in your browser.";
+  }
+}
+
+export const BUSY_PHASES = new Set(["queued", "loading", "packages", "running"]);
+
+const AXIS_TYPES = new Set(["linear", "log"]);
+const MAX_POINTS = 100_000;
+
+function numbers(values) {
+  if (!Array.isArray(values)) return [];
+  return values.slice(0, MAX_POINTS).map((v) => (typeof v === "number" && Number.isFinite(v) ? v : null));
+}
+
+function text(value, max = 200) {
+  return typeof value === "string" ? value.slice(0, max) : "";
+}
+
+/**
+ * A figure from the worker, rebuilt from the fields plot_xy makes and nothing else:
+ * numbers stay numbers, labels stay short strings, anything else is dropped.
+ */
+export function cleanFigure(figure) {
+  const layout = figure?.layout ?? {};
+  const axis = (a = {}) => ({ title: text(a.title), type: AXIS_TYPES.has(a.type) ? a.type : "linear" });
+  const traces = (Array.isArray(figure?.traces) ? figure.traces : []).slice(0, 20).map((t) => {
+    const trace = { x: numbers(t?.x), y: numbers(t?.y), mode: "lines+markers" };
+    if (text(t?.name)) trace.name = text(t.name);
+    return trace;
+  });
+  return { traces, layout: { title: text(layout.title), xaxis: axis(layout.xaxis), yaxis: axis(layout.yaxis) } };
+}

@@ -1,0 +1,265 @@
+// Live code cells: edit the code, Run it in the page's Python session, Stop, Reset.
+//
+// The build's highlighted <pre> stays until the reader engages (click, Enter, Run);
+// only then is the CodeMirror bundle fetched and swapped in. Python starts on the
+// first Run, or in the background once the page has been idle for a while.
+
+import { createRuntime } from "./runtime.js";
+import { createOutput } from "./cell-output.js";
+import { statusText, BUSY_PHASES } from "./cell-text.js";
+import { drawWhenVisible } from "./plots.js";
+import * as storage from "./storage.js";
+
+const EDITOR_URL = new URL("./editor.js", import.meta.url).href;
+const SAVE_DELAY_MS = 400;
+const WARM_UP_DELAY_MS = 4000;
+
+let editorModule = null;
+function loadEditor() {
+  editorModule ??= import(EDITOR_URL).catch((error) => {
+    editorModule = null;
+    throw error;
+  });
+  return editorModule;
+}
+
+/** Offset into `container`'s text of the point (x, y), or null. */
+function textOffsetAt(container, x, y) {
+  let node;
+  let offset;
+  if (document.caretPositionFromPoint) {
+    const position = document.caretPositionFromPoint(x, y);
+    if (position) ({ offsetNode: node, offset } = position);
+  } else if (document.caretRangeFromPoint) {
+    const range = document.caretRangeFromPoint(x, y);
+    if (range) ({ startContainer: node, startOffset: offset } = range);
+  }
+  if (!node || !container.contains(node)) return null;
+  const range = document.createRange();
+  range.setStart(container, 0);
+  range.setEnd(node, offset);
+  return range.toString().length;
+}
+
+function button(text, label, className) {
+  const node = document.createElement("button");
+  node.type = "button";
+  node.className = className;
+  node.textContent = text;
+  node.setAttribute("aria-label", label);
+  return node;
+}
+
+export function mount(figure, { runtime }) {
+  const name = figure.dataset.cell;
+  const key = `code:${figure.id}`;
+  const number = figure.querySelector(".cell-title .anchor")?.textContent.trim() || `cell ${name}`;
+  const source = figure.querySelector(".cell-source");
+  let pre = source.querySelector("pre");
+  const code = pre.querySelector("code") ?? pre;
+  const label = pre.getAttribute("aria-label") || `Python code of ${number}`;
+  const output = figure.querySelector(".cell-output");
+  const original = code.textContent.replace(/\n$/, "");
+  const originalHTML = code.innerHTML; // the build's own highlighted markup
+  const prerunHTML = output.innerHTML; // the build's own pre-run output
+
+  const toolbar = document.createElement("div");
+  toolbar.className = "cell-toolbar";
+  const runButton = button("Run", `Run ${number}`, "cell-run");
+  const stopButton = button("Stop", `Stop ${number}`, "cell-stop secondary");
+  const resetButton = button("Reset", `Reset ${number}`, "cell-reset secondary");
+  const edited = document.createElement("span");
+  edited.className = "cell-edited";
+  edited.textContent = "Edited — Reset restores the original.";
+  edited.hidden = true;
+  toolbar.append(runButton, stopButton, resetButton, edited);
+  const statusLine = document.createElement("p");
+  statusLine.className = "cell-status-line";
+  const status = document.createElement("span");
+  status.className = "cell-status";
+  status.setAttribute("role", "status");
+  const elapsed = document.createElement("span");
+  elapsed.className = "cell-elapsed";
+  elapsed.setAttribute("aria-hidden", "true");
+  statusLine.append(status, elapsed);
+  source.after(toolbar, statusLine);
+
+  let editor = null;
+  let opening = null;
+  let job = null; // the run in flight, if any
+  let active = null; // token of the run whose messages count
+  let clock = 0;
+  let saveTimer = 0;
+
+  const currentCode = () => (editor ? editor.getCode() : code.textContent.replace(/\n$/, ""));
+
+  function show(state) {
+    status.textContent = statusText(state);
+    const outcome = state.phase === "done" ? state.result.status : state.phase;
+    figure.dataset.state = outcome;
+    const busy = BUSY_PHASES.has(state.phase);
+    runButton.setAttribute("aria-disabled", String(busy));
+    stopButton.setAttribute("aria-disabled", String(!busy));
+    clearInterval(clock);
+    elapsed.textContent = "";
+    if (busy && state.phase !== "queued") {
+      const since = performance.now();
+      clock = setInterval(() => {
+        elapsed.textContent = `${Math.floor((performance.now() - since) / 1000)} s`;
+      }, 1000);
+    }
+  }
+
+  function markEdited(value) {
+    edited.hidden = value === original;
+  }
+
+  function remember(value) {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => {
+      if (value === original) storage.remove(key);
+      else storage.save(key, value);
+    }, SAVE_DELAY_MS);
+    markEdited(value);
+  }
+
+  /** Swap the <pre> for CodeMirror with the same code (once). */
+  function openEditor({ focus = true, at = null } = {}) {
+    if (editor) {
+      if (focus) editor.focus();
+      return Promise.resolve(editor);
+    }
+    opening ??= loadEditor()
+      .then(({ createEditor }) => {
+        const host = document.createElement("div");
+        host.className = "cell-editor";
+        const hadFocus = document.activeElement === pre;
+        editor = createEditor(host, { doc: currentCode(), label, onRun: run, onChange: remember });
+        pre.replaceWith(host);
+        pre = host;
+        if (at !== null) editor.view.dispatch({ selection: { anchor: Math.min(at, editor.view.state.doc.length) } });
+        if (focus || hadFocus) editor.focus();
+        return editor;
+      })
+      .catch(() => {
+        opening = null;
+        show({ phase: "editor-failed" });
+        return null;
+      });
+    return opening;
+  }
+
+  async function run() {
+    if (job) return;
+    const token = {};
+    active = token;
+    const view = createOutput(output);
+    const mine = (fn) => (...args) => {
+      if (active === token) fn(...args);
+    };
+    openEditor({ focus: false });
+    job = runtime.run(currentCode(), name, {
+      onStatus: mine((state) => {
+        if (state.phase === "running") view.begin();
+        show(state);
+      }),
+      onStream: mine((stream, text) => view.text(stream, text)),
+      onFigure: mine((spec) => view.figure(spec)),
+    });
+    if (figure.dataset.state !== "queued") show({ phase: runtime.started ? "running" : "loading" });
+    let outcome;
+    try {
+      outcome = await job.done;
+    } catch (error) {
+      outcome = { phase: "failed", error: { message: String(error?.message || error) } };
+    } finally {
+      job = null;
+      if (active === token) {
+        if (outcome?.phase === "done") view.finish(outcome.result);
+        view.close();
+      }
+    }
+    if (active === token) show(outcome);
+  }
+
+  function stop() {
+    job?.stop();
+  }
+
+  function restoreCode() {
+    if (editor) editor.setCode(original);
+    else code.innerHTML = originalHTML;
+    clearTimeout(saveTimer);
+    storage.remove(key);
+    markEdited(original);
+  }
+
+  function reset() {
+    stop();
+    active = null;
+    restoreCode();
+    output.removeAttribute("aria-busy");
+    output.innerHTML = prerunHTML;
+    drawWhenVisible(output);
+    show({ phase: "reset" });
+  }
+
+  runButton.addEventListener("click", () => {
+    if (runButton.getAttribute("aria-disabled") !== "true") run();
+  });
+  stopButton.addEventListener("click", () => {
+    if (stopButton.getAttribute("aria-disabled") !== "true") stop();
+  });
+  resetButton.addEventListener("click", reset);
+
+  pre.addEventListener("focus", () => loadEditor().catch(() => {}));
+  pre.addEventListener("click", (event) => {
+    if (editor || String(document.getSelection()).length) return; // let a reader copy text
+    openEditor({ at: textOffsetAt(code, event.clientX, event.clientY) });
+  });
+  pre.addEventListener("keydown", (event) => {
+    if (editor || event.key !== "Enter") return;
+    event.preventDefault();
+    if (event.shiftKey || event.ctrlKey || event.metaKey) run();
+    else openEditor();
+  });
+
+  const saved = storage.load(key);
+  if (saved !== null && saved !== original) {
+    code.textContent = saved; // plain text until the editor opens
+    markEdited(saved);
+  }
+  show({ phase: "idle" });
+
+  return {
+    /** Forget the saved edit (the footer's "Clear my saved answers and code"). */
+    forgetEdits() {
+      if (currentCode() !== original) restoreCode();
+    },
+  };
+}
+
+function scheduleWarmUp(runtime) {
+  if (navigator.connection?.saveData) return;
+  const idle = (fn) =>
+    window.requestIdleCallback ? window.requestIdleCallback(fn, { timeout: 10000 }) : setTimeout(fn, 200);
+  const warm = () => {
+    if (!runtime.started) runtime.warmUp().catch(() => {});
+  };
+  const later = () => idle(() => setTimeout(() => idle(warm), WARM_UP_DELAY_MS));
+  if (document.readyState === "complete") later();
+  else window.addEventListener("load", later, { once: true });
+}
+
+/** Mount every code cell in `root`; one runtime (one worker) for them all. */
+export function mountAll(root = document) {
+  const figures = [...root.querySelectorAll("figure.cell[data-cell]")];
+  if (!figures.length) return [];
+  const main = document.getElementById("main");
+  let indexURL = new URL(main?.dataset.pyodideUrl || "assets/pyodide/", document.baseURI).href;
+  if (!indexURL.endsWith("/")) indexURL += "/";
+  const runtime = createRuntime({ indexURL, pyBase: new URL("../py/", import.meta.url).href });
+  const cells = figures.map((figure) => mount(figure, { runtime }));
+  if (main?.dataset.warmUp !== "off") scheduleWarmUp(runtime);
+  return cells;
+}

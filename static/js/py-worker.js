@@ -1,0 +1,155 @@
+// The page's Python session, in a module Web Worker: Pyodide, the chapter's modules
+// (runnable/session.py, plotting.py, instruments/) and one namespace the cells share.
+//
+// Protocol (as in Pyodide's web-worker example): every message is {id, type, …}.
+//   page → worker  {id, type: "init", indexURL, pyBase, interruptBuffer?}
+//                  {id, type: "run", code, name}
+//   worker → page  {id, type: "progress", step, of, text}        while starting
+//                  {id, type: "ready"}                            started
+//                  {id, type: "status", phase: "packages", packages}
+//                  {id, type: "status", phase: "running"}
+//                  {id, type: "stream", stream: "stdout"|"stderr", text}
+//                  {id, type: "figure", figure}
+//                  {id, type: "done", result}                     result as data
+//                  {id, type: "error", error: {kind, message, url?, packages?}}
+// Errors are data, never thrown across. The code to run is an argument of
+// session.run_cell, never pasted into Python source.
+
+import { createCap } from "./output-cap.js";
+
+const HOME = "/home/pyodide/ch11";
+
+let pyodide = null;
+let session = null;
+let ready = null; // the one readiness promise
+let packageOf = new Map(); // import name → Pyodide package name
+let queue = Promise.resolve();
+
+const post = (message) => self.postMessage(message);
+
+class Failure extends Error {
+  constructor(kind, message, extra = {}) {
+    super(message);
+    Object.assign(this, { kind, ...extra });
+  }
+}
+
+function asData(error) {
+  if (error instanceof Failure) {
+    const { kind, url, packages } = error;
+    return { kind, message: error.message, url, packages };
+  }
+  return { kind: "crash", message: String(error?.message || error).split("\n")[0].slice(0, 300) };
+}
+
+async function fetchOk(url, as) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+  return as === "json" ? response.json() : response.text();
+}
+
+async function boot(id, { indexURL, pyBase, interruptBuffer }) {
+  const progress = (step, text) => post({ id, type: "progress", step, of: 3, text });
+  progress(1, "downloading Pyodide, about 13 MB");
+  let loadPyodide;
+  try {
+    ({ loadPyodide } = await import(`${indexURL}pyodide.mjs`));
+  } catch (error) {
+    throw new Failure("runtime", String(error?.message || error), { url: `${indexURL}pyodide.mjs` });
+  }
+  try {
+    pyodide = await loadPyodide({ indexURL, stdout: () => {}, stderr: () => {} });
+  } catch (error) {
+    throw new Failure("runtime", String(error?.message || error), { url: indexURL });
+  }
+  progress(2, "loading the chapter's Python modules");
+  let files;
+  try {
+    ({ files } = await fetchOk(`${pyBase}manifest.json`, "json"));
+    const sources = await Promise.all(files.map((rel) => fetchOk(pyBase + rel, "text")));
+    files.forEach((rel, i) => {
+      const path = `${HOME}/${rel}`;
+      pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+      pyodide.FS.writeFile(path, sources[i], { encoding: "utf8" });
+    });
+  } catch (error) {
+    throw new Failure("runtime", String(error?.message || error), { url: `${pyBase}manifest.json` });
+  }
+  progress(3, "starting the session");
+  const sys = pyodide.pyimport("sys");
+  sys.path.insert(0, HOME);
+  sys.destroy();
+  session = pyodide.pyimport("session");
+  session.install();
+  pyodide.setStdin({ error: true });
+  if (interruptBuffer) pyodide.setInterruptBuffer(interruptBuffer);
+  packageOf = new Map();
+  for (const [name, info] of Object.entries(pyodide.lockfile?.packages ?? {})) {
+    for (const module of info.imports ?? []) packageOf.set(module, name);
+  }
+  post({ id, type: "ready" });
+}
+
+function packageURL(name) {
+  const info = pyodide.lockfile?.packages?.[name];
+  if (!info) return "";
+  try {
+    return new URL(info.file_name, pyodide.lockfileBaseUrl ?? self.location.href).href;
+  } catch {
+    return info.file_name;
+  }
+}
+
+/** Download the packages `code` imports (numpy…) before running it. */
+async function loadImports(id, code) {
+  const proxy = session.imports_to_load(code);
+  const modules = proxy.toJs();
+  proxy.destroy();
+  const wanted = [...new Set(modules.map((m) => packageOf.get(m)).filter(Boolean))].filter(
+    (name) => !(name in pyodide.loadedPackages),
+  );
+  if (!wanted.length) return;
+  post({ id, type: "status", phase: "packages", packages: wanted });
+  const problems = [];
+  // loadPackagesFromImports does this mapping itself; we resolve the names first to
+  // say what is loading and, if it fails, which package and URL.
+  await pyodide.loadPackagesFromImports(modules.map((m) => `import ${m}`).join("\n"), {
+    messageCallback: () => {},
+    errorCallback: (message) => problems.push(message),
+  });
+  const failed = wanted.filter((name) => !(name in pyodide.loadedPackages));
+  if (failed.length) {
+    throw new Failure("package", problems.join(" ") || "download failed", {
+      packages: failed,
+      url: packageURL(failed[0]),
+    });
+  }
+}
+
+async function run(id, { code, name }) {
+  await ready;
+  await loadImports(id, code);
+  post({ id, type: "status", phase: "running" });
+  const cap = createCap();
+  const write = (stream, text) => {
+    const part = cap.take(text);
+    if (part) post({ id, type: "stream", stream, text: part });
+  };
+  const emitFigure = (json) => post({ id, type: "figure", figure: JSON.parse(json) });
+  const proxy = session.run_cell.callKwargs(code, name, { write, emit_figure: emitFigure });
+  const result = proxy.toJs({ dict_converter: Object.fromEntries });
+  proxy.destroy();
+  result.truncated = Boolean(result.truncated || cap.truncated);
+  post({ id, type: "done", result });
+}
+
+self.onmessage = (event) => {
+  const { id, type, ...data } = event.data ?? {};
+  if (type === "init") {
+    ready ??= boot(id, data);
+    ready.catch((error) => post({ id, type: "error", error: asData(error) }));
+  } else if (type === "run") {
+    // one run at a time, in the order asked (the page queues too)
+    queue = queue.then(() => run(id, data).catch((error) => post({ id, type: "error", error: asData(error) })));
+  }
+};

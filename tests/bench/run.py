@@ -1,0 +1,929 @@
+"""The benchmark: our chapter page against a PyScript peer page, side by side.
+
+    .venv/bin/python tests/bench/run.py [--runs 5] [--out bench-results.json]
+
+What it does (issue 5, "The benchmark"):
+
+* builds the site with ``--pyodide local`` into a temporary folder and serves it, with
+  the peer page (``tests/bench/peer/``, PyScript's ``@pyscript/core`` copied from
+  node_modules) from one static server of its own on 127.0.0.1 (gzip for text and
+  wasm, as a static host would; correct MIME types for .mjs and .wasm). Both pages
+  load the very same Pyodide files: ours from ``site/assets/pyodide/``, the peer's
+  interpreter is pointed at that folder;
+* drives Debian's Chromium with Playwright, alternating ours and the peer (A B A B),
+  ``--runs`` times each, every navigation in a fresh browser with a fresh profile;
+* prints a table of medians and ours/peer ratios, the budgets as PASS/FAIL lines,
+  and writes everything to a JSON file (``bench-results.json``, git-ignored).
+
+The cells' seed code imports numpy, which the local Pyodide core does not have (no
+wheels offline), so every Run timing uses the same pure-Python cell in both pages,
+typed into the first seed cell's editor: ``print(sum(i*i for i in range(10_000)) + K)``
+with a different K per run, so each run waits for its own output line.
+
+Budgets are reported, not enforced: the script exits 0 when it measured, non-zero
+only when it could not (no browser, build failed, no run of a page completed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import gzip
+import http.server
+import json
+import mimetypes
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-quic",
+    "--no-first-run", "--no-default-browser-check",
+]
+PYSCRIPT_DIST = ROOT / "node_modules/@pyscript/core/dist"
+LIGHTHOUSE = ROOT / "node_modules/.bin/lighthouse"
+SEED_CELLS = ("scaling_costs", "quant_error")
+BENCH_CODE = "print(sum(i*i for i in range(10_000)) + {k})"
+BENCH_VALUE = sum(i * i for i in range(10_000))
+STOP_CODE = "while True:\n    pass"
+SLIDERS = ("Context length", "Bit-width")
+SLIDER_MOVES = 100
+PEER_IDLE_S = 8.0            # how long the peer sits idle before its "after warm-up" run
+WARMUP_WAIT_S = 30.0         # longest wait for our idle warm-up to finish
+RUN_TIMEOUT_S = 60.0         # longest wait for one Run's output (a cold start included)
+
+KINDS = ("html", "our_js", "third_party_js", "css", "fonts", "pyodide", "other")
+# Files of ours that are third-party code: the esbuild bundle of CodeMirror 6.
+BUNDLED_THIRD_PARTY = ("assets/js/editor.js",)
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# ── serving ───────────────────────────────────────────────────────────────────
+
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/wasm",
+                "application/x-ipynb+json")
+TYPES = {
+    ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+    ".json": "application/json", ".wasm": "application/wasm", ".zip": "application/zip",
+    ".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf", ".svg": "image/svg+xml",
+    ".py": "text/x-python; charset=utf-8", ".ipynb": "application/x-ipynb+json", ".txt": "text/plain; charset=utf-8",
+    ".map": "application/json",
+}
+
+
+class Served:
+    """Files under one folder, read once, with their gzip form (level 6) ready."""
+
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+        self.cache: dict[Path, tuple[bytes, bytes | None, str]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, path: Path):
+        with self.lock:
+            if path not in self.cache:
+                body = path.read_bytes()
+                kind = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                packed = gzip.compress(body, 6, mtime=0) if kind.startswith(COMPRESSIBLE) else None
+                self.cache[path] = (body, packed, kind)
+            return self.cache[path]
+
+    def warm(self) -> None:
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file():
+                self.get(path.resolve())
+
+
+def make_handler(served: Served):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.respond(head=False)
+
+        def do_HEAD(self):
+            self.respond(head=True)
+
+        def respond(self, head: bool):
+            rel = unquote(urlparse(self.path).path).lstrip("/")
+            path = (served.root / rel).resolve()
+            if served.root not in path.parents and path != served.root:
+                return self.plain(403, b"forbidden\n", head)
+            if path.is_dir():
+                if not self.path.split("?")[0].endswith("/"):
+                    self.send_response(301)
+                    self.send_header("Location", urlparse(self.path).path + "/")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                path = path / "index.html"
+            if not path.is_file():
+                return self.plain(404, b"not found\n", head)
+            body, packed, kind = served.get(path)
+            use_gzip = packed is not None and "gzip" in self.headers.get("Accept-Encoding", "")
+            payload = packed if use_gzip else body
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Cache-Control", "max-age=600")  # as GitHub Pages sends
+            if packed is not None:
+                self.send_header("Vary", "Accept-Encoding")
+            if use_gzip:
+                self.send_header("Content-Encoding", "gzip")
+            self.end_headers()
+            if not head:
+                self.wfile.write(payload)
+
+        def plain(self, code: int, text: bytes, head: bool):
+            self.send_response(code)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(text)
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
+
+
+@contextlib.contextmanager
+def serving(root: Path):
+    served = Served(root)
+    served.warm()
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(served))
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+# ── staging: the built site and the peer page in one folder ──────────────────
+
+
+def stage(into: Path) -> dict:
+    """Build the site (--pyodide local) into `into/site`, the peer into `into/peer`."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "--pyodide", "local", "--out", str(into / "site"), "-q"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"bench: the site did not build:\n{done.stdout}{done.stderr}")
+    peer = into / "peer"
+    shutil.copytree(HERE / "peer", peer)
+    if not PYSCRIPT_DIST.is_dir():
+        raise SystemExit("bench: node_modules/@pyscript/core is missing: run 'npm ci'")
+    shutil.copytree(PYSCRIPT_DIST, peer / "pyscript", ignore=shutil.ignore_patterns("*.map"))
+    notes = []
+    page = (peer / "index.html").read_text(encoding="utf-8")
+    for name in SEED_CELLS:
+        source = (ROOT / "runnable" / f"{name}.py").read_text(encoding="utf-8").strip()
+        if source not in page:
+            notes.append(f"peer page: the code of runnable/{name}.py has changed since it was copied; "
+                         "the timings use the bench cell, so they are unaffected")
+    pyodide_version = json.loads((ROOT / "node_modules/pyodide/package.json").read_text())["version"]
+    pyscript_version = json.loads((PYSCRIPT_DIST.parent / "package.json").read_text())["version"]
+    return {"seconds": time.perf_counter() - started, "notes": notes,
+            "pyodide": pyodide_version, "pyscript": pyscript_version}
+
+
+def classify(url: str, page: str) -> str:
+    path = urlparse(url).path
+    name = path.rsplit("/", 1)[-1]
+    if "/assets/pyodide/" in path:
+        return "pyodide"
+    if name.endswith((".woff2", ".woff", ".ttf", ".otf")):
+        return "fonts"
+    if name.endswith(".css"):
+        return "css"
+    if name.endswith(".html") or path.endswith("/"):
+        return "html"
+    if name.endswith((".js", ".mjs")):
+        if page == "peer" or "/vendor/" in path or any(path.endswith(p) for p in BUNDLED_THIRD_PARTY):
+            return "third_party_js"
+        return "our_js"
+    return "other"
+
+
+def gz9(data: bytes) -> int:
+    return len(gzip.compress(data, 9, mtime=0))
+
+
+# ── the browser ───────────────────────────────────────────────────────────────
+
+
+class Visit:
+    """One fresh browser (new profile folder) with one page, its requests and guard."""
+
+    def __init__(self, playwright, base: str, kind: str, *, probe_interactive: bool = False):
+        self.kind = kind
+        self.base = base
+        self.profile = tempfile.mkdtemp(prefix="bench-profile-")
+        self.context = playwright.chromium.launch_persistent_context(
+            self.profile, executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True,
+            viewport={"width": 1280, "height": 800}, timeout=60_000,
+        )
+        self.outside: list[str] = []
+        self.requests: list = []
+        self.errors: list[str] = []
+        # Only requests that leave 127.0.0.1 are intercepted (the pattern is matched
+        # by the browser side), so local requests pay nothing for the guard.
+        self.context.route(re.compile(r"^(?!http://127\.0\.0\.1[:/])(?!data:)(?!blob:)"), self._guard)
+        self.context.add_init_script(path=str(HERE / "bench.js"))
+        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
+        self.page.on("request", lambda r: self.requests.append(r))
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("dialog", lambda d: d.accept())  # PyScript's Stop asks "Stop evaluating this code?"
+        self.page.set_default_timeout(30_000)
+        self.probe_interactive = probe_interactive
+        if probe_interactive:
+            self.context.add_init_script(
+                script=f"document.addEventListener('readystatechange', () => window.__bench && "
+                       f"__bench.pollInteractive({json.dumps(SLIDERS[0])}, 30000), {{once: true}});"
+            )
+
+    def _guard(self, route):
+        self.outside.append(route.request.url)
+        route.abort()
+
+    def url(self) -> str:
+        return self.base + ("site/" if self.kind == "ours" else "peer/")
+
+    def close(self):
+        with contextlib.suppress(Exception):
+            self.context.close()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- helpers -------------------------------------------------------------
+
+    def timing(self) -> dict:
+        return self.page.evaluate("""() => {
+            const n = performance.getEntriesByType('navigation')[0];
+            return {timeOrigin: performance.timeOrigin, load: n ? n.loadEventEnd : null,
+                    dcl: n ? n.domContentLoadedEventEnd : null, now: performance.now()};
+        }""")
+
+    def wait_ms(self, ms: float):
+        self.page.wait_for_timeout(ms)
+
+    def pyodide_requests(self) -> list:
+        return [r for r in self.requests if "/assets/pyodide/" in r.url]
+
+    def bytes_before(self, cutoff_epoch_ms: float, staged: Path) -> dict:
+        """Bytes on the wire of the requests started before the cutoff, by kind, and
+        the gzip -9 size of our HTML, CSS and JS among them."""
+        by_kind = {k: 0 for k in KINDS}
+        counts = {k: 0 for k in KINDS}
+        gz = {"html": 0, "css": 0, "our_js": 0, "third_party_js": 0}
+        raw = {"html": 0, "css": 0, "our_js": 0, "third_party_js": 0}
+        files = []
+        for request in list(self.requests):
+            if not request.url.startswith(self.base):
+                continue
+            started = request.timing.get("startTime", -1) if request.timing else -1
+            if started is None or started < 0 or started > cutoff_epoch_ms:
+                continue
+            kind = classify(request.url, self.kind)
+            try:
+                response = request.response()
+                size = request.sizes()["responseBodySize"] if response else 0
+            except Exception:
+                size = 0
+            by_kind[kind] += size
+            counts[kind] += 1
+            rel = unquote(urlparse(request.url).path).lstrip("/")
+            local = staged / rel
+            if local.is_dir():
+                local = local / "index.html"
+            if kind in gz and local.is_file():
+                data = local.read_bytes()
+                gz[kind] += gz9(data)
+                raw[kind] += len(data)
+            files.append({"url": request.url[len(self.base):], "kind": kind, "bytes": size})
+        return {"wire": by_kind, "count": counts, "gzip9": gz, "raw": raw, "files": files,
+                "wire_total": sum(by_kind.values()),
+                "gzip9_html_css_js": sum(gz.values()), "gzip9_own_js": gz["our_js"]}
+
+    # -- cells ---------------------------------------------------------------
+
+    def first_cell(self) -> str:
+        """The first seed cell (the first cell of the page if it has none of that name)."""
+        if self.kind == "peer":
+            return SEED_CELLS[0]
+        self.page.wait_for_selector("figure.cell[data-cell]", state="attached", timeout=30_000)
+        names = self.page.eval_on_selector_all("figure.cell[data-cell]", "es => es.map(e => e.dataset.cell)")
+        return SEED_CELLS[0] if SEED_CELLS[0] in names else names[0]
+
+    def cell(self, name: str):
+        if self.kind == "peer":
+            return self.page.locator(f'script[data-cell="{name}"] + py-editor')
+        return self.page.locator(f'figure.cell[data-cell="{name}"]')
+
+    def run_button(self, name: str):
+        if self.kind == "peer":
+            return self.cell(name).locator(".py-editor-run-button")
+        return self.cell(name).get_by_role("button", name="Run", exact=True)
+
+    def stop_button(self, name: str):
+        if self.kind == "peer":
+            return self.cell(name).locator(".py-editor-run-button.running")
+        return self.cell(name).get_by_role("button", name="Stop", exact=True)
+
+    def set_code(self, name: str, code: str):
+        """Replace the cell's code as a reader would: click in the editor, select all, type."""
+        content = self.cell(name).locator(".cm-content").first
+        content.wait_for(state="visible", timeout=30_000)
+        content.click()
+        self.page.keyboard.press("Control+A")
+        self.page.keyboard.press("Delete")
+        self.page.keyboard.insert_text(code)
+        text = content.inner_text().replace("\u00a0", " ")
+        if code.splitlines()[0].strip() not in text:
+            raise RuntimeError(f"could not type into the editor of {name}: it shows {text[:80]!r}")
+
+    def timed_run(self, name: str, k: int, timeout_s: float = RUN_TIMEOUT_S) -> float:
+        """Type the bench cell, click Run, return ms from the click to its output line."""
+        self.set_code(name, BENCH_CODE.format(k=k))
+        expected = str(BENCH_VALUE + k)
+        button = self.run_button(name)
+        button.wait_for(state="visible", timeout=30_000)
+        self.page.evaluate("([kind, name, text, t]) => __bench.armText(kind, name, text, t)",
+                           [self.kind, name, expected, timeout_s * 1000])
+        clicks_before = self.page.evaluate("__bench.clicks.length")
+        button.click()
+        t1 = self.page.evaluate("__bench.collectText()")
+        clicks = self.page.evaluate("__bench.clicks.map(c => c.t)")
+        if t1 is None:
+            raise RuntimeError(f"no output {expected} within {timeout_s:.0f} s; cell: "
+                               f"{self.page.evaluate('([k, n]) => __bench.cellState(k, n)', [self.kind, name])}")
+        if len(clicks) <= clicks_before:
+            raise RuntimeError("the Run click was not seen by the page")
+        return t1 - clicks[clicks_before]
+
+    def stop_latency(self, name: str) -> dict:
+        """Run `while True: pass`, press Stop, time until the cell accepts a new run;
+        then run the bench cell and time that run too."""
+        self.set_code(name, STOP_CODE)
+        self.run_button(name).click()
+        stop = self.stop_button(name)
+        if self.kind == "ours":
+            stop.wait_for(state="visible", timeout=RUN_TIMEOUT_S * 1000)
+            self.page.wait_for_function(
+                "([n]) => { const b = [...document.querySelectorAll(`figure.cell[data-cell='${n}'] button`)]"
+                ".find(b => b.textContent.trim() === 'Stop'); return b && !b.disabled; }",
+                arg=[name], timeout=RUN_TIMEOUT_S * 1000)
+        else:
+            stop.wait_for(state="attached", timeout=10_000)
+        # Let the loop spin in Python for a while (after a cold start, the runtime
+        # may still be loading when Stop becomes available: wait for that too).
+        self.wait_ms(1500)
+        self.page.evaluate("([kind, name, t]) => __bench.armIdle(kind, name, t)", [self.kind, name, 30_000])
+        clicks_before = self.page.evaluate("__bench.clicks.length")
+        stop.click()
+        t1 = self.page.evaluate("__bench.collectIdle()")
+        clicks = self.page.evaluate("__bench.clicks.map(c => c.t)")
+        if t1 is None:
+            raise RuntimeError("the cell did not accept a new run within 30 s of Stop; cell: "
+                               f"{self.page.evaluate('([k, n]) => __bench.cellState(k, n)', [self.kind, name])}")
+        result = {"stop_ms": t1 - clicks[clicks_before]}
+        try:
+            result["run_after_stop_ms"] = self.timed_run(name, 90)
+        except Exception as error:  # noqa: BLE001 - reported, not fatal
+            result["run_after_stop_error"] = str(error)
+        return result
+
+
+# ── the measurements of one page in one run ──────────────────────────────────
+
+
+def visit_passive(playwright, base: str, kind: str, staged: Path, run: int) -> dict:
+    """Fresh profile. Bytes before any action (to load + 1 s), whether the idle
+    warm-up starts and when it is done; then the run after warm-up, a second run,
+    slider latency and Stop."""
+    out: dict = {}
+    with Visit(playwright, base, kind) as visit:
+        visit.page.goto(visit.url(), wait_until="load", timeout=60_000)
+        timing = visit.timing()
+        wait = max(0.0, timing["load"] + 1000 - timing["now"])
+        visit.wait_ms(wait)
+        cutoff = timing["timeOrigin"] + timing["load"] + 1000
+        out["load_ms"] = timing["load"]
+        out["bytes"] = visit.bytes_before(cutoff, staged)
+        out["pyodide_bytes_before_action"] = out["bytes"]["wire"]["pyodide"]
+        name = visit.first_cell()
+        out["cell"] = name
+
+        # The idle warm-up: does Pyodide start loading with no action at all?
+        warm = {"flag": None}
+        if kind == "ours":
+            deadline = time.monotonic() + WARMUP_WAIT_S
+            flag_done = None
+            while time.monotonic() < deadline:
+                state = visit.page.evaluate(WARM_STATE_JS)
+                if state.get("ready"):
+                    flag_done = state
+                    break
+                visit.wait_ms(100)
+            started = [r.timing["startTime"] for r in visit.pyodide_requests() if r.timing]
+            warm["started"] = bool(started)
+            warm["start_ms"] = (min(started) - timing["timeOrigin"]) if started else None
+            warm["done"] = bool(flag_done)
+            warm["done_ms"] = flag_done.get("t") if flag_done else None
+            warm["flag"] = flag_done.get("how") if flag_done else WARM_STATE_HELP
+            if not flag_done and started:
+                # No flag: fall back to "every Pyodide file has arrived" plus 1 s.
+                visit.wait_ms(1000)
+        else:
+            visit.wait_ms(PEER_IDLE_S * 1000)
+            started = [r.timing["startTime"] for r in visit.pyodide_requests() if r.timing]
+            warm["started"] = bool(started)
+            warm["start_ms"] = (min(started) - timing["timeOrigin"]) if started else None
+            warm["done"] = False
+            warm["flag"] = f"PyScript has no warm-up: this run comes after {PEER_IDLE_S:.0f} s idle"
+        out["warmup"] = warm
+
+        for key, k, fn in (
+            ("first_output_warm_ms", 2 * run + 1000, lambda k: visit.timed_run(name, k)),
+            ("second_run_after_warm_ms", 2 * run + 2000, lambda k: visit.timed_run(name, k)),
+        ):
+            try:
+                out[key] = fn(k)
+            except Exception as error:  # noqa: BLE001
+                out[key] = None
+                out.setdefault("errors", []).append(f"{key}: {error}")
+
+        if kind == "ours":
+            out["slider"] = {}
+            for label in SLIDERS:
+                try:
+                    out["slider"][label] = slider_latency(visit, label)
+                except Exception as error:  # noqa: BLE001
+                    out["slider"][label] = None
+                    out.setdefault("errors", []).append(f"slider {label}: {error}")
+        try:
+            out.update(visit.stop_latency(name))
+        except Exception as error:  # noqa: BLE001
+            out["stop_ms"] = None
+            out.setdefault("errors", []).append(f"stop: {error}")
+        out["outside_requests"] = list(visit.outside)
+        out["page_errors"] = list(visit.errors)
+    return out
+
+
+def visit_cold(playwright, base: str, kind: str, run: int) -> dict:
+    """Fresh profile. Instruments interactive (ours), then Run at once (cold), then again."""
+    out: dict = {}
+    with Visit(playwright, base, kind, probe_interactive=(kind == "ours")) as visit:
+        visit.page.goto(visit.url(), wait_until="load", timeout=60_000)
+        timing = visit.timing()
+        out["load_ms"] = timing["load"]
+        if kind == "ours":
+            result = visit.page.evaluate("__bench.collectInteractive()")
+            out["instruments_interactive_ms"] = result.get("t") if result else None
+            if not result or result.get("t") is None:
+                out.setdefault("errors", []).append(
+                    f"instruments: no slider labelled {SLIDERS[0]!r} changed an aria-live readout in 30 s")
+        name = visit.first_cell()
+        before = len(visit.pyodide_requests())
+        out["pyodide_requests_before_cold_click"] = before
+        try:
+            out["first_output_cold_ms"] = visit.timed_run(name, 2 * run + 3000)
+        except Exception as error:  # noqa: BLE001
+            out["first_output_cold_ms"] = None
+            out.setdefault("errors", []).append(f"cold: {error}")
+        try:
+            out["second_run_ms"] = visit.timed_run(name, 2 * run + 4000)
+        except Exception as error:  # noqa: BLE001
+            out["second_run_ms"] = None
+            out.setdefault("errors", []).append(f"second: {error}")
+        out["outside_requests"] = list(visit.outside)
+        out["page_errors"] = list(visit.errors)
+    return out
+
+
+# How the bench knows our idle warm-up is done. It looks, in order, for a window
+# flag, a data attribute on <main>, and a cell status that says the runtime is ready.
+WARM_STATE_HELP = ("no readiness signal found: the page should set window.__pyodideReady = true "
+                   "(or <main data-runtime='ready'>) when the idle warm-up has finished")
+WARM_STATE_JS = """() => {
+  const t = performance.now();
+  if (window.__pyodideReady === true) return {ready: true, t, how: "window.__pyodideReady"};
+  const main = document.querySelector('main#main');
+  const rt = main && (main.dataset.runtime || main.dataset.pyodideState || main.dataset.pyodide);
+  if (rt && /^(ready|warm|loaded)$/i.test(rt)) return {ready: true, t, how: "main[data-runtime]=" + rt};
+  return {ready: false};
+}"""
+
+
+def slider_latency(visit: Visit, label: str) -> dict:
+    page = visit.page
+    deadline = time.monotonic() + 30
+    state = None
+    while time.monotonic() < deadline:
+        state = page.evaluate("(l) => __bench.sliderReady(l)", label)
+        if state == "ok":
+            break
+        if state == "chart not drawn":
+            page.evaluate("(l) => { const i = [...document.querySelectorAll('figure.instrument')]"
+                          ".find(f => f.textContent.includes(l)); if (i) i.scrollIntoView({block: 'center'}); }", label)
+        visit.wait_ms(200)
+    if state != "ok":
+        raise RuntimeError(f"slider {label!r} not ready: {state}")
+    samples = page.evaluate("([l, n]) => __bench.sliderLatency(l, n)", [label, SLIDER_MOVES])
+    return {"samples": samples}
+
+
+# ── build time and Lighthouse ─────────────────────────────────────────────────
+
+
+def build_times(repeats: int) -> dict:
+    """`python build.py` in a clean copy of the tree (no .cache, no _site), with
+    node_modules symlinked; the copying is setup and is not timed."""
+    skip = {".git", ".venv", "node_modules", "_site", ".cache", "test-artifacts", ".pytest_cache",
+            ".hypothesis", "bench-results.json"}
+    times, errors = [], []
+    for _ in range(repeats):
+        tree = Path(tempfile.mkdtemp(prefix="bench-build-"))
+        try:
+            for item in ROOT.iterdir():
+                if item.name in skip or item.name.startswith(".build-"):
+                    continue
+                if item.is_dir():
+                    shutil.copytree(item, tree / item.name, ignore=shutil.ignore_patterns("__pycache__", ".cache"))
+                else:
+                    shutil.copy2(item, tree / item.name)
+            (tree / "node_modules").symlink_to(ROOT / "node_modules")
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "build.py", "-q"], cwd=tree, capture_output=True, text=True,
+                                  timeout=300)
+            elapsed = time.perf_counter() - started
+            if done.returncode != 0:
+                errors.append((done.stdout + done.stderr)[-500:])
+            else:
+                times.append(elapsed)
+        finally:
+            shutil.rmtree(tree, ignore_errors=True)
+    return {"seconds": times, "median_s": statistics.median(times) if times else None, "errors": errors}
+
+
+def lighthouse(url: str, out_json: Path) -> dict:
+    flags = " ".join(["--headless=new", *CHROMIUM_FLAGS])
+    env = {**os.environ, "CHROME_PATH": CHROMIUM}
+    command = [str(LIGHTHOUSE), url, "--output=json", f"--output-path={out_json}", "--quiet",
+               f"--chrome-flags={flags}", "--max-wait-for-load=60000"]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env, cwd=ROOT)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0 or not out_json.is_file():
+        return {"error": (done.stdout + done.stderr)[-800:], "seconds": elapsed}
+    report = json.loads(out_json.read_text(encoding="utf-8"))
+    scores = {key: (round(cat["score"] * 100) if cat.get("score") is not None else None)
+              for key, cat in report["categories"].items()}
+    failing = {}
+    for key, cat in report["categories"].items():
+        failed = []
+        for ref in cat["auditRefs"]:
+            audit = report["audits"].get(ref["id"], {})
+            if ref.get("weight", 0) > 0 and audit.get("score") is not None and audit["score"] < 1:
+                failed.append({"id": ref["id"], "score": audit["score"], "weight": ref["weight"],
+                               "value": audit.get("displayValue")})
+        failing[key] = failed
+    metrics = {a: report["audits"][a].get("numericValue") for a in (
+        "first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift",
+        "speed-index", "interactive") if a in report["audits"]}
+    return {"scores": scores, "failing_audits": failing, "metrics": metrics, "seconds": elapsed,
+            "runtime_error": report.get("runtimeError"), "warnings": report.get("runWarnings", [])}
+
+
+# ── summary ───────────────────────────────────────────────────────────────────
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def percentile(values, q):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    rank = q / 100 * (len(values) - 1)
+    low = int(rank)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (rank - low)
+
+
+def summarise(runs: dict, lighthouse_runs: dict, build: dict) -> dict:
+    s: dict = {}
+
+    def field(kind, *path):
+        values = []
+        for run in runs[kind]:
+            value = run
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            values.append(value)
+        return values
+
+    for kind in ("ours", "peer"):
+        k = {}
+        for key in KINDS:
+            k[f"bytes_{key}"] = median(field(kind, "passive", "bytes", "wire", key))
+        k["bytes_total"] = median(field(kind, "passive", "bytes", "wire_total"))
+        k["gzip9_html_css_js"] = median(field(kind, "passive", "bytes", "gzip9_html_css_js"))
+        k["gzip9_own_js"] = median(field(kind, "passive", "bytes", "gzip9_own_js"))
+        k["pyodide_bytes_before_action"] = max((v for v in field(kind, "passive", "pyodide_bytes_before_action")
+                                                if v is not None), default=None)
+        k["load_ms"] = median(field(kind, "passive", "load_ms"))
+        k["instruments_interactive_ms"] = median(field(kind, "cold", "instruments_interactive_ms"))
+        k["first_output_cold_ms"] = median(field(kind, "cold", "first_output_cold_ms"))
+        k["first_output_warm_ms"] = median(field(kind, "passive", "first_output_warm_ms"))
+        k["second_run_ms"] = median(field(kind, "cold", "second_run_ms"))
+        k["second_run_after_warm_ms"] = median(field(kind, "passive", "second_run_after_warm_ms"))
+        k["stop_ms"] = median(field(kind, "passive", "stop_ms"))
+        k["run_after_stop_ms"] = median(field(kind, "passive", "run_after_stop_ms"))
+        warm = field(kind, "passive", "warmup")
+        k["warmup_started_runs"] = sum(1 for w in warm if w and w.get("started"))
+        k["warmup_start_ms"] = median([w.get("start_ms") for w in warm if w])
+        k["warmup_done_ms"] = median([w.get("done_ms") for w in warm if w])
+        k["warmup_signal"] = next((w.get("flag") for w in warm if w), None)
+        for label in SLIDERS:
+            pooled = {"readout": [], "chart": [], "frame": [], "both": [], "frame_wait": [], "chart_work": []}
+            misses = 0
+            for run in runs[kind]:
+                entry = ((run.get("passive") or {}).get("slider") or {}).get(label)
+                if not entry:
+                    continue
+                for sample in entry["samples"]:
+                    for key in ("readout", "chart", "frame", "frame_wait", "chart_work"):
+                        pooled[key].append(sample.get(key))
+                    if sample["readout"] is None or sample["chart"] is None:
+                        misses += 1
+                    else:
+                        pooled["both"].append(max(sample["readout"], sample["chart"]))
+            slug = "slider_" + re.sub(r"\W+", "_", label.lower()).strip("_")
+            if pooled["both"] or misses:
+                k[f"{slug}_median_ms"] = median(pooled["both"])
+                k[f"{slug}_p95_ms"] = percentile(pooled["both"], 95)
+                k[f"{slug}_readout_median_ms"] = median(pooled["readout"])
+                k[f"{slug}_chart_median_ms"] = median(pooled["chart"])
+                k[f"{slug}_frame_median_ms"] = median(pooled["frame"])
+                k[f"{slug}_frame_wait_median_ms"] = median(pooled["frame_wait"])
+                k[f"{slug}_chart_work_median_ms"] = median(pooled["chart_work"])
+                k[f"{slug}_chart_work_p95_ms"] = percentile(pooled["chart_work"], 95)
+                k[f"{slug}_moves"] = len(pooled["both"]) + misses
+                k[f"{slug}_missed"] = misses
+        lh = [r for r in lighthouse_runs.get(kind, []) if "scores" in r]
+        for cat in ("performance", "accessibility", "best-practices", "seo"):
+            k[f"lighthouse_{cat}"] = median([r["scores"].get(cat) for r in lh])
+        s[kind] = k
+    s["build_s"] = build.get("median_s")
+    s["ratio"] = {}
+    for key, ours in s["ours"].items():
+        peer = s["peer"].get(key)
+        if isinstance(ours, (int, float)) and isinstance(peer, (int, float)) and peer and not isinstance(ours, bool):
+            s["ratio"][key] = ours / peer
+    return s
+
+
+def budgets(s: dict) -> list[dict]:
+    o, p = s["ours"], s["peer"]
+    rows = []
+
+    def check(name, value, limit, ok, unit=""):
+        rows.append({"budget": name, "value": value, "limit": limit, "unit": unit,
+                     "status": "n/a" if value is None else ("PASS" if ok(value) else "FAIL")})
+
+    check("our HTML+CSS+JS before any action, gzipped", o["gzip9_html_css_js"], 600_000, lambda v: v <= 600_000, "B")
+    check("our own JS before any action, gzipped", o["gzip9_own_js"], 40_000, lambda v: v <= 40_000, "B")
+    check("Pyodide bytes before any action", o["pyodide_bytes_before_action"], 0, lambda v: v == 0, "B")
+    check("instruments interactive", o["instruments_interactive_ms"], 1000, lambda v: v <= 1000, "ms")
+    check("first output, cold", o["first_output_cold_ms"], 4000, lambda v: v <= 4000, "ms")
+    check("first output, after warm-up", o["first_output_warm_ms"], 300, lambda v: v <= 300, "ms")
+    check("re-run", o["second_run_ms"], 50, lambda v: v <= 50, "ms")
+    for label in SLIDERS:
+        slug = "slider_" + re.sub(r"\W+", "_", label.lower()).strip("_")
+        check(f"slider '{label}' median (readout and chart)", o.get(f"{slug}_median_ms"), 16, lambda v: v <= 16, "ms")
+    check("stop", o["stop_ms"], 1000, lambda v: v <= 1000, "ms")
+    check("build from a clean tree", s["build_s"], 3.0, lambda v: v <= 3.0, "s")
+    check("Lighthouse performance", o["lighthouse_performance"], 95, lambda v: v >= 95)
+    for cat in ("accessibility", "best-practices", "seo"):
+        check(f"Lighthouse {cat}", o[f"lighthouse_{cat}"], 100, lambda v: v >= 100)
+    for key, label in (("bytes_total", "bytes before any action"), ("first_output_cold_ms", "first output, cold"),
+                       ("stop_ms", "stop")):
+        value = s["ratio"].get(key)
+        check(f"ours better than the peer: {label} (ours/peer)", value, 1.0, lambda v: v < 1.0, "×")
+    return rows
+
+
+def fmt(value, unit="") -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if unit == "B" or (isinstance(value, (int, float)) and unit == "bytes"):
+        if abs(value) >= 1_000_000:
+            return f"{value / 1e6:.2f} MB"
+        if abs(value) >= 1000:
+            return f"{value / 1e3:.1f} kB"
+        return f"{value:.0f} B"
+    if unit == "ms":
+        return f"{value:.0f} ms" if value >= 100 else f"{value:.1f} ms"
+    if unit == "s":
+        return f"{value:.2f} s"
+    if unit == "×":
+        return f"{value:.2f}×"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+TABLE = [
+    ("bytes before any action: HTML", "bytes_html", "B"),
+    ("bytes before any action: our JS", "bytes_our_js", "B"),
+    ("bytes before any action: third-party JS", "bytes_third_party_js", "B"),
+    ("bytes before any action: CSS", "bytes_css", "B"),
+    ("bytes before any action: fonts", "bytes_fonts", "B"),
+    ("bytes before any action: Pyodide", "bytes_pyodide", "B"),
+    ("bytes before any action: other", "bytes_other", "B"),
+    ("bytes before any action: total (wire)", "bytes_total", "B"),
+    ("HTML+CSS+JS before any action, gzip -9", "gzip9_html_css_js", "B"),
+    ("own JS before any action, gzip -9", "gzip9_own_js", "B"),
+    ("load event", "load_ms", "ms"),
+    ("instruments interactive", "instruments_interactive_ms", "ms"),
+    ("idle warm-up started (runs)", "warmup_started_runs", ""),
+    ("idle warm-up: first Pyodide request", "warmup_start_ms", "ms"),
+    ("idle warm-up: ready", "warmup_done_ms", "ms"),
+    ("first output, cold", "first_output_cold_ms", "ms"),
+    ("first output, after warm-up (peer: after idle)", "first_output_warm_ms", "ms"),
+    ("second run (after cold)", "second_run_ms", "ms"),
+    ("second run (after warm-up)", "second_run_after_warm_ms", "ms"),
+    ("slider Context length: median", "slider_context_length_median_ms", "ms"),
+    ("slider Context length: p95", "slider_context_length_p95_ms", "ms"),
+    ("  of which readout (median)", "slider_context_length_readout_median_ms", "ms"),
+    ("  of which wait for the frame (median)", "slider_context_length_frame_wait_median_ms", "ms"),
+    ("  of which chart update in the frame (median)", "slider_context_length_chart_work_median_ms", "ms"),
+    ("slider Bit-width: median", "slider_bit_width_median_ms", "ms"),
+    ("slider Bit-width: p95", "slider_bit_width_p95_ms", "ms"),
+    ("  of which readout (median)", "slider_bit_width_readout_median_ms", "ms"),
+    ("  of which wait for the frame (median)", "slider_bit_width_frame_wait_median_ms", "ms"),
+    ("  of which chart update in the frame (median)", "slider_bit_width_chart_work_median_ms", "ms"),
+    ("stop → cell accepts a new run", "stop_ms", "ms"),
+    ("first output of the run after Stop", "run_after_stop_ms", "ms"),
+    ("Lighthouse performance", "lighthouse_performance", ""),
+    ("Lighthouse accessibility", "lighthouse_accessibility", ""),
+    ("Lighthouse best practices", "lighthouse_best-practices", ""),
+    ("Lighthouse SEO", "lighthouse_seo", ""),
+]
+
+
+def print_table(s: dict) -> None:
+    width = max(len(row[0]) for row in TABLE) + 2
+    log(f"\n{'median of the runs':<{width}}{'ours':>12}{'peer':>12}{'ours/peer':>11}")
+    log("─" * (width + 35))
+    for label, key, unit in TABLE:
+        ours, peer = s["ours"].get(key), s["peer"].get(key)
+        ratio = s["ratio"].get(key)
+        log(f"{label:<{width}}{fmt(ours, unit):>12}{fmt(peer, unit):>12}{fmt(ratio, '×') if ratio else '':>11}")
+    log(f"{'build from a clean tree':<{width}}{fmt(s['build_s'], 's'):>12}")
+
+
+# ── main ──────────────────────────────────────────────────────────────────────
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the chapter page against a PyScript peer.")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each page, alternated (default 5)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench-results.json", help="JSON results file")
+    parser.add_argument("--lighthouse-runs", type=int, default=1, help="Lighthouse runs per page (0 skips)")
+    parser.add_argument("--build-runs", type=int, default=3, help="clean builds to time (0 skips)")
+    parser.add_argument("--pages", default="ours,peer", help=argparse.SUPPRESS)  # for debugging the bench
+    args = parser.parse_args(argv)
+
+    if not Path(CHROMIUM).exists():
+        log(f"bench: Chromium is not at {CHROMIUM} (apt-get install chromium, or set CHROMIUM)")
+        return 2
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        log("bench: playwright is not installed in this Python (make bench sets up .venv)")
+        return 2
+
+    began = time.perf_counter()
+    results: dict = {
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "settings": {"runs": args.runs, "slider_moves": SLIDER_MOVES, "bench_code": BENCH_CODE,
+                     "peer_idle_s": PEER_IDLE_S, "chromium": CHROMIUM, "flags": CHROMIUM_FLAGS},
+        "notes": [
+            "The seed cells import numpy, which the local Pyodide core lacks; every Run timing uses "
+            f"the same pure-Python cell in both pages: {BENCH_CODE.format(k='K')}",
+            "our JS = static/js and instruments/*.js as shipped; third-party JS = Plotly, the esbuild "
+            "bundle of CodeMirror (assets/js/editor.js) and, for the peer, all of PyScript",
+            "bytes = response bodies on the wire (gzip from the bench server) of requests started "
+            "before load + 1 s, before any action; gzip9 = the same files compressed with gzip -9",
+        ],
+        "runs": {"ours": [], "peer": []},
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-stage-") as tmp:
+        staged = Path(tmp)
+        log("bench: building the site (--pyodide local) and staging the peer page …")
+        info = stage(staged)
+        results["versions"] = {"pyodide": info["pyodide"], "pyscript_core": info["pyscript"]}
+        results["notes"] += info["notes"]
+        for note in info["notes"]:
+            log(f"bench: note: {note}")
+        with serving(staged) as base, sync_playwright() as playwright:
+            log(f"bench: serving {staged} at {base} (site/ and peer/)")
+            pages = [k for k in ("ours", "peer") if k in args.pages.split(",")]
+            for run in range(args.runs):
+                for kind in pages:
+                    entry: dict = {"run": run}
+                    for flow, fn in (("cold", lambda: visit_cold(playwright, base, kind, run)),
+                                     ("passive", lambda: visit_passive(playwright, base, kind, staged, run))):
+                        t = time.perf_counter()
+                        try:
+                            entry[flow] = fn()
+                        except Exception as error:  # noqa: BLE001
+                            entry[flow] = {"fatal": f"{type(error).__name__}: {error}",
+                                           "trace": traceback.format_exc(limit=4)}
+                        errs = entry[flow].get("errors", []) + ([entry[flow]["fatal"]] if "fatal" in entry[flow] else [])
+                        log(f"bench: run {run + 1}/{args.runs} {kind:<4} {flow:<7} {time.perf_counter() - t:5.1f} s"
+                            + (f"  [{'; '.join(e.splitlines()[0][:160] for e in errs)}]" if errs else ""))
+                    results["runs"][kind].append(entry)
+
+            lh_runs: dict = {"ours": [], "peer": []}
+            for i in range(args.lighthouse_runs):
+                for kind in pages:
+                    url = base + ("site/" if kind == "ours" else "peer/")
+                    report = lighthouse(url, staged / f"lighthouse-{kind}-{i}.json")
+                    lh_runs[kind].append(report)
+                    log(f"bench: Lighthouse {kind:<4} {report.get('scores') or report.get('error', '')[:300]} "
+                        f"({report['seconds']:.0f} s)")
+            results["lighthouse"] = lh_runs
+
+        if args.build_runs:
+            log("bench: timing clean builds …")
+            results["build"] = build_times(args.build_runs)
+        else:
+            results["build"] = {"median_s": None, "seconds": [], "errors": ["skipped"]}
+
+    completed = {kind: sum(1 for e in results["runs"][kind] if "fatal" not in e.get("cold", {})
+                           and "fatal" not in e.get("passive", {})) for kind in ("ours", "peer")}
+    outside = sum(len(e.get(f, {}).get("outside_requests", [])) for k in ("ours", "peer")
+                  for e in results["runs"][k] for f in ("cold", "passive"))
+    results["outside_requests_aborted"] = outside
+    results["summary"] = summary = summarise(results["runs"], results["lighthouse"], results["build"])
+    results["budgets"] = rows = budgets(summary)
+    results["seconds"] = time.perf_counter() - began
+
+    print_table(summary)
+    log("")
+    for row in rows:
+        log(f"{row['status']:<4}  {row['budget']}: {fmt(row['value'], row['unit'])} "
+            f"(budget {'≥' if 'Lighthouse' in row['budget'] else ('<' if '×' == row['unit'] else '≤')} "
+            f"{fmt(row['limit'], row['unit'])})")
+    log(f"\nrequests to hosts other than 127.0.0.1, aborted: {outside}")
+    log(f"completed runs: ours {completed['ours']}/{args.runs}, peer {completed['peer']}/{args.runs}; "
+        f"{results['seconds']:.0f} s in all")
+    args.out.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    log(f"results: {args.out}")
+    if not completed["ours"] or not completed["peer"]:
+        log("bench: could not measure (no complete run of a page)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,532 @@
+"""Live Python cells in real Chromium, against the local Pyodide core (no numpy wheel).
+
+Runs use pure-Python code only: the local core has no numpy, which is also how the
+"package cannot be downloaded" case is tested. Pyodide's first start takes seconds
+on a small machine, so waits for a first run are generous.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import http.server
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+
+def _browser_conftest():
+    """tests/browser/conftest.py as a module (its name clashes with tests/conftest.py)."""
+    spec = importlib.util.spec_from_file_location("browser_conftest", Path(__file__).with_name("conftest.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+FIRST_RUN_MS = 60_000  # Pyodide starts in a few seconds here; leave room for a busy machine
+RUN_MS = 30_000
+DONE = re.compile(r"Done in [\d,]+ ms")
+AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
+
+
+# ── helpers ──────────────────────────────────────────────────────────────────
+
+
+def cells(page):
+    return page.locator("figure.cell[data-cell]")
+
+
+def status(cell):
+    return cell.get_by_role("status")
+
+
+def set_code(cell, code: str):
+    """Open the editor (a click on the code) and replace the code with ``code``."""
+    editor = cell.locator(".cm-content")
+    if not editor.count():
+        cell.locator(".cell-source pre").click()
+    expect(editor).to_be_visible(timeout=10_000)
+    editor.click()
+    editor.press("ControlOrMeta+a")
+    cell.page.keyboard.insert_text(code)
+    expect(editor).to_contain_text(code.splitlines()[0])
+
+
+def editor_text(cell) -> str:
+    return "\n".join(cell.locator(".cm-content .cm-line").all_inner_texts()).replace("\u200b", "")
+
+
+def run(cell, code: str | None = None, *, timeout=FIRST_RUN_MS, expect_done=True):
+    if code is not None:
+        set_code(cell, code)
+    cell.get_by_role("button", name="Run").click()
+    if expect_done:
+        expect(status(cell)).to_have_text(DONE, timeout=timeout)
+
+
+def output(cell):
+    return cell.locator(".cell-output")
+
+
+def prerun_text(cell) -> str:
+    """The build's printed output in the cell (charts redraw, so they are left out)."""
+    return output(cell).locator("pre.cell-stdout").first.inner_text()
+
+
+def open_page(page, server):
+    page.goto(server)
+    expect(cells(page).first).to_be_visible()
+    expect(cells(page).first.get_by_role("button", name="Run")).to_be_visible()
+    return cells(page)
+
+
+# ── editing and running ──────────────────────────────────────────────────────
+
+
+def test_the_editor_loads_only_when_the_reader_engages(page, server):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    all_cells = open_page(page, server)
+    cell = all_cells.first
+    page.wait_for_timeout(500)
+    assert not [u for u in requests if u.endswith("/assets/js/editor.js")]
+    assert not [u for u in requests if "/assets/pyodide/" in u], "Pyodide loaded before a Run or idle warm-up"
+    expect(cell.locator(".cell-source pre.code")).to_be_visible()
+    cell.locator(".cell-source pre").click()
+    expect(cell.locator(".cm-editor")).to_be_visible(timeout=10_000)
+    assert [u for u in requests if u.endswith("/assets/js/editor.js")]
+    original = cell.get_attribute("data-cell")
+    assert f"{original}" and "import" in editor_text(cell)
+    # visible text is "Run"; the accessible name says which cell
+    run_button = cell.get_by_role("button", name="Run")
+    expect(run_button).to_have_text("Run")
+    names = page.locator(".cell-run").evaluate_all("bs => bs.map(b => b.getAttribute('aria-label'))")
+    assert len(set(names)) == len(names) == all_cells.count()
+
+
+def test_edit_and_run_a_cell(page, server):
+    cell = open_page(page, server).first
+    prerun = prerun_text(cell)
+    assert prerun.strip()
+    set_code(cell, "total = sum(range(10))\nprint('total is', total)")
+    expect(output(cell).locator("pre.cell-stdout").first).to_have_text(prerun)  # kept until the run
+    run(cell)
+    expect(output(cell).locator("pre.cell-stdout")).to_have_text("total is 45\n")
+    expect(output(cell).locator(".plot")).to_have_count(0)
+    assert page.watch.console_errors == []
+    assert page.watch.outside == []
+
+
+@pytest.mark.parametrize("keys", ["Shift+Enter", "Control+Enter"])
+def test_keyboard_runs_the_cell(page, server, keys):
+    cell = open_page(page, server).first
+    set_code(cell, "print('from the keyboard')")
+    cell.locator(".cm-content").press(keys)
+    expect(status(cell)).to_have_text(DONE, timeout=FIRST_RUN_MS)
+    expect(output(cell)).to_contain_text("from the keyboard")
+    assert "\n" not in editor_text(cell)  # the key ran the cell; it typed nothing
+
+
+def test_shift_enter_on_the_pre_rendered_code_runs_it(page, server):
+    cell = open_page(page, server).first
+    pre = cell.locator(".cell-source pre")
+    pre.focus()
+    pre.press("Enter")
+    expect(cell.locator(".cm-editor")).to_be_visible(timeout=10_000)
+    expect(cell.locator(".cm-content")).to_be_focused()
+
+
+def test_a_name_defined_in_one_cell_is_seen_by_the_next(page, server):
+    first, second = open_page(page, server).first, cells(page).nth(1)
+    run(first, "shared_answer = 41")
+    run(second, "print(shared_answer + 1)", timeout=RUN_MS)
+    expect(output(second)).to_contain_text("42")
+
+
+def test_a_traceback_shows_the_cells_own_line_numbers(page, server):
+    cell = open_page(page, server).first
+    name = cell.get_attribute("data-cell")
+    code = "x = 1\ny = 2\n\ndef f():\n    raise ValueError('boom')\n\nf()"
+    run(cell, code, expect_done=False)
+    expect(status(cell)).to_contain_text("Error", timeout=FIRST_RUN_MS)
+    error = output(cell).locator("pre.cell-error")
+    expect(error).to_contain_text(f'File "<cell {name}>", line 7, in <module>')
+    expect(error).to_contain_text(f'File "<cell {name}>", line 5, in f')
+    expect(error).to_contain_text("raise ValueError('boom')")
+    expect(error).to_contain_text("ValueError: boom")
+    text = error.inner_text()
+    assert "session.py" not in text and "pyodide" not in text.lower()
+
+
+def test_a_syntax_error_points_at_the_line(page, server):
+    cell = open_page(page, server).first
+    run(cell, "a = 1\nb = (2,\nprint(a b)", expect_done=False)
+    expect(output(cell).locator("pre.cell-error")).to_contain_text("SyntaxError", timeout=FIRST_RUN_MS)
+    expect(output(cell).locator("pre.cell-error")).to_contain_text("line ")
+
+
+# ── stopping ─────────────────────────────────────────────────────────────────
+
+
+def stop_runaway(cell):
+    run(cell, "while True:\n    pass", expect_done=False)
+    expect(status(cell)).to_have_text("Running…", timeout=FIRST_RUN_MS)
+    stop = cell.get_by_role("button", name="Stop")
+    expect(stop).to_have_attribute("aria-disabled", "false")
+    started = time.perf_counter()
+    stop.click()
+    expect(status(cell)).to_contain_text("Stopped", timeout=1_000)
+    return time.perf_counter() - started
+
+
+def test_stop_ends_a_runaway_loop_and_the_next_run_works(page, server):
+    cell = open_page(page, server).first
+    took = stop_runaway(cell)
+    assert took < 1.0
+    expect(status(cell)).to_contain_text("session restarted")
+    workers = page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.endsWith('py-worker.js')).length")
+    assert workers >= 1
+    run(cell, "print('alive again')")
+    expect(output(cell)).to_contain_text("alive again")
+    assert page.watch.console_errors == []
+
+
+def test_stop_on_a_queued_cell_cancels_it_and_two_cells_queue(page, server):
+    first, second = open_page(page, server).first, cells(page).nth(1)
+    run(first, "print('warm')")
+    set_code(first, "import time\ntime.sleep(1.5)\nmarker = 'first'\nprint('first done')")
+    set_code(second, "print('second sees', marker)")
+    first.get_by_role("button", name="Run").click()
+    second.get_by_role("button", name="Run").click()
+    expect(status(second)).to_contain_text("Queued")
+    expect(status(first)).to_have_text(DONE, timeout=RUN_MS)
+    expect(status(second)).to_have_text(DONE, timeout=RUN_MS)
+    expect(output(second)).to_contain_text("second sees first")
+    # queued then stopped: it never runs
+    set_code(second, "print('must not run')")
+    first.get_by_role("button", name="Run").click()
+    second.get_by_role("button", name="Run").click()
+    expect(status(second)).to_contain_text("Queued")
+    second.get_by_role("button", name="Stop").click()
+    expect(status(second)).to_have_text("Stopped before it ran.")
+    expect(status(first)).to_have_text(DONE, timeout=RUN_MS)
+    page.wait_for_timeout(300)
+    assert "must not run" not in output(second).inner_text()
+
+
+def test_run_twice_quickly_runs_once(page, server):
+    cell = open_page(page, server).first
+    run(cell, "count = 0")
+    set_code(cell, "count += 1\nprint('count', count)")
+    button = cell.get_by_role("button", name="Run")
+    button.evaluate("b => { b.click(); b.click(); }")  # a double click faster than any run
+    expect(status(cell)).to_have_text(DONE, timeout=RUN_MS)
+    page.wait_for_timeout(500)
+    expect(output(cell)).to_have_text("count 1\n")
+
+
+def tree_rss_mb() -> float:
+    """Resident memory of this process's descendants (the Chromium processes), in MB."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry))
+            except (OSError, IndexError):
+                pass
+    total, todo = 0, list(children.get(os.getpid(), []))
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def js_heap_mb(page, cdp) -> float:
+    page.evaluate("window.gc && window.gc()")
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return metrics["JSHeapUsedSize"] / 2**20
+
+
+@pytest.mark.timeout(600)
+def test_twenty_stop_and_run_cycles_leave_memory_flat(page, server):
+    cell = open_page(page, server).first
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    stop_runaway(cell)
+    run(cell, "print('cycle 0')")
+    heap0, rss0 = js_heap_mb(page, cdp), tree_rss_mb()
+    for cycle in range(1, 21):
+        stop_runaway(cell)
+        run(cell, f"print('cycle {cycle}')")
+        expect(output(cell)).to_have_text(f"cycle {cycle}\n")
+    page.wait_for_timeout(1000)
+    heap, rss = js_heap_mb(page, cdp), tree_rss_mb()
+    print(f"\nafter 1 cycle: JS heap {heap0:.1f} MB, Chromium RSS {rss0:.0f} MB; "
+          f"after 21 cycles: JS heap {heap:.1f} MB, Chromium RSS {rss:.0f} MB")
+    assert heap < 2 * heap0 + 5
+    assert rss < 2 * rss0
+    workers = page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.endsWith('py-worker.js')).length")
+    assert workers >= 21
+    assert page.watch.console_errors == []
+
+
+# ── output ───────────────────────────────────────────────────────────────────
+
+
+def test_printed_html_is_shown_as_text(page, server):
+    cell = open_page(page, server).first
+    payload = '<img src=x onerror="window.__pwned=1"><b>bold</b>'
+    run(cell, f"print({payload!r})\nimport sys\nprint({payload!r}, file=sys.stderr)")
+    expect(output(cell).locator("pre.cell-stdout")).to_contain_text(payload)
+    expect(output(cell).locator(".cell-stderr")).to_contain_text(payload)
+    assert output(cell).locator("img, b").count() == 0
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_cell_code_cannot_reach_the_page(page, server):
+    cell = open_page(page, server).first
+    run(cell, "import js\nprint(type(js).__name__, hasattr(js, 'document'))")
+    expect(output(cell)).to_contain_text("False")
+    run(cell, "import js\njs.document.body.innerHTML = 'gone'", expect_done=False)
+    expect(output(cell).locator("pre.cell-error")).to_contain_text("AttributeError", timeout=RUN_MS)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+def test_a_million_lines_are_capped_and_the_page_stays_responsive(page, server):
+    cell = open_page(page, server).first
+    run(cell, "print('ready')")
+    run(cell, "for i in range(1_000_000):\n    print(i)", expect_done=False)
+    expect(status(cell)).to_have_text("Running…", timeout=RUN_MS)
+    started = time.perf_counter()
+    assert page.evaluate("1 + 1") == 2
+    quiz = page.locator(".quiz").first
+    quiz.get_by_label("Your answer").fill("abc")
+    quiz.get_by_role("button", name="Check").click()
+    expect(quiz.get_by_role("status")).not_to_have_text("", timeout=2_000)
+    assert time.perf_counter() - started < 3
+    expect(status(cell)).to_have_text(DONE, timeout=120_000)
+    expect(output(cell)).to_contain_text("Output truncated")
+    text = output(cell).locator("pre.cell-stdout").inner_text()
+    lines = text.splitlines()
+    assert lines[0] == "0" and lines[-1] == "4999" and len(lines) == 5000
+    assert page.evaluate("1 + 1") == 2
+
+
+def test_plot_xy_on_plain_lists_draws_a_chart(page, server):
+    cell = open_page(page, server).first
+    run(cell, "from plotting import plot_xy\nplot_xy([1, 2, 3], [1, 4, 9], title='Squares')\nprint('drawn')")
+    chart = output(cell).locator(".plot")
+    expect(chart).to_have_attribute("aria-label", "Chart: Squares")
+    expect(chart.locator(".js-plotly-plot, .main-svg").first).to_be_visible(timeout=15_000)
+    assert output(cell).locator(".js-plotly-plot").count() == 1
+    expect(output(cell).locator("details.plot-data table")).to_contain_text("9")
+    expect(output(cell)).to_contain_text("drawn")
+
+
+def test_input_and_sys_exit_are_handled(page, server):
+    cell = open_page(page, server).first
+    run(cell, "name = input('Your name? ')", expect_done=False)
+    expect(output(cell).locator("pre.cell-error")).to_contain_text(
+        "input() is not available in the page", timeout=FIRST_RUN_MS
+    )
+    run(cell, "import sys\nprint('before')\nsys.exit(3)\nprint('after')", expect_done=False)
+    expect(status(cell)).to_contain_text("sys.exit(3)", timeout=RUN_MS)
+    expect(output(cell)).to_contain_text("before")
+    assert "after" not in output(cell).locator("pre.cell-stdout").inner_text()
+    run(cell, "def down(n):\n    return down(n + 1)\n\ndown(0)", expect_done=False)
+    expect(output(cell).locator("pre.cell-error")).to_contain_text("RecursionError", timeout=RUN_MS)
+    run(cell, "print('still here')", timeout=RUN_MS)
+    expect(output(cell)).to_have_text("still here\n")
+
+
+# ── failures, reset, persistence ─────────────────────────────────────────────
+
+
+def test_numpy_that_cannot_be_downloaded_says_so_and_run_works_again(page, server):
+    cell = open_page(page, server).first
+    prerun = prerun_text(cell)
+    run(cell, "import numpy as np\nprint(np.arange(3))", expect_done=False)
+    expect(status(cell)).to_contain_text("Could not download numpy from http", timeout=FIRST_RUN_MS)
+    expect(status(cell)).to_contain_text("Try Run again")
+    expect(output(cell).locator("pre.cell-stdout").first).to_have_text(prerun)  # the build's output is kept
+    expect(output(cell).locator(".plot").first).to_be_attached()
+    cell.get_by_role("button", name="Run").click()  # a retry fails the same clear way
+    expect(status(cell)).to_contain_text("Loading numpy", timeout=RUN_MS)
+    expect(status(cell)).to_contain_text("Could not download numpy", timeout=RUN_MS)
+    run(cell, "print('no numpy needed')", timeout=RUN_MS)
+    expect(output(cell)).to_have_text("no numpy needed\n")
+
+
+def test_a_runtime_that_cannot_be_downloaded_says_so_and_run_can_retry(page, server):
+    blocked = {"on": True}
+
+    def block(route):
+        if blocked["on"]:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/assets/pyodide/**", block)
+    cell = open_page(page, server).first
+    prerun = prerun_text(cell)
+    run(cell, "print('hello')", expect_done=False)
+    expect(status(cell)).to_contain_text("Could not download the Python runtime (Pyodide)", timeout=FIRST_RUN_MS)
+    expect(output(cell).locator("pre.cell-stdout").first).to_have_text(prerun)
+    blocked["on"] = False
+    run(cell)
+    expect(output(cell)).to_have_text("hello\n")
+
+
+def test_reset_restores_the_code_and_the_pre_run_output(page, server):
+    cell = open_page(page, server).first
+    original = cell.locator(".cell-source pre").inner_text()
+    prerun = prerun_text(cell)
+    charts = output(cell).locator(".plot").count()
+    run(cell, "print('changed')")
+    expect(cell.get_by_text("Edited — Reset restores the original.")).to_be_visible()
+    cell.get_by_role("button", name="Reset").click()
+    assert editor_text(cell).strip() == original.strip()
+    expect(output(cell).locator("pre.cell-stdout").first).to_have_text(prerun)
+    expect(output(cell).locator(".plot")).to_have_count(charts)
+    expect(output(cell).locator(".plot .main-svg").first).to_be_visible(timeout=15_000)
+    expect(status(cell)).to_have_text("Reset to the original code and its pre-run output.")
+    expect(cell.locator(".cell-edited")).to_be_hidden()
+    page.wait_for_timeout(600)
+    page.reload()
+    expect(cells(page).first.locator(".cell-edited")).to_be_hidden()
+    assert cells(page).first.locator(".cell-source pre").inner_text().strip() == original.strip()
+
+
+def test_edited_code_survives_a_reload(page, server):
+    cell = open_page(page, server).first
+    set_code(cell, "kept = 'across reloads'\nprint(kept)")
+    page.wait_for_timeout(700)  # saving is debounced
+    page.reload()
+    cell = cells(page).first
+    expect(cell.get_by_text("Edited — Reset restores the original.")).to_be_visible()
+    expect(cell.locator(".cell-source pre")).to_contain_text("kept = 'across reloads'")
+    run(cell)
+    expect(output(cell)).to_have_text("across reloads\n")
+    page.get_by_role("button", name="Clear my saved answers and code").click()
+    expect(page.locator("#clear-saved-status")).to_contain_text("1 edited code cell")
+    expect(cell.locator(".cell-edited")).to_be_hidden()
+    page.reload()
+    expect(cells(page).first.locator(".cell-edited")).to_be_hidden()
+
+
+# ── cross-origin isolated: Stop interrupts and keeps the session ─────────────
+
+
+@pytest.fixture(scope="module")
+def isolated_server(site):
+    class Isolated(_browser_conftest().SubPathHandler):
+        def end_headers(self):
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+            super().end_headers()
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Isolated, directory=str(site)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/ch11/"
+    httpd.shutdown()
+
+
+def test_when_isolated_stop_interrupts_without_restarting(context_factory, isolated_server):
+    context, watch = context_factory()
+    page = context.new_page()
+    page.goto(isolated_server)
+    assert page.evaluate("crossOriginIsolated") is True
+    cell = cells(page).first
+    run(cell, "kept = 'still here'")
+    took = stop_runaway(cell)
+    assert took < 1.0
+    expect(status(cell)).to_have_text("Stopped. The session is still running.")
+    run(cell, "print(kept)", timeout=RUN_MS)
+    expect(output(cell)).to_have_text("still here\n")
+
+
+# ── pure helpers, in the page ────────────────────────────────────────────────
+
+
+def test_output_cap_and_figure_cleaning(page, server):
+    page.goto(server)
+    result = page.evaluate(
+        """async () => {
+            const { createCap } = await import('./assets/js/output-cap.js');
+            const { cleanFigure, statusText, failureText } = await import('./assets/js/cell-text.js');
+            const cap = createCap({ lines: 3, chars: 100 });
+            const parts = [cap.take('a\\nb\\n'), cap.take('c\\nd\\ne\\n'), cap.take('f\\n')];
+            const small = createCap({ lines: 100, chars: 5 });
+            const cut = [small.take('abc'), small.take('defg'), small.truncated];
+            const figure = cleanFigure({ traces: [{ x: [1, 'x', 3], y: [1, 2, 3], name: 'n', onclick: 'evil' }],
+                                         layout: { title: 't', xaxis: { type: 'log', title: 'x' }, yaxis: { type: 'weird' }, images: [1] } });
+            return { parts, truncated: cap.truncated, cut, figure,
+                     done: statusText({ phase: 'done', result: { status: 'ok', ms: 1234.5 } }),
+                     failed: failureText({ kind: 'package', packages: ['numpy'], url: 'https://x/numpy.whl' }) };
+        }"""
+    )
+    assert result["parts"] == ["a\nb\n", "c\n", ""] and result["truncated"] is True
+    assert result["cut"] == ["abc", "de", True]
+    assert result["figure"] == {
+        "traces": [{"x": [1, None, 3], "y": [1, 2, 3], "mode": "lines+markers", "name": "n"}],
+        "layout": {"title": "t", "xaxis": {"title": "x", "type": "log"}, "yaxis": {"title": "", "type": "linear"}},
+    }
+    assert result["done"] == "Done in 1,235 ms."
+    assert result["failed"].startswith("Could not download numpy from https://x/numpy.whl: ")
+
+
+# ── accessibility and looks ──────────────────────────────────────────────────
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => (await axe.run('figure.cell', {resultTypes: ['violations']})).violations
+            .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))"""
+    )
+    return found
+
+
+LIVE_CODE = (
+    "from plotting import plot_xy\n"
+    "squares = [n * n for n in range(1, 9)]\n"
+    "print('n² for n = 1…8:', squares)\n"
+    "plot_xy(range(1, 9), squares, title='Squares', xlabel='n', ylabel='n²')"
+)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_nothing_in_a_live_cell(context_factory, server, scheme):
+    context, watch = context_factory(color_scheme=scheme, bypass_csp=True)
+    page = context.new_page()
+    page.goto(server)
+    cell = cells(page).first
+    run(cell, LIVE_CODE)
+    run(cells(page).nth(1), "raise ValueError('shown')", expect_done=False)
+    expect(output(cells(page).nth(1)).locator("pre.cell-error")).to_be_visible(timeout=RUN_MS)
+    expect(output(cell).locator(".main-svg").first).to_be_visible(timeout=15_000)
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("width,scheme", [(375, "light"), (375, "dark"), (1280, "light"), (1280, "dark")])
+def test_screenshot_of_a_live_cell(context_factory, server, screenshots_dir, width, scheme):
+    context, watch = context_factory(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(server)
+    cell = cells(page).first
+    run(cell, LIVE_CODE)
+    expect(output(cell).locator(".main-svg").first).to_be_visible(timeout=15_000)
+    page.wait_for_timeout(300)
+    cell.screenshot(path=str(screenshots_dir / f"cell-live-{width}-{scheme}.png"))

@@ -1,0 +1,564 @@
+"""The three instruments in Chromium, found by role and label: moved by mouse and by
+keyboard, read back against the numpy functions (formatted as the page formats
+them), toggled, shared by URL, lazily charted, and looked at on phone and desktop."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from instruments import cost
+from instruments import quantization as qz
+from instruments import static_views as sv
+from instruments.tables import (
+    ARCHITECTURE_STATE,
+    ARCHITECTURE_WIDTH,
+    BYTES_PER_VALUE,
+    CONTEXT_LENGTHS,
+    HYBRID_PERIODS,
+    MODEL_WIDTHS,
+    STATE_SIZES,
+)
+
+NAMES = ("scaling-explorer", "architecture-matrix", "bit-width")
+BITS_ASCENDING = sorted(qz.BIT_WIDTHS)
+SIZES = sorted(qz.MODEL_SIZES, key=qz.MODEL_SIZES.get)
+FAMILY_NAMES = ["Transformer", "SSM (Mamba-2)", "Linear / gated attention", "Hybrid"]
+FAMILY_IDS = ["transformer", "ssm", "linear-attention", "hybrid"]
+
+
+# ── what the page should say, from the numpy functions ─────────────────────────
+
+
+def scaling_readouts(n: int, d: int, N: int) -> dict[str, str]:
+    return {
+        "attention-flops": sv.format_flops(cost.attention_flops(n, d)),
+        "ssm-flops": sv.format_flops(cost.ssm_flops(n, d, N)),
+        "ratio": sv.format_ratio(cost.attention_to_ssm_ratio(n, N)),
+        "kv-cache": sv.format_bytes(cost.kv_cache_bytes(n, d, BYTES_PER_VALUE)),
+        "ssm-state": sv.format_bytes(cost.ssm_state_bytes(d, N, BYTES_PER_VALUE)),
+    }
+
+
+def matrix_readouts(n: int, k: int) -> dict[str, str]:
+    d, N, b = ARCHITECTURE_WIDTH, ARCHITECTURE_STATE, BYTES_PER_VALUE
+    flops = [cost.attention_flops(n, d), cost.ssm_flops(n, d, N), cost.linear_attention_flops(n, d),
+             cost.hybrid_flops(n, d, N, k)]
+    memory = [cost.kv_cache_bytes(n, d, b), cost.ssm_state_bytes(d, N, b), cost.linear_attention_state_bytes(d, b),
+              cost.hybrid_decode_bytes(n, d, N, k, b)]
+    out = {}
+    for fid, f, m in zip(FAMILY_IDS, flops, memory):
+        out[f"flops-{fid}"] = sv.format_flops(f)
+        out[f"decode_bytes-{fid}"] = sv.format_bytes(m)
+    out["attention-hybrid"] = sv.format_period(k)
+    return out
+
+
+def bit_readouts(b: float, size: str) -> dict[str, str]:
+    return {
+        "weights": sv.format_gb(qz.weight_storage_gb(qz.MODEL_SIZES[size], b)),
+        "naive": sv.format_percent(qz.naive_uniform_error(b)),
+        "best-clip": sv.format_percent(qz.best_clip_uniform_error(b)),
+        "bound": sv.format_percent(qz.rate_distortion_bound(b)),
+        "regime": qz.regime(b),
+    }
+
+
+# ── helpers ───────────────────────────────────────────────────────────────────
+
+
+def figure(page, name):
+    return page.locator(f"#instrument-{name}")
+
+
+def open_page(page, server, fragment=""):
+    page.goto(server + fragment)
+    for name in NAMES:
+        expect(figure(page, name).locator(".instrument-live")).to_be_attached()
+    return page
+
+
+def expect_readouts(fig, expected: dict[str, str]):
+    for key, text in expected.items():
+        expect(fig.locator(f'[data-readout="{key}"]')).to_have_text(text)
+
+
+def position(slider) -> int:
+    return int(slider.input_value())
+
+
+def click_at(slider, index: int, count: int):
+    """Click the track where the thumb's centre sits at `index` of `count` stops."""
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    thumb = slider.evaluate("e => parseFloat(getComputedStyle(e).getPropertyValue('--thumb')) * parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    x = thumb / 2 + index / (count - 1) * (box["width"] - thumb)
+    slider.click(position={"x": x, "y": box["height"] / 2})
+
+
+def drag(page, slider, from_index: int, to_index: int, count: int):
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    thumb = 20.0
+    at = lambda i: box["x"] + thumb / 2 + i / (count - 1) * (box["width"] - thumb)  # noqa: E731
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(at(from_index), y)
+    page.mouse.down()
+    page.mouse.move(at(to_index), y, steps=12)
+    page.mouse.up()
+
+
+def no_errors(page):
+    assert page.watch.console_errors == []
+    assert page.watch.failed == []
+    assert page.watch.outside == []
+
+
+# ── mounting ──────────────────────────────────────────────────────────────────
+
+
+def test_widgets_replace_their_tables_and_start_at_the_static_defaults(page, server):
+    open_page(page, server)
+    for name in NAMES:
+        fig = figure(page, name)
+        expect(fig.locator(".instrument-static")).to_have_count(0)
+        expect(fig.locator("figcaption")).to_be_attached()
+        expect(fig.locator("[aria-live='polite']").first).to_be_attached()
+    s, m, b = sv.SCALING_DEFAULTS, sv.MATRIX_DEFAULTS, sv.BIT_WIDTH_DEFAULTS
+    expect_readouts(figure(page, "scaling-explorer"), scaling_readouts(s["n"], s["d"], s["N"]))
+    expect_readouts(figure(page, "architecture-matrix"), matrix_readouts(m["n"], m["k"]))
+    expect_readouts(figure(page, "bit-width"), bit_readouts(b["b"], b["P"]))
+    assert page.evaluate("location.hash") == ""  # loading changes no URL
+    no_errors(page)
+
+
+def test_every_control_has_a_unique_visible_label(page, server):
+    open_page(page, server)
+    for name in ["Context length", "Context length (architecture matrix)", "Model width (d)", "State size (N)",
+                 "Attention layers: 1 in every k", "Bit-width", "Model size"]:
+        slider = page.get_by_role("slider", name=name, exact=True)
+        expect(slider).to_have_count(1)
+        label = page.locator(f"label[for='{slider.get_attribute('id')}']")
+        expect(label).to_be_visible()
+        assert label.inner_text().strip().startswith(name.split(" (architecture")[0])
+    for family in FAMILY_NAMES:
+        expect(page.get_by_role("button", name=family, exact=True)).to_have_count(1)
+
+
+def test_readouts_sit_in_polite_live_regions(page, server):
+    open_page(page, server)
+    for name, key in [("scaling-explorer", "ratio"), ("bit-width", "weights"), ("architecture-matrix", "flops-ssm")]:
+        live = figure(page, name).locator(f'[data-readout="{key}"]').locator("xpath=ancestor::*[@aria-live][1]")
+        expect(live).to_have_attribute("aria-live", "polite")
+
+
+# ── scaling explorer ──────────────────────────────────────────────────────────
+
+
+def test_scaling_explorer_by_keyboard(page, server):
+    open_page(page, server)
+    fig = figure(page, "scaling-explorer")
+    n = fig.get_by_label("Context length")
+    width = fig.get_by_label("Model width")
+    state = fig.get_by_label("State size")
+    n.focus()
+    n.press("Home")
+    expect_readouts(fig, scaling_readouts(512, 4096, 16))
+    expect(n).to_have_attribute("aria-valuetext", "512 tokens")
+    n.press("ArrowRight")
+    expect_readouts(fig, scaling_readouts(1024, 4096, 16))
+    n.press("End")
+    expect_readouts(fig, scaling_readouts(2**20, 4096, 16))
+    expect(fig.locator('[data-readout="ratio"]')).to_have_text("65,536×")
+    width.focus()
+    width.press("End")
+    expect_readouts(fig, scaling_readouts(2**20, 8192, 16))
+    width.press("Home")
+    state.focus()
+    state.press("ArrowRight")
+    expect_readouts(fig, scaling_readouts(2**20, 1024, 32))
+    expect(state).to_have_attribute("aria-valuetext", "32")
+    no_errors(page)
+
+
+def test_scaling_explorer_by_mouse(page, server):
+    open_page(page, server)
+    fig = figure(page, "scaling-explorer")
+    n = fig.get_by_label("Context length")
+    count = len(CONTEXT_LENGTHS)
+    for index in (0, 5, count - 1, 2):
+        click_at(n, index, count)
+        assert position(n) == index
+        expect_readouts(fig, scaling_readouts(CONTEXT_LENGTHS[index], 4096, 16))
+    drag(page, n, 2, count - 1, count)
+    assert position(n) == count - 1
+    expect_readouts(fig, scaling_readouts(CONTEXT_LENGTHS[-1], 4096, 16))
+    click_at(fig.get_by_label("Model width"), 0, len(MODEL_WIDTHS))
+    click_at(fig.get_by_label("State size"), len(STATE_SIZES) - 1, len(STATE_SIZES))
+    expect_readouts(fig, scaling_readouts(CONTEXT_LENGTHS[-1], MODEL_WIDTHS[0], STATE_SIZES[-1]))
+    # a tick label is a target too
+    page.locator("#scaling-explorer-n ~ .ticks .tick", has_text=re.compile(r"^4K$")).click()
+    expect_readouts(fig, scaling_readouts(4096, MODEL_WIDTHS[0], STATE_SIZES[-1]))
+    no_errors(page)
+
+
+def test_every_scaling_position_reads_as_the_functions_say(page, server):
+    """Walk all 12 × 4 × 4 positions by keyboard."""
+    open_page(page, server)
+    fig = figure(page, "scaling-explorer")
+    n, width, state = (fig.get_by_label(label) for label in ("Context length", "Model width", "State size"))
+    for di, d in enumerate(MODEL_WIDTHS):
+        width.focus()
+        width.press("Home")
+        for _ in range(di):
+            width.press("ArrowRight")
+        for Ni, N in enumerate(STATE_SIZES):
+            state.focus()
+            state.press("Home")
+            for _ in range(Ni):
+                state.press("ArrowRight")
+            n.focus()
+            n.press("Home")
+            for i, length in enumerate(CONTEXT_LENGTHS):
+                if i:
+                    n.press("ArrowRight")
+                texts = fig.locator("[data-readout]").evaluate_all(
+                    "els => Object.fromEntries(els.map(e => [e.dataset.readout, e.textContent]))")
+                assert texts == scaling_readouts(length, d, N), (length, d, N)
+
+
+# ── architecture matrix ───────────────────────────────────────────────────────
+
+
+def test_matrix_family_toggles(page, server):
+    open_page(page, server)
+    fig = figure(page, "architecture-matrix")
+    table = fig.get_by_role("table")
+    for name in FAMILY_NAMES:
+        button = fig.get_by_role("button", name=name, exact=True)
+        header = table.get_by_role("columnheader", name=name, exact=True)
+        expect(button).to_have_attribute("aria-pressed", "true")
+        expect(header).to_be_visible()
+        button.click()
+        expect(button).to_have_attribute("aria-pressed", "false")
+        expect(header).to_be_hidden()
+        expect(table.locator(f'td[data-family="{FAMILY_IDS[FAMILY_NAMES.index(name)]}"]:visible')).to_have_count(0)
+        button.press("Enter")  # and back, by keyboard
+        expect(button).to_have_attribute("aria-pressed", "true")
+        expect(header).to_be_visible()
+    # hide all but one: the last stays
+    for name in FAMILY_NAMES[:3]:
+        fig.get_by_role("button", name=name, exact=True).click()
+    last = fig.get_by_role("button", name="Hybrid", exact=True)
+    last.focus()
+    last.press("Space")
+    expect(last).to_have_attribute("aria-pressed", "true")
+    expect(table.get_by_role("columnheader", name="Hybrid")).to_be_visible()
+    expect(fig.get_by_role("status")).to_have_text("At least one family stays shown.")
+    # the hybrid's control goes with its column
+    expect(fig.get_by_label("Attention layers")).to_be_visible()
+    fig.get_by_role("button", name="Transformer", exact=True).click()
+    last.click()
+    expect(fig.get_by_label("Attention layers")).to_be_hidden()
+    no_errors(page)
+
+
+def test_matrix_context_and_hybrid_ratio(page, server):
+    open_page(page, server)
+    fig = figure(page, "architecture-matrix")
+    n = fig.get_by_label("Context length")
+    k = fig.get_by_label("Attention layers")
+    n.focus()
+    n.press("Home")
+    expect_readouts(fig, matrix_readouts(512, 8))
+    n.press("End")
+    expect_readouts(fig, matrix_readouts(2**20, 8))
+    k.focus()
+    k.press("Home")
+    expect_readouts(fig, matrix_readouts(2**20, 1))
+    # k = 1 is a pure Transformer
+    assert fig.locator('[data-readout="flops-hybrid"]').inner_text() == fig.locator('[data-readout="flops-transformer"]').inner_text()
+    for index, period in enumerate(HYBRID_PERIODS):
+        click_at(k, index, len(HYBRID_PERIODS))
+        assert position(k) == index
+        expect_readouts(fig, matrix_readouts(2**20, period))
+    click_at(n, 3, len(CONTEXT_LENGTHS))
+    expect_readouts(fig, matrix_readouts(CONTEXT_LENGTHS[3], HYBRID_PERIODS[-1]))
+    drag(page, n, 3, 8, len(CONTEXT_LENGTHS))
+    assert position(n) == 8
+    expect_readouts(fig, matrix_readouts(CONTEXT_LENGTHS[8], HYBRID_PERIODS[-1]))
+    no_errors(page)
+
+
+# ── bit-width slider ──────────────────────────────────────────────────────────
+
+
+def test_bit_width_by_keyboard(page, server):
+    open_page(page, server)
+    fig = figure(page, "bit-width")
+    bits = fig.get_by_label("Bit-width")
+    size = fig.get_by_label("Model size")
+    bits.focus()
+    bits.press("Home")
+    expect_readouts(fig, bit_readouts(1.58, "70B"))
+    expect(bits).to_have_attribute("aria-valuetext", re.compile(r"^1\.58 bits"))
+    bits.press("ArrowRight")
+    expect_readouts(fig, bit_readouts(2, "70B"))
+    expect(fig.locator('[data-readout="weights"]')).to_have_text("17.5 GB")
+    bits.press("End")
+    expect_readouts(fig, bit_readouts(16, "70B"))
+    bits.press("ArrowLeft")
+    expect_readouts(fig, bit_readouts(8, "70B"))
+    size.focus()
+    size.press("End")
+    expect_readouts(fig, bit_readouts(8, "405B"))
+    size.press("Home")
+    expect_readouts(fig, bit_readouts(8, "7B"))
+    no_errors(page)
+
+
+def test_bit_width_by_mouse_over_every_format(page, server):
+    open_page(page, server)
+    fig = figure(page, "bit-width")
+    bits = fig.get_by_label("Bit-width")
+    size = fig.get_by_label("Model size")
+    for s, name in enumerate(SIZES):
+        click_at(size, s, len(SIZES))
+        for index, b in enumerate(BITS_ASCENDING):
+            click_at(bits, index, len(BITS_ASCENDING))
+            assert position(bits) == index
+            expect_readouts(fig, bit_readouts(b, name))
+    drag(page, bits, len(BITS_ASCENDING) - 1, 0, len(BITS_ASCENDING))
+    assert position(bits) == 0
+    expect(fig.locator('[data-readout="regime"]')).to_have_text("only with rotation and codebooks")
+    no_errors(page)
+
+
+# ── charts ────────────────────────────────────────────────────────────────────
+
+
+def test_readouts_work_before_the_chart_library_loads(page, server):
+    open_page(page, server)
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("typeof window.Plotly") == "undefined"
+    page.evaluate("""() => {
+        const input = document.getElementById('bit-width-b');
+        input.value = '1';
+        input.dispatchEvent(new Event('input', {bubbles: true}));
+    }""")
+    expect_readouts(figure(page, "bit-width"), bit_readouts(2, "70B"))
+    assert page.evaluate("typeof window.Plotly") == "undefined"
+    figure(page, "bit-width").scroll_into_view_if_needed()
+    chart = figure(page, "bit-width").locator(".instrument-chart")
+    expect(chart.locator(".main-svg").first).to_be_visible(timeout=15_000)
+    # drawn at the state set before it loaded
+    page.wait_for_function("document.querySelector('#instrument-bit-width .instrument-chart').data[3].x[0] === 2")
+    no_errors(page)
+
+
+def install_counters(page):
+    page.evaluate("""() => {
+        const fresh = !window.__calls;
+        window.__calls = {newPlot: 0, react: 0, update: 0, restyle: 0, relayout: 0};
+        if (!fresh) return;
+        for (const name of Object.keys(window.__calls)) {
+            const original = window.Plotly[name];
+            window.Plotly[name] = function (...args) { window.__calls[name] += 1; return original.apply(this, args); };
+        }
+    }""")
+
+
+def test_charts_update_in_place_once_per_frame(page, server):
+    open_page(page, server)
+    for name, marker_trace, slider_id in [("scaling-explorer", 2, "scaling-explorer-n"), ("bit-width", 3, "bit-width-b")]:
+        fig = figure(page, name)
+        fig.scroll_into_view_if_needed()
+        chart = fig.locator(".instrument-chart")
+        expect(chart.locator(".main-svg").first).to_be_visible(timeout=15_000)
+        install_counters(page)
+        # a burst of input events inside one frame: one chart update
+        page.evaluate("""(id) => {
+            const input = document.getElementById(id);
+            for (let i = 0; i <= Number(input.max); i += 1) {
+                input.value = String(i);
+                input.dispatchEvent(new Event('input', {bubbles: true}));
+            }
+        }""", slider_id)
+        page.wait_for_timeout(200)
+        calls = page.evaluate("window.__calls")
+        assert calls["newPlot"] == 0 and calls["react"] == 0, calls
+        assert calls["update"] == 1, calls
+        # then keyboard steps, each drawn, none rebuilding the plot
+        slider = page.locator(f"#{slider_id}")
+        slider.focus()
+        for _ in range(4):
+            slider.press("ArrowLeft")
+            page.wait_for_timeout(40)
+        calls = page.evaluate("window.__calls")
+        assert calls["newPlot"] == 0 and calls["react"] == 0, calls
+        assert 2 <= calls["update"] <= 5, calls
+        marker_x = page.evaluate(f"document.querySelector('#instrument-{name} .instrument-chart').data[{marker_trace}].x[0]")
+        if name == "scaling-explorer":
+            assert marker_x == CONTEXT_LENGTHS[-5]
+        else:
+            assert marker_x == BITS_ASCENDING[-5]
+    no_errors(page)
+
+
+def test_the_bit_chart_marks_the_four_bit_floor(page, server):
+    open_page(page, server)
+    fig = figure(page, "bit-width")
+    fig.scroll_into_view_if_needed()
+    expect(fig.locator(".instrument-chart .main-svg").first).to_be_visible(timeout=15_000)
+    layout = page.evaluate("(() => { const el = document.querySelector('#instrument-bit-width .instrument-chart');"
+                           " return {shapes: el.layout.shapes, annotations: el.layout.annotations,"
+                           " names: el.data.map(t => t.name), yaxis: el.layout.yaxis.type, xaxis: el.layout.xaxis.type}; })()")
+    floor = [s for s in layout["shapes"] if s["type"] == "line" and s["x0"] == 4 and s["x1"] == 4]
+    assert floor, layout["shapes"]
+    assert any("4-bit floor" in a["text"] for a in layout["annotations"])
+    assert layout["yaxis"] == "log"
+    assert layout["names"][:3] == ["Naive ±3σ uniform", "Best-clip uniform", "Rate–distortion bound"]
+    expect(fig.locator(".instrument-chart .shapelayer path").first).to_be_attached()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_chart_colours_follow_the_theme(context_factory, server, scheme):
+    context, watch = context_factory(color_scheme=scheme)
+    page = context.new_page()
+    watch.attach(page)
+    page.goto(server)
+    fig = figure(page, "scaling-explorer")
+    fig.scroll_into_view_if_needed()
+    chart = fig.locator(".instrument-chart")
+    expect(chart.locator(".main-svg").first).to_be_visible(timeout=15_000)
+
+    def colours():
+        return page.evaluate("""() => {
+            const el = document.querySelector('#instrument-scaling-explorer .instrument-chart');
+            const css = getComputedStyle(document.documentElement);
+            return {line: el.data[0].line.color, accent: css.getPropertyValue('--accent').trim(),
+                    font: el.layout.font.color, ink: css.getPropertyValue('--ink').trim()};
+        }""")
+
+    c = colours()
+    assert c["line"] == c["accent"] and c["font"] == c["ink"]
+    other = "light" if scheme == "dark" else "dark"
+    page.emulate_media(color_scheme=other)
+    page.wait_for_function("""() => {
+        const el = document.querySelector('#instrument-scaling-explorer .instrument-chart');
+        return el.data[0].line.color === getComputedStyle(document.documentElement).getPropertyValue('--accent').trim();
+    }""")
+    assert colours()["line"] != c["line"]
+    assert watch.console_errors == []
+
+
+# ── the URL fragment ──────────────────────────────────────────────────────────
+
+
+def test_a_shared_url_restores_every_instrument(page, server, context_factory):
+    open_page(page, server)
+    scaling, matrix, bits = (figure(page, name) for name in NAMES)
+    n = scaling.get_by_label("Context length")
+    n.focus()
+    n.press("End")
+    scaling.get_by_label("State size").focus()
+    scaling.get_by_label("State size").press("End")
+    matrix.get_by_role("button", name="SSM (Mamba-2)", exact=True).click()
+    matrix.get_by_label("Attention layers").focus()
+    matrix.get_by_label("Attention layers").press("Home")
+    bits.get_by_label("Bit-width").focus()
+    bits.get_by_label("Bit-width").press("Home")
+    bits.get_by_label("Model size").focus()
+    bits.get_by_label("Model size").press("End")
+    url = page.url
+    assert url.endswith(
+        "#instrument-bit-width?scaling-explorer:n=1048576,d=4096,N=128;"
+        "architecture-matrix:n=131072,k=1,hide=ssm;bit-width:b=1.58,P=405B"
+    ), url
+
+    context, watch = context_factory(viewport={"width": 1280, "height": 900})
+    other = context.new_page()
+    watch.attach(other)
+    other.watch = watch
+    other.goto(url)
+    for name in NAMES:
+        expect(figure(other, name).locator(".instrument-live")).to_be_attached()
+    expect_readouts(figure(other, "scaling-explorer"), scaling_readouts(2**20, 4096, 128))
+    expect_readouts(figure(other, "architecture-matrix"), matrix_readouts(131072, 1))
+    expect_readouts(figure(other, "bit-width"), bit_readouts(1.58, "405B"))
+    expect(figure(other, "architecture-matrix").get_by_role("button", name="SSM (Mamba-2)", exact=True)).to_have_attribute("aria-pressed", "false")
+    expect(figure(other, "bit-width").get_by_label("Bit-width")).to_have_value("0")
+    expect(figure(other, "scaling-explorer").get_by_label("State size")).to_have_value("3")
+    # and it scrolled to the instrument the link was made from
+    other.wait_for_function("Math.abs(document.getElementById('instrument-bit-width').getBoundingClientRect().top) < 120")
+    assert other.url == url  # restoring writes nothing
+    no_errors(other)
+    no_errors(page)
+
+
+def test_a_hand_written_fragment_and_a_later_hash_change(page, server):
+    page.goto(server + "#architecture-matrix:n=1048576,k=4,hide=transformer+hybrid")
+    matrix = figure(page, "architecture-matrix")
+    expect(matrix.locator(".instrument-live")).to_be_attached()
+    expect_readouts(matrix, {k: v for k, v in matrix_readouts(2**20, 4).items() if "ssm" in k or "linear" in k})
+    expect(matrix.get_by_role("button", name="Hybrid", exact=True)).to_have_attribute("aria-pressed", "false")
+    expect(matrix.get_by_label("Attention layers")).to_be_hidden()
+    page.wait_for_function("Math.abs(document.getElementById('instrument-architecture-matrix').getBoundingClientRect().top) < 120")
+    # pasting a new state into the same tab applies it
+    page.evaluate("location.hash = '#instrument-scaling-explorer?scaling-explorer:n=2048,d=1024,N=64'")
+    expect_readouts(figure(page, "scaling-explorer"), scaling_readouts(2048, 1024, 64))
+    page.wait_for_function("Math.abs(document.getElementById('instrument-scaling-explorer').getBoundingClientRect().top) < 120")
+    # nonsense is ignored, defaults stand
+    page.goto(server + "#instrument-bit-width?bit-width:b=7,P=9000B")
+    expect_readouts(figure(page, "bit-width"), bit_readouts(4, "70B"))
+    # ordinary anchors still work after the instruments have written a fragment
+    page.get_by_role("navigation", name="Sections of this chapter").get_by_role("link").first.click()
+    assert "?" not in page.evaluate("location.hash")
+    no_errors(page)
+
+
+# ── without JavaScript, and how it looks ──────────────────────────────────────
+
+
+def test_without_javascript_each_instrument_is_a_table(context_factory, server):
+    context, watch = context_factory(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server)
+    for name in NAMES:
+        fig = figure(page, name)
+        table = fig.get_by_role("table")
+        expect(table).to_have_count(1)
+        expect(table.locator("caption")).not_to_be_empty()
+        expect(fig.locator("figcaption")).to_be_visible()
+    expect(figure(page, "scaling-explorer").get_by_role("table")).to_contain_text("65,536×")
+    expect(figure(page, "bit-width").get_by_role("table")).to_contain_text("17.5 GB")
+    expect(figure(page, "architecture-matrix").get_by_role("columnheader", name="Hybrid")).to_be_visible()
+
+
+@pytest.mark.parametrize("width,scheme", [(375, "light"), (375, "dark"), (1280, "light"), (1280, "dark")])
+def test_instrument_screenshots(context_factory, server, screenshots_dir, width, scheme):
+    context, watch = context_factory(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    watch.attach(page)
+    page.goto(server)
+    for name in NAMES:
+        fig = figure(page, name)
+        fig.scroll_into_view_if_needed()
+        expect(fig.locator(".instrument-live")).to_be_visible()
+        if name != "architecture-matrix":
+            expect(fig.locator(".instrument-chart .main-svg").first).to_be_visible(timeout=15_000)
+        page.wait_for_timeout(300)
+        # nothing in the widget is wider than the figure, except inside the table's scroll box
+        overflow = fig.evaluate("""f => {
+            const limit = f.getBoundingClientRect().right + 1;
+            return [...f.querySelectorAll('.instrument-live *')]
+              .filter(e => !e.closest('.table-scroll') && e.getBoundingClientRect().right > limit)
+              .map(e => e.tagName + '.' + e.className);
+        }""")
+        assert overflow == [], overflow
+        fig.screenshot(path=str(screenshots_dir / f"instrument-{name}-{width}-{scheme}.png"))
+    sideways = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert sideways <= 0, f"the page scrolls sideways by {sideways}px at {width}px"
+    assert watch.console_errors == []

@@ -1,0 +1,199 @@
+"""The instruments without JavaScript: captioned tables of the default state, with
+numbers formatted as the widgets format them."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from instruments import cost
+from instruments import quantization as qz
+from instruments import static_views as sv
+from instruments.architectures import FAMILIES
+from instruments.tables import (
+    ARCHITECTURE_STATE,
+    ARCHITECTURE_WIDTH,
+    BYTES_PER_VALUE,
+    CONTEXT_LENGTHS,
+    all_instrument_data,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class TableReader(HTMLParser):
+    """Caption, column headers (with their scope) and rows of text of each table."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[dict] = []
+        self._cell: list[str] | None = None
+        self._in_caption = False
+        self.attrs_seen: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.attrs_seen.append((tag, attrs))
+        if tag == "table":
+            self.tables.append({"caption": "", "columns": [], "rows": [], "section": None})
+        elif tag in ("thead", "tbody"):
+            self.tables[-1]["section"] = tag
+        elif tag == "caption":
+            self._in_caption = True
+        elif tag == "tr" and self.tables[-1]["section"] == "tbody":
+            self.tables[-1]["rows"].append([])
+        elif tag in ("th", "td"):
+            self._cell = []
+            if self.tables[-1]["section"] == "thead":
+                self.tables[-1]["columns"].append({"scope": attrs.get("scope"), "text": ""})
+
+    def handle_endtag(self, tag):
+        if tag == "caption":
+            self._in_caption = False
+        elif tag in ("th", "td") and self._cell is not None:
+            text = "".join(self._cell).strip()
+            table = self.tables[-1]
+            if table["section"] == "thead":
+                table["columns"][-1]["text"] = text
+            else:
+                table["rows"][-1].append(text)
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._in_caption:
+            self.tables[-1]["caption"] += data
+        elif self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return all_instrument_data()
+
+
+def read(name: str, data: dict) -> tuple[dict, TableReader]:
+    reader = TableReader()
+    reader.feed(sv.fallback_html(name, data[name]))
+    assert len(reader.tables) == 1
+    return reader.tables[0], reader
+
+
+@pytest.mark.parametrize("name", ["scaling-explorer", "architecture-matrix", "bit-width"])
+def test_each_view_is_a_captioned_table_with_column_headers(data, name):
+    table, reader = read(name, data)
+    assert table["caption"].strip()
+    assert table["columns"] and all(c["scope"] == "col" and c["text"] for c in table["columns"])
+    assert all(len(row) == len(table["columns"]) for row in table["rows"])
+    # the scrolling box is reachable by keyboard and named
+    region = [a for tag, a in reader.attrs_seen if tag == "div" and "table-scroll" in a.get("class", "")]
+    assert region and region[0].get("tabindex") == "0" and region[0].get("role") == "region" and region[0].get("aria-label")
+
+
+def test_scaling_explorer_lists_every_length_at_the_default_width_and_state(data):
+    table, _ = read("scaling-explorer", data)
+    d, N = sv.SCALING_DEFAULTS["d"], sv.SCALING_DEFAULTS["N"]
+    assert f"d = {d:,}" in table["caption"] and f"N = {N}" in table["caption"]
+    expected = [
+        [
+            f"{n:,}",
+            sv.format_flops(cost.attention_flops(n, d)),
+            sv.format_flops(cost.ssm_flops(n, d, N)),
+            sv.format_ratio(cost.attention_to_ssm_ratio(n, N)),
+            sv.format_bytes(cost.kv_cache_bytes(n, d, BYTES_PER_VALUE)),
+            sv.format_bytes(cost.ssm_state_bytes(d, N, BYTES_PER_VALUE)),
+        ]
+        for n in CONTEXT_LENGTHS
+    ]
+    assert table["rows"] == expected
+    # the issue's readable forms, at a million tokens
+    assert table["rows"][-1] == ["1,048,576", "4.5e15 FLOPs", "6.9e10 FLOPs", "65,536×", "17.2 GB", "131 KB"]
+
+
+def test_architecture_matrix_shows_the_four_families_at_the_default_context(data):
+    table, _ = read("architecture-matrix", data)
+    assert [c["text"] for c in table["columns"]] == ["Property"] + [f.name for f in FAMILIES]
+    n, k = sv.MATRIX_DEFAULTS["n"], sv.MATRIX_DEFAULTS["k"]
+    d, N, b = ARCHITECTURE_WIDTH, ARCHITECTURE_STATE, BYTES_PER_VALUE
+    rows = {row[0]: row[1:] for row in table["rows"]}
+    assert rows["Token-mix cost"] == [f.token_mix for f in FAMILIES]
+    assert rows["Decode memory"] == [f.decode_memory for f in FAMILIES]
+    assert rows["Exact recall"] == [f.exact_recall for f in FAMILIES]
+    assert rows["Best at"] == [f.best_at for f in FAMILIES]
+    assert rows["Weakest at"] == [f.weakest_at for f in FAMILIES]
+    assert rows["Attention layers"] == ["every layer", "none", "none", f"1 in every {k}"]
+    assert rows["Token-mix FLOPs per layer"] == [
+        sv.format_flops(v)
+        for v in (cost.attention_flops(n, d), cost.ssm_flops(n, d, N), cost.linear_attention_flops(n, d),
+                  cost.hybrid_flops(n, d, N, k))
+    ]
+    assert rows["Decode memory per layer"] == [
+        sv.format_bytes(v)
+        for v in (cost.kv_cache_bytes(n, d, b), cost.ssm_state_bytes(d, N, b),
+                  cost.linear_attention_state_bytes(d, b), cost.hybrid_decode_bytes(n, d, N, k, b))
+    ]
+    assert f"{n:,} tokens" in table["caption"]
+
+
+def test_bit_width_lists_size_and_errors_for_each_width(data):
+    table, _ = read("bit-width", data)
+    size = sv.BIT_WIDTH_DEFAULTS["P"]
+    params = qz.MODEL_SIZES[size]
+    expected = [
+        [
+            sv.format_bits(b),
+            sv.format_gb(qz.weight_storage_gb(params, b)),
+            sv.format_percent(qz.naive_uniform_error(b)),
+            sv.format_percent(qz.best_clip_uniform_error(b)),
+            sv.format_percent(qz.rate_distortion_bound(b)),
+            qz.regime(b),
+        ]
+        for b in qz.BIT_WIDTHS
+    ]
+    assert table["rows"] == expected
+    rows = {row[0]: row[1:] for row in table["rows"]}
+    assert rows["2 bits"][0] == "17.5 GB"
+    assert rows["16 bits"][0] == "140 GB"
+    assert rows["4 bits"][3] == "6.25%"
+    assert rows["1.58 bits"][4] == "only with rotation and codebooks"
+
+
+def test_unknown_instrument_is_an_error(data):
+    with pytest.raises(KeyError):
+        sv.fallback_html("slide-rule", {})
+
+
+@pytest.mark.parametrize(
+    "file,defaults",
+    [
+        ("scaling_explorer.js", sv.SCALING_DEFAULTS),
+        ("architecture_matrix.js", sv.MATRIX_DEFAULTS),
+        ("bit_width.js", sv.BIT_WIDTH_DEFAULTS),
+    ],
+)
+def test_the_widgets_start_where_the_static_views_do(file, defaults):
+    source = (ROOT / "instruments" / file).read_text(encoding="utf-8")
+    match = re.search(r"const DEFAULTS = \{(.*?)\};", source)
+    assert match, f"{file} declares no DEFAULTS"
+    pairs = dict(re.findall(r'(\w+):\s*"?([\w.]+)"?', match.group(1)))
+    assert pairs == {key: str(value) for key, value in defaults.items()}
+
+
+@pytest.mark.parametrize(
+    "formatter,value,text",
+    [
+        (sv.format_ratio, 65536.0, "65,536×"),
+        (sv.format_gb, 17.5, "17.5 GB"),
+        (sv.format_flops, 1.2e15, "1.2e15 FLOPs"),
+        (sv.format_bytes, 131072.0, "131 KB"),
+        (sv.format_bytes, 17179869184.0, "17.2 GB"),
+        (sv.format_percent, 0.03125, "3.13%"),
+        (sv.sig3, 2.625, "2.63"),
+        (sv.format_bytes, 999.6, "1 KB"),
+        (sv.short_tokens, 131072, "128K"),
+    ],
+)
+def test_formatters_read_as_the_issue_asks(formatter, value, text):
+    assert formatter(value) == text
