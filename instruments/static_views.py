@@ -232,9 +232,12 @@ def _table(label: str, caption: str, columns: list[str], rows: list[list[str]], 
         first, rest = row[0], row[1:]
         cell = f'<th scope="row">{_e(first)}</th>' if row_headers else f"<td>{_e(first)}</td>"
         body.append("<tr>" + cell + "".join(f"<td>{_e(v)}</td>" for v in rest) + "</tr>")
+    # The caption is shown above the scroll box (inside it, it would scroll out of
+    # sight on a phone) and kept, hidden, as the table's caption for screen readers.
     return (
+        f'<p class="instrument-static-caption" aria-hidden="true">{_e(caption)}</p>'
         f'<div class="table-scroll" tabindex="0" role="region" aria-label="{_e(label)}">'
-        f'<table class="instrument-static"><caption>{_e(caption)}</caption>'
+        f'<table class="instrument-static"><caption class="visually-hidden">{_e(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         '<p class="instrument-static-note">With JavaScript on, controls here change these numbers.</p>'
     )

@@ -116,31 +116,49 @@ export function initialState(name) {
 /**
  * Register an instrument's state: `values()` returns its {key: value}, `defaults`
  * the same at the defaults, `apply(values)` sets it from a fragment. Returns
- * save(), to call after every change: it rewrites the fragment with
- * history.replaceState (no history entry, no scroll jump), anchored at this
- * instrument and holding the state of every instrument not at its defaults.
+ * save(), to call after every change: once the controls rest it rewrites the
+ * fragment with history.replaceState (no history entry, no scroll jump),
+ * anchored at this instrument and holding, in page order, the state of every
+ * instrument not at its defaults.
  */
 export function bindState(name, { values, defaults, apply }) {
   registry.set(name, { values, defaults, apply });
   if (!listening) {
     listening = true;
     window.addEventListener("hashchange", applyFragment);
+    window.addEventListener("pagehide", () => pendingWrite && pendingWrite());
   }
   return function save() {
-    const figures = [...document.querySelectorAll("figure.instrument[data-instrument]")].map((f) => f.dataset.instrument);
-    const inPageOrder = [...registry].sort(([a], [b]) => figures.indexOf(a) - figures.indexOf(b));
-    const states = inPageOrder.map(([key, entry]) => {
-      const current = entry.values();
-      return [key, differsFromDefaults(current, entry.defaults) ? current : null];
-    });
-    const hash = serialiseFragment(`instrument-${name}`, states);
-    const url = `${window.location.pathname}${window.location.search}${hash}`;
-    if (hash !== window.location.hash) window.history.replaceState(window.history.state, "", url || window.location.pathname);
+    // Written once the controls rest: a drag fires dozens of input events a
+    // second, and browsers refuse (Safari) or throttle (Chromium) that many
+    // history.replaceState calls.
+    clearTimeout(writeTimer);
+    pendingWrite = () => writeFragment(name);
+    writeTimer = setTimeout(pendingWrite, WRITE_DELAY_MS);
   };
+}
+
+const WRITE_DELAY_MS = 250;
+let writeTimer = 0;
+let pendingWrite = null;
+
+function writeFragment(anchorName) {
+  pendingWrite = null;
+  const figures = [...document.querySelectorAll("figure.instrument[data-instrument]")].map((f) => f.dataset.instrument);
+  const inPageOrder = [...registry].sort(([a], [b]) => figures.indexOf(a) - figures.indexOf(b));
+  const states = inPageOrder.map(([key, entry]) => {
+    const current = entry.values();
+    return [key, differsFromDefaults(current, entry.defaults) ? current : null];
+  });
+  const hash = serialiseFragment(`instrument-${anchorName}`, states);
+  const url = `${window.location.pathname}${window.location.search}${hash}`;
+  if (hash !== window.location.hash) window.history.replaceState(window.history.state, "", url);
 }
 
 /** A new fragment typed or pasted into the address bar: restore its states, scroll. */
 function applyFragment() {
+  clearTimeout(writeTimer);
+  pendingWrite = null;
   const { states } = parseFragment(window.location.hash);
   for (const [name, entry] of registry) if (states[name]) entry.apply(states[name]);
   scrollToFragment();

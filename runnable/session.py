@@ -117,16 +117,20 @@ class CappedOutput:
 
     def _take(self, text: str) -> str:
         """The part of ``text`` that fits under the caps; past them, nothing."""
+        if self.lines >= self.max_lines:
+            self.truncated = True
+            return ""
         room = self.max_chars - self.chars
         if len(text) > room:
             text, self.truncated = text[:room], True
         newlines = text.count("\n")
-        if self.lines + newlines > self.max_lines:
+        if self.lines + newlines >= self.max_lines:
             keep = self.max_lines - self.lines
             cut = -1
             for _ in range(keep):
                 cut = text.index("\n", cut + 1)
-            text, self.truncated = text[: cut + 1], True
+            if cut + 1 < len(text):
+                text, self.truncated = text[: cut + 1], True
             newlines = keep
         self.lines += newlines
         self.chars += len(text)
@@ -307,22 +311,23 @@ def _imports_of_file(path: str, mtime: float) -> frozenset[str]:
         return frozenset()
 
 
-def _local_sources(spec) -> list[Path]:
-    """The chapter's own files behind ``spec``, if it is one of ours (beside this file)."""
+def _local_sources(spec, local_dirs: tuple[Path, ...]) -> list[Path]:
+    """The chapter's own files behind ``spec``, if it is one of ours (in ``local_dirs``)."""
     places = list(spec.submodule_search_locations or []) or ([spec.origin] if spec.origin else [])
     found = []
     for place in places:
-        path = Path(place)
-        if not path.is_relative_to(HERE):
+        path = Path(place).resolve()
+        if not any(path.is_relative_to(d) for d in local_dirs):
             return []
         found.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
     return found
 
 
-def imports_to_load(code: str) -> list[str]:
+def imports_to_load(code: str, local_dirs: tuple[Path, ...] = (HERE,)) -> list[str]:
     """Top-level modules ``code`` needs that cannot be imported yet: the ones it imports
     and the ones the chapter's own modules it imports need (``instruments`` needs numpy).
-    The worker asks Pyodide to download the packages that provide them."""
+    The chapter's modules are the ones in ``local_dirs`` (in the worker, all of them sit
+    beside this file). The worker asks Pyodide to download the packages that provide them."""
     try:
         todo = _top_imports(ast.parse(code))
     except (SyntaxError, ValueError):
@@ -342,6 +347,6 @@ def imports_to_load(code: str) -> list[str]:
         if spec is None:
             missing.add(name)
             continue
-        for path in _local_sources(spec):
+        for path in _local_sources(spec, local_dirs):
             todo |= _imports_of_file(str(path), path.stat().st_mtime) - seen
     return sorted(missing)

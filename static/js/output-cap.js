@@ -16,6 +16,10 @@ export function createCap(limits = LIMITS) {
   return {
     take(text) {
       if (truncated || !text) return "";
+      if (lines >= limits.lines) {
+        truncated = true;
+        return "";
+      }
       let part = String(text);
       const room = limits.chars - chars;
       if (part.length > room) {
@@ -23,14 +27,13 @@ export function createCap(limits = LIMITS) {
         truncated = true;
       }
       let newlines = 0;
-      let cut = -1;
       for (let at = part.indexOf("\n"); at !== -1; at = part.indexOf("\n", at + 1)) {
         newlines += 1;
-        if (lines + newlines === limits.lines) cut = at;
-        if (lines + newlines > limits.lines) {
-          part = part.slice(0, cut + 1);
-          newlines -= 1;
-          truncated = true;
+        if (lines + newlines === limits.lines) {
+          if (at + 1 < part.length) {
+            part = part.slice(0, at + 1);
+            truncated = true;
+          }
           break;
         }
       }

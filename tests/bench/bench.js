@@ -42,6 +42,29 @@
 
   const pending = {};
 
+  // Our page's worker says {type: "ready"} when Python has started (py-worker.js's
+  // protocol). The page exposes no flag for the end of its idle warm-up, so the
+  // bench listens beside the page's own handler: it changes nothing the page sees.
+  let workerReady = null;
+  const workerLog = [];
+  function watchWorkers() {
+    const Original = window.Worker;
+    if (!Original || Original.__benchWatched) return;
+    class Watched extends Original {
+      constructor(...args) {
+        super(...args);
+        workerLog.push({ t: now(), type: "created" });
+        this.addEventListener("message", (event) => {
+          const d = event.data || {};
+          if (workerLog.length < 200) workerLog.push({ t: now(), type: d.type, step: d.step, phase: d.phase });
+          if (d.type === "ready" && workerReady === null) workerReady = now();
+        });
+      }
+    }
+    Watched.__benchWatched = true;
+    window.Worker = Watched;
+  }
+
   // The accessible name of a range input: its <label>, aria-label or aria-labelledby.
   function nameOf(input) {
     const parts = [];
@@ -82,6 +105,9 @@
 
   window.__bench = {
     clicks,
+    watchWorkers,
+    workerReady: () => workerReady,
+    workerLog: () => workerLog,
     lastClick: () => (clicks.length ? clicks[clicks.length - 1].t : null),
 
     /** Start waiting for `text` to appear in a cell; the bench clicks, then collects. */

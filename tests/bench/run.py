@@ -261,6 +261,8 @@ class Visit:
         self.page.on("dialog", lambda d: d.accept())  # PyScript's Stop asks "Stop evaluating this code?"
         self.page.set_default_timeout(30_000)
         self.probe_interactive = probe_interactive
+        if kind == "ours":
+            self.context.add_init_script(script="window.__bench && __bench.watchWorkers();")
         if probe_interactive:
             self.context.add_init_script(
                 script=f"document.addEventListener('readystatechange', () => window.__bench && "
@@ -353,16 +355,20 @@ class Visit:
     def run_button(self, name: str):
         if self.kind == "peer":
             return self.cell(name).locator(".py-editor-run-button")
-        return self.cell(name).get_by_role("button", name="Run", exact=True)
+        return self.cell(name).get_by_role("button", name=re.compile(r"^Run\b"))
 
     def stop_button(self, name: str):
-        if self.kind == "peer":
+        if self.kind == "peer":  # PyScript's Run button turns into Stop while running
             return self.cell(name).locator(".py-editor-run-button.running")
-        return self.cell(name).get_by_role("button", name="Stop", exact=True)
+        return self.cell(name).get_by_role("button", name=re.compile(r"^Stop\b"))
 
     def set_code(self, name: str, code: str):
         """Replace the cell's code as a reader would: click in the editor, select all, type."""
         content = self.cell(name).locator(".cm-content").first
+        if self.kind == "ours" and not content.count():
+            # Our cells show the build's highlighted code until the reader engages;
+            # a click swaps in the editor.
+            self.cell(name).locator(".cell-source pre").first.click()
         content.wait_for(state="visible", timeout=30_000)
         content.click()
         self.page.keyboard.press("Control+A")
@@ -398,11 +404,8 @@ class Visit:
         self.run_button(name).click()
         stop = self.stop_button(name)
         if self.kind == "ours":
-            stop.wait_for(state="visible", timeout=RUN_TIMEOUT_S * 1000)
-            self.page.wait_for_function(
-                "([n]) => { const b = [...document.querySelectorAll(`figure.cell[data-cell='${n}'] button`)]"
-                ".find(b => b.textContent.trim() === 'Stop'); return b && !b.disabled; }",
-                arg=[name], timeout=RUN_TIMEOUT_S * 1000)
+            self.page.wait_for_selector(f'figure.cell[data-cell="{name}"][data-state="running"]',
+                                        timeout=RUN_TIMEOUT_S * 1000)
         else:
             stop.wait_for(state="attached", timeout=10_000)
         # Let the loop spin in Python for a while (after a cold start, the runtime
@@ -540,8 +543,11 @@ WARM_STATE_JS = """() => {
   const t = performance.now();
   if (window.__pyodideReady === true) return {ready: true, t, how: "window.__pyodideReady"};
   const main = document.querySelector('main#main');
-  const rt = main && (main.dataset.runtime || main.dataset.pyodideState || main.dataset.pyodide);
+  const rt = main && (main.dataset.runtime || main.dataset.pyodideState);
   if (rt && /^(ready|warm|loaded)$/i.test(rt)) return {ready: true, t, how: "main[data-runtime]=" + rt};
+  const w = window.__bench && __bench.workerReady();
+  if (w !== null && w !== undefined) return {ready: true, t: w, how: "the worker's {type: 'ready'} message, "
+      + "seen by the bench's probe (the page exposes no flag; main[data-runtime='ready'] would do)"};
   return {ready: false};
 }"""
 
@@ -843,6 +849,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     results: dict = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "loadavg_at_start": os.getloadavg(),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "settings": {"runs": args.runs, "slider_moves": SLIDER_MOVES, "bench_code": BENCH_CODE,
                      "peer_idle_s": PEER_IDLE_S, "chromium": CHROMIUM, "flags": CHROMIUM_FLAGS},
@@ -869,7 +876,7 @@ def main(argv: list[str] | None = None) -> int:
             pages = [k for k in ("ours", "peer") if k in args.pages.split(",")]
             for run in range(args.runs):
                 for kind in pages:
-                    entry: dict = {"run": run}
+                    entry: dict = {"run": run, "loadavg_before": os.getloadavg()[0]}
                     for flow, fn in (("cold", lambda: visit_cold(playwright, base, kind, run)),
                                      ("passive", lambda: visit_passive(playwright, base, kind, staged, run))):
                         t = time.perf_counter()
@@ -881,6 +888,7 @@ def main(argv: list[str] | None = None) -> int:
                         errs = entry[flow].get("errors", []) + ([entry[flow]["fatal"]] if "fatal" in entry[flow] else [])
                         log(f"bench: run {run + 1}/{args.runs} {kind:<4} {flow:<7} {time.perf_counter() - t:5.1f} s"
                             + (f"  [{'; '.join(e.splitlines()[0][:160] for e in errs)}]" if errs else ""))
+                    entry["loadavg_after"] = os.getloadavg()[0]
                     results["runs"][kind].append(entry)
 
             lh_runs: dict = {"ours": [], "peer": []}
@@ -915,6 +923,10 @@ def main(argv: list[str] | None = None) -> int:
             f"(budget {'≥' if 'Lighthouse' in row['budget'] else ('<' if '×' == row['unit'] else '≤')} "
             f"{fmt(row['limit'], row['unit'])})")
     log(f"\nrequests to hosts other than 127.0.0.1, aborted: {outside}")
+    loads = [e.get("loadavg_before") for k in ("ours", "peer") for e in results["runs"][k]]
+    if loads:
+        log(f"1-minute load average during the runs: {min(loads):.1f} … {max(loads):.1f} on {os.cpu_count()} CPUs"
+            + ("  (other work was running: figures are noisy)" if max(loads) > (os.cpu_count() or 1) else ""))
     log(f"completed runs: ours {completed['ours']}/{args.runs}, peer {completed['peer']}/{args.runs}; "
         f"{results['seconds']:.0f} s in all")
     args.out.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
