@@ -15,8 +15,10 @@ site: $(VENV)/.installed node_modules/.installed
 test: $(VENV)/.installed node_modules/.installed system-deps
 	$(PY) -m pytest
 
+# Our page against a PyScript peer in headless Chromium, plus Lighthouse and build time:
+# prints medians and PASS/FAIL budgets, writes bench-results.json (BENCH_ARGS=--runs 7 …).
 bench: $(VENV)/.installed node_modules/.installed system-deps
-	$(PY) tests/bench/run.py
+	$(PY) tests/bench/run.py $(BENCH_ARGS)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -176,8 +176,9 @@ class CellStream(io.TextIOBase):
 class FigureSink:
     """``plotting.emit`` while a cell runs: figures as JSON text, at most ``MAX_FIGURES``."""
 
-    def __init__(self, emit: Callable[[str], object] | None, limit: int = MAX_FIGURES):
-        self.emit, self.limit = emit, limit
+    def __init__(self, emit: Callable[[str], object] | None, output: CappedOutput | None = None,
+                 limit: int = MAX_FIGURES):
+        self.emit, self.output, self.limit = emit, output, limit
         self.count = self.dropped = 0
 
     def __call__(self, figure: dict) -> None:
@@ -185,6 +186,8 @@ class FigureSink:
             self.dropped += 1
             return
         self.count += 1
+        if self.output is not None:
+            self.output.flush()  # text printed before the chart goes before it
         if self.emit is not None:
             self.emit(json.dumps(figure, allow_nan=False, default=float))
 
@@ -261,7 +264,7 @@ def run_cell(
     filename = cell_filename(name)
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     output = CappedOutput(write or (lambda stream, text: None))
-    figures = FigureSink(emit_figure)
+    figures = FigureSink(emit_figure, output)
     result = {"status": "ok", "traceback": "", "note": "", "truncated": False, "figures": 0, "ms": 0.0}
     previous_emit = plotting.emit
     started = time.perf_counter()

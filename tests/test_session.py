@@ -208,3 +208,15 @@ def test_imports_to_load_follows_the_chapters_own_modules(monkeypatch):
     assert session.imports_to_load("from instruments.cost import attention_flops", ours) == ["numpy"]
     assert session.imports_to_load("import instruments.cost", ours) == ["numpy"]
     assert session.imports_to_load("from instruments.cost import attention_flops", (ROOT / "runnable",)) == []
+
+
+def test_text_printed_before_a_chart_arrives_before_it():
+    events = []
+    session.run_cell(
+        "from plotting import plot_xy\nprint('a', 'b', [1, 2])\nplot_xy([1], [1])\nprint('after')", "order",
+        write=lambda s, t: events.append(("text", t)), emit_figure=lambda f: events.append(("figure", "")),
+        namespace={},
+    )
+    figure_at = events.index(("figure", ""))
+    assert "".join(t for _, t in events[:figure_at]) == "a b [1, 2]\n"
+    assert "".join(t for _, t in events[figure_at + 1:]) == "after\n"

@@ -1,7 +1,8 @@
 // What a live cell says: status lines, failures, durations, and safe chart specs.
 // Pure functions (no DOM), so they can be tested on their own.
 
-const RETRY = "The pre-run output below is from the build. Try Run again.";
+const RETRY = "Try Run again.";
+const KEPT = "The pre-run output below is from the build. Try Run again.";
 
 export function formatMs(ms) {
   return `${Math.round(Number(ms) || 0).toLocaleString("en-US")} ms`;
@@ -12,22 +13,26 @@ function listWords(items) {
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }
 
-/** The plain-words sentence for a failure the worker returned as data. */
-export function failureText(error = {}) {
+/**
+ * The plain-words sentence for a failure the worker returned as data; `prerun` says
+ * whether the cell still shows the build's output (it does until a run starts).
+ */
+export function failureText(error = {}, { prerun = true } = {}) {
   const where = error.url ? ` from ${error.url}` : "";
+  const retry = prerun ? KEPT : RETRY;
   switch (error.kind) {
     case "runtime":
-      return `Could not download the Python runtime (Pyodide)${where}: the network or the CDN is unreachable. ${RETRY}`;
+      return `Could not download the Python runtime (Pyodide)${where}: the network or the CDN is unreachable. ${retry}`;
     case "package": {
       const what = listWords(error.packages?.length ? error.packages : ["a package"]);
-      return `Could not download ${what}${where}: the network or the package CDN is unreachable. ${RETRY}`;
+      return `Could not download ${what}${where}: the network or the package CDN is unreachable. ${retry}`;
     }
     case "crash":
       return `The Python runtime crashed${error.message ? ` (${error.message})` : ""}, so the session restarted: names defined by other cells are gone, run those cells again.`;
     case "worker":
-      return `The Python worker could not start${error.message ? ` (${error.message})` : ""}. ${RETRY}`;
+      return `The Python worker could not start${error.message ? ` (${error.message})` : ""}. ${retry}`;
     default:
-      return `Something went wrong${error.message ? `: ${error.message}` : ""}. ${RETRY}`;
+      return `Something went wrong${error.message ? `: ${error.message}` : ""}. ${retry}`;
   }
 }
 
@@ -56,7 +61,7 @@ export function statusText(state) {
       return "Done.";
     }
     case "failed":
-      return failureText(state.error);
+      return failureText(state.error, { prerun: state.prerun !== false });
     case "stopped":
       return state.restarted
         ? "Stopped: the session restarted, so names defined by other cells are gone; run those cells again."

@@ -72,7 +72,13 @@ export function mount(figure, { runtime }) {
   edited.className = "cell-edited";
   edited.textContent = "Edited — Reset restores the original.";
   edited.hidden = true;
-  toolbar.append(runButton, stopButton, resetButton, edited);
+  const keys = document.createElement("span");
+  keys.className = "cell-keys visually-hidden";
+  keys.id = `${figure.id}-keys`;
+  keys.textContent =
+    "Enter edits the code and Shift+Enter runs it. In the editor, Tab indents; press Escape, then Tab, to leave it.";
+  pre.setAttribute("aria-describedby", keys.id);
+  toolbar.append(runButton, stopButton, resetButton, edited, keys);
   const statusLine = document.createElement("p");
   statusLine.className = "cell-status-line";
   const status = document.createElement("span");
@@ -90,6 +96,7 @@ export function mount(figure, { runtime }) {
   let active = null; // token of the run whose messages count
   let clock = 0;
   let saveTimer = 0;
+  let showingPrerun = true; // the output is still the build's
 
   const currentCode = () => (editor ? editor.getCode() : code.textContent.replace(/\n$/, ""));
 
@@ -134,7 +141,13 @@ export function mount(figure, { runtime }) {
         const host = document.createElement("div");
         host.className = "cell-editor";
         const hadFocus = document.activeElement === pre;
-        editor = createEditor(host, { doc: currentCode(), label, onRun: run, onChange: remember });
+        editor = createEditor(host, {
+          doc: currentCode(),
+          label,
+          describedBy: keys.id,
+          onRun: run,
+          onChange: remember,
+        });
         pre.replaceWith(host);
         pre = host;
         if (at !== null) editor.view.dispatch({ selection: { anchor: Math.min(at, editor.view.state.doc.length) } });
@@ -160,7 +173,10 @@ export function mount(figure, { runtime }) {
     openEditor({ focus: false });
     job = runtime.run(currentCode(), name, {
       onStatus: mine((state) => {
-        if (state.phase === "running") view.begin();
+        if (state.phase === "running") {
+          view.begin();
+          showingPrerun = false;
+        }
         show(state);
       }),
       onStream: mine((stream, text) => view.text(stream, text)),
@@ -179,7 +195,7 @@ export function mount(figure, { runtime }) {
         view.close();
       }
     }
-    if (active === token) show(outcome);
+    if (active === token) show({ ...outcome, prerun: showingPrerun });
   }
 
   function stop() {
@@ -200,6 +216,7 @@ export function mount(figure, { runtime }) {
     restoreCode();
     output.removeAttribute("aria-busy");
     output.innerHTML = prerunHTML;
+    showingPrerun = true;
     drawWhenVisible(output);
     show({ phase: "reset" });
   }

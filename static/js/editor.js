@@ -23,7 +23,7 @@ const style = HighlightStyle.define([
  * Cmd+Enter. Tab indents; Escape then Tab leaves the editor (CodeMirror's
  * documented escape hatch for keyboard users).
  */
-export function createEditor(parent, { doc, label, onRun, onChange }) {
+export function createEditor(parent, { doc, label, describedBy, onRun, onChange }) {
   const run = () => {
     onRun();
     return true;
@@ -49,7 +49,10 @@ export function createEditor(parent, { doc, label, onRun, onChange }) {
           ...defaultKeymap,
           ...historyKeymap,
         ]),
-        EditorView.contentAttributes.of({ "aria-label": label }),
+        EditorView.lineWrapping, // long lines wrap on a phone instead of hiding past the edge
+        EditorView.contentAttributes.of(
+          describedBy ? { "aria-label": label, "aria-describedby": describedBy } : { "aria-label": label },
+        ),
         EditorView.updateListener.of((update) => {
           if (update.docChanged && onChange) onChange(update.state.doc.toString());
         }),

@@ -54,7 +54,13 @@ export function createRuntime({ indexURL, pyBase, workerURL = new URL("./py-work
       });
       worker.onerror = (event) => {
         event.preventDefault?.();
-        reject({ kind: "worker", message: event.message || "the worker script failed to load" });
+        const message = event.message || "the worker script failed to load";
+        reject({ kind: "worker", message });
+        if (current?.finish) {
+          // the worker died under a running cell: say so, and start afresh
+          current.finish({ phase: "failed", error: { kind: "crash", message } });
+          restart();
+        }
       };
     });
     // A worker that failed to start is gone: the next Run starts a new one.

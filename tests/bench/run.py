@@ -167,12 +167,21 @@ def make_handler(served: Served):
     return Handler
 
 
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A browser that closes a connection mid-request (Lighthouse does, on exit)
+        # is not an error of the bench.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def serving(root: Path):
     served = Served(root)
     served.warm()
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(served))
-    httpd.daemon_threads = True
+    httpd = Server(("127.0.0.1", 0), make_handler(served))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -244,10 +253,14 @@ class Visit:
         self.kind = kind
         self.base = base
         self.profile = tempfile.mkdtemp(prefix="bench-profile-")
-        self.context = playwright.chromium.launch_persistent_context(
-            self.profile, executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True,
-            viewport={"width": 1280, "height": 800}, timeout=60_000,
-        )
+        try:
+            self.context = playwright.chromium.launch_persistent_context(
+                self.profile, executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True,
+                viewport={"width": 1280, "height": 800}, timeout=60_000,
+            )
+        except Exception:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            raise
         self.outside: list[str] = []
         self.requests: list = []
         self.errors: list[str] = []
@@ -769,7 +782,7 @@ def fmt(value, unit="") -> str:
     if unit == "s":
         return f"{value:.2f} s"
     if unit == "×":
-        return f"{value:.2f}×"
+        return f"{value:.2f}×" if value >= 0.1 else f"{value:.3f}×"
     if isinstance(value, float):
         return f"{value:.1f}"
     return str(value)
@@ -795,16 +808,16 @@ TABLE = [
     ("first output, after warm-up (peer: after idle)", "first_output_warm_ms", "ms"),
     ("second run (after cold)", "second_run_ms", "ms"),
     ("second run (after warm-up)", "second_run_after_warm_ms", "ms"),
-    ("slider Context length: median", "slider_context_length_median_ms", "ms"),
-    ("slider Context length: p95", "slider_context_length_p95_ms", "ms"),
-    ("  of which readout (median)", "slider_context_length_readout_median_ms", "ms"),
-    ("  of which wait for the frame (median)", "slider_context_length_frame_wait_median_ms", "ms"),
-    ("  of which chart update in the frame (median)", "slider_context_length_chart_work_median_ms", "ms"),
-    ("slider Bit-width: median", "slider_bit_width_median_ms", "ms"),
-    ("slider Bit-width: p95", "slider_bit_width_p95_ms", "ms"),
-    ("  of which readout (median)", "slider_bit_width_readout_median_ms", "ms"),
-    ("  of which wait for the frame (median)", "slider_bit_width_frame_wait_median_ms", "ms"),
-    ("  of which chart update in the frame (median)", "slider_bit_width_chart_work_median_ms", "ms"),
+    ("slider Context length: readout and chart, median", "slider_context_length_median_ms", "ms"),
+    ("slider Context length: readout and chart, p95", "slider_context_length_p95_ms", "ms"),
+    ("slider Context length: readout alone (median)", "slider_context_length_readout_median_ms", "ms"),
+    ("slider Context length: wait for the frame (median)", "slider_context_length_frame_wait_median_ms", "ms"),
+    ("slider Context length: Plotly update in the frame (median)", "slider_context_length_chart_work_median_ms", "ms"),
+    ("slider Bit-width: readout and chart, median", "slider_bit_width_median_ms", "ms"),
+    ("slider Bit-width: readout and chart, p95", "slider_bit_width_p95_ms", "ms"),
+    ("slider Bit-width: readout alone (median)", "slider_bit_width_readout_median_ms", "ms"),
+    ("slider Bit-width: wait for the frame (median)", "slider_bit_width_frame_wait_median_ms", "ms"),
+    ("slider Bit-width: Plotly update in the frame (median)", "slider_bit_width_chart_work_median_ms", "ms"),
     ("stop → cell accepts a new run", "stop_ms", "ms"),
     ("first output of the run after Stop", "run_after_stop_ms", "ms"),
     ("Lighthouse performance", "lighthouse_performance", ""),
@@ -825,6 +838,23 @@ def print_table(s: dict) -> None:
     log(f"{'build from a clean tree':<{width}}{fmt(s['build_s'], 's'):>12}")
 
 
+def markdown_table(s: dict, rows: list[dict]) -> str:
+    """The table for the README's "Measuring" section."""
+    lines = ["| median of the runs | ours | peer | ours/peer |", "|---|---:|---:|---:|"]
+    for label, key, unit in TABLE:
+        ours, peer, ratio = s["ours"].get(key), s["peer"].get(key), s["ratio"].get(key)
+        if ours is None and peer is None:
+            continue
+        lines.append(f"| {label.strip()} | {fmt(ours, unit)} | {fmt(peer, unit)} | {fmt(ratio, '×') if ratio else ''} |")
+    lines.append(f"| build from a clean tree | {fmt(s['build_s'], 's')} | | |")
+    lines += ["", "| budget | value | limit | |", "|---|---:|---:|---|"]
+    for row in rows:
+        sign = "≥" if "Lighthouse" in row["budget"] else ("<" if row["unit"] == "×" else "≤")
+        lines.append(f"| {row['budget']} | {fmt(row['value'], row['unit'])} | {sign} {fmt(row['limit'], row['unit'])} "
+                     f"| {row['status']} |")
+    return "\n".join(lines)
+
+
 # ── main ──────────────────────────────────────────────────────────────────────
 
 
@@ -834,6 +864,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results.json", help="JSON results file")
     parser.add_argument("--lighthouse-runs", type=int, default=1, help="Lighthouse runs per page (0 skips)")
     parser.add_argument("--build-runs", type=int, default=3, help="clean builds to time (0 skips)")
+    parser.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
     parser.add_argument("--pages", default="ours,peer", help=argparse.SUPPRESS)  # for debugging the bench
     args = parser.parse_args(argv)
 
@@ -929,6 +960,9 @@ def main(argv: list[str] | None = None) -> int:
             + ("  (other work was running: figures are noisy)" if max(loads) > (os.cpu_count() or 1) else ""))
     log(f"completed runs: ours {completed['ours']}/{args.runs}, peer {completed['peer']}/{args.runs}; "
         f"{results['seconds']:.0f} s in all")
+    results["markdown"] = markdown_table(summary, rows)
+    if args.markdown:
+        log("\n" + results["markdown"])
     args.out.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
     log(f"results: {args.out}")
     if not completed["ours"] or not completed["peer"]:

@@ -57,7 +57,7 @@ def set_code(cell, code: str):
 
 
 def editor_text(cell) -> str:
-    return "\n".join(cell.locator(".cm-content .cm-line").all_inner_texts()).replace("\u200b", "")
+    return "\n".join(cell.locator(".cm-content .cm-line").all_text_contents()).replace("\u200b", "")
 
 
 def run(cell, code: str | None = None, *, timeout=FIRST_RUN_MS, expect_done=True):
@@ -138,6 +138,22 @@ def test_shift_enter_on_the_pre_rendered_code_runs_it(page, server):
     pre.press("Enter")
     expect(cell.locator(".cm-editor")).to_be_visible(timeout=10_000)
     expect(cell.locator(".cm-content")).to_be_focused()
+
+
+def test_tab_indents_and_escape_then_tab_leaves_the_editor(page, server):
+    cell = open_page(page, server).first
+    set_code(cell, "if True:")
+    content = cell.locator(".cm-content")
+    content.press("End")
+    content.press("Enter")
+    content.press("Tab")
+    assert editor_text(cell).startswith("if True:\n")
+    expect(content).to_be_focused()  # Tab stayed in the editor
+    content.press("Escape")
+    page.keyboard.press("Tab")
+    expect(cell.get_by_role("button", name="Run")).to_be_focused()
+    hint = page.locator("#" + content.get_attribute("aria-describedby"))
+    expect(hint).to_contain_text("Escape, then Tab")
 
 
 def test_a_name_defined_in_one_cell_is_seen_by_the_next(page, server):
@@ -351,10 +367,23 @@ def test_input_and_sys_exit_are_handled(page, server):
     expect(output(cell)).to_have_text("still here\n")
 
 
+def test_memory_exhaustion_and_a_dying_interpreter_leave_the_page_working(page, server):
+    cell = open_page(page, server).first
+    run(cell, "big = [0] * 2 ** 30  # 4 GB of pointers: more than wasm32 can address", expect_done=False)
+    expect(output(cell).locator("pre.cell-error")).to_contain_text("MemoryError", timeout=FIRST_RUN_MS)
+    run(cell, "import os\nos._exit(1)", expect_done=False)
+    expect(status(cell)).to_contain_text("The Python runtime crashed", timeout=RUN_MS)
+    expect(status(cell)).to_contain_text("session restarted")
+    run(cell, "print('a new session')", timeout=FIRST_RUN_MS)
+    expect(output(cell)).to_have_text("a new session\n")
+
+
 # ── failures, reset, persistence ─────────────────────────────────────────────
 
 
 def test_numpy_that_cannot_be_downloaded_says_so_and_run_works_again(page, server):
+    wheels = []
+    page.on("request", lambda r: r.url.endswith(".whl") and wheels.append(r.url))
     cell = open_page(page, server).first
     prerun = prerun_text(cell)
     run(cell, "import numpy as np\nprint(np.arange(3))", expect_done=False)
@@ -362,10 +391,19 @@ def test_numpy_that_cannot_be_downloaded_says_so_and_run_works_again(page, serve
     expect(status(cell)).to_contain_text("Try Run again")
     expect(output(cell).locator("pre.cell-stdout").first).to_have_text(prerun)  # the build's output is kept
     expect(output(cell).locator(".plot").first).to_be_attached()
-    cell.get_by_role("button", name="Run").click()  # a retry fails the same clear way
-    expect(status(cell)).to_contain_text("Loading numpy", timeout=RUN_MS)
+    assert len(wheels) == 1 and "/numpy-" in wheels[0]
+    cell.get_by_role("button", name="Run").click()  # a retry really tries again, and says so again
+    deadline = time.monotonic() + RUN_MS / 1000
+    while len(wheels) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert len(wheels) == 2
     expect(status(cell)).to_contain_text("Could not download numpy", timeout=RUN_MS)
     run(cell, "print('no numpy needed')", timeout=RUN_MS)
+    expect(output(cell)).to_have_text("no numpy needed\n")
+    # now the output is a live run's, and the message does not pretend it is the build's
+    run(cell, "import numpy", expect_done=False)
+    expect(status(cell)).to_contain_text("Could not download numpy", timeout=RUN_MS)
+    expect(status(cell)).not_to_contain_text("pre-run output")
     expect(output(cell)).to_have_text("no numpy needed\n")
 
 
@@ -528,5 +566,7 @@ def test_screenshot_of_a_live_cell(context_factory, server, screenshots_dir, wid
     cell = cells(page).first
     run(cell, LIVE_CODE)
     expect(output(cell).locator(".main-svg").first).to_be_visible(timeout=15_000)
+    # the printed line is one piece, before the chart
+    expect(output(cell).locator("pre.cell-stdout")).to_have_text("n² for n = 1…8: [1, 4, 9, 16, 25, 36, 49, 64]\n")
     page.wait_for_timeout(300)
     cell.screenshot(path=str(screenshots_dir / f"cell-live-{width}-{scheme}.png"))
