@@ -907,7 +907,7 @@ def export_notebook(chapter: dict, sections: list[Section], env: dict, root: Pat
         rel.removeprefix("assets/py/"): path.read_text(encoding="utf-8")
         for rel, path in runtime.items() if isinstance(path, Path)
     }
-    cells.append(nbformat.v4.new_code_cell(NOTEBOOK_SETUP.replace("SOURCES", repr(sources))))
+    cells.append(nbformat.v4.new_code_cell(NOTEBOOK_SETUP.replace("HELPER_SOURCES", repr(sources))))
     for section in sections:
         cells.extend(notebook_cells(section, env))
     for number, cell in enumerate(cells):
@@ -920,7 +920,7 @@ NOTEBOOK_SETUP = """\
 # Setup: write the chapter's helper modules beside this notebook and import them.
 import pathlib, sys
 
-SOURCES_BY_PATH = SOURCES
+SOURCES_BY_PATH = HELPER_SOURCES
 here = pathlib.Path("ch11_helpers")
 for rel, text in SOURCES_BY_PATH.items():
     target = here / rel

@@ -570,3 +570,43 @@ def test_screenshot_of_a_live_cell(context_factory, server, screenshots_dir, wid
     expect(output(cell).locator("pre.cell-stdout")).to_have_text("n² for n = 1…8: [1, 4, 9, 16, 25, 36, 49, 64]\n")
     page.wait_for_timeout(300)
     cell.screenshot(path=str(screenshots_dir / f"cell-live-{width}-{scheme}.png"))
+
+
+# ── more hostile input ───────────────────────────────────────────────────────
+
+
+def test_a_minute_of_sleep_is_stopped_and_the_next_run_works(page, server):
+    cell = open_page(page, server).first
+    run(cell, "import time\nprint('sleeping')\ntime.sleep(60)\nprint('woke')", expect_done=False)
+    expect(status(cell)).to_have_text("Running…", timeout=FIRST_RUN_MS)
+    started = time.perf_counter()
+    cell.get_by_role("button", name="Stop").click()
+    expect(status(cell)).to_contain_text("Stopped", timeout=1_000)
+    assert time.perf_counter() - started < 1.0
+    run(cell, "print('awake')", timeout=FIRST_RUN_MS)
+    expect(output(cell)).to_contain_text("awake")
+    assert "woke" not in output(cell).inner_text()
+
+
+def test_run_while_the_runtime_is_still_loading(page, server):
+    first, second = open_page(page, server).first, cells(page).nth(1)
+    set_code(first, "loaded_from = 'first'\nprint('first ran')")
+    set_code(second, "print('second ran after', loaded_from)")
+    first.get_by_role("button", name="Run").click()
+    expect(status(first)).to_contain_text("Loading", timeout=5_000)
+    second.get_by_role("button", name="Run").click()  # the runtime is not ready yet
+    first.get_by_role("button", name="Run").click()  # and a second press on the first
+    expect(status(first)).to_have_text(DONE, timeout=FIRST_RUN_MS)
+    expect(status(second)).to_have_text(DONE, timeout=RUN_MS)
+    expect(output(second)).to_contain_text("second ran after first")
+    assert page.watch.console_errors == []
+
+
+def test_a_pure_python_run_makes_no_console_errors_or_failed_requests(page, server):
+    cell = open_page(page, server).first
+    run(cell, "import json, math\nprint(json.dumps({'pi': round(math.pi, 3)}))")
+    expect(output(cell)).to_contain_text('{"pi": 3.142}')
+    page.wait_for_timeout(300)
+    assert page.watch.console_errors == []
+    assert page.watch.failed == []
+    assert page.watch.outside == []
