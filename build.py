@@ -17,6 +17,7 @@ section per step, then serving. The block syntax is in ``chapter/AUTHORING.md``.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
 import hashlib
 import html
@@ -1091,16 +1092,21 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     env: dict[str, Any] = {"cells_dir": root / "runnable"}
     parse_sections(md, sections, env)
     env["numbers"] = number_blocks(chapter["number"], sections)
-    env["executed"] = execute_cells(root, env.get("cells", []), sections)
-    env["katex"] = typeset_math(root, sections)
-    env["quoted"] = quote_numbers(sections)
-    env["instrument_data"] = instrument_data()
+    # The cells (a Python process), KaTeX (a Node process) and esbuild run side by
+    # side while this process computes the instruments' data.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        executed = pool.submit(execute_cells, root, env.get("cells", []), sections)
+        katex = pool.submit(typeset_math, root, sections)
+        assets = pool.submit(collect_assets, options)
+        env["quoted"] = quote_numbers(sections)
+        env["instrument_data"] = instrument_data()
+        env["executed"], env["katex"] = executed.result(), katex.result()
+        files: dict[str, str | bytes | Path] = dict(assets.result())
     env["instrument_fallbacks"] = instrument_fallbacks(env["instrument_data"])
     render_sections(md, sections, env)
     context = page_context(options, chapter, sections, env)
-    files: dict[str, str | bytes | Path] = dict(assemble_pages(root, context))
+    files.update(assemble_pages(root, context))
     files["chapter-11.ipynb"] = export_notebook(chapter, sections, env, root)
-    files.update(collect_assets(options))
     write_site(options.out, files)
     log.info("built %s (%d files) in %.2f s", options.out, len(files), time.perf_counter() - started)
     return files

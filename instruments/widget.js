@@ -237,8 +237,8 @@ export function whenNear(element, callback, margin = "600px 0px") {
  *                     the screen crosses the phone width (narrow: true)
  *   update(Plotly, element, colors) -> applies the current state in place
  *                     (Plotly.restyle / relayout / update), never a new plot
- * Returns {element, schedule}: schedule() after each change; it coalesces all
- * changes of one frame into one update.
+ * Returns {element, schedule}: schedule() after each change; it draws the first
+ * change of a frame at once and folds the rest of that frame into one more update.
  */
 export function lazyChart({ label, figure, update }) {
   const narrowQuery = window.matchMedia("(max-width: 30rem)");
@@ -263,13 +263,24 @@ export function lazyChart({ label, figure, update }) {
     if (version !== drawnVersion) schedule();
   }
 
+  // The first change of a frame is drawn at once (the reader sees it in this frame);
+  // further changes in the same frame are folded into one update at the next frame.
+  let frameBusy = false;
   function schedule() {
     version += 1;
-    if (!drawn || pending) return;
-    pending = true;
+    if (!drawn) return;
+    if (frameBusy) {
+      pending = true;
+      return;
+    }
+    frameBusy = true;
+    update(Plotly, element, themeColors());
     window.requestAnimationFrame(() => {
-      pending = false;
-      update(Plotly, element, themeColors());
+      frameBusy = false;
+      if (pending) {
+        pending = false;
+        update(Plotly, element, themeColors());
+      }
     });
   }
 

@@ -48,9 +48,18 @@ async function fetchOk(url, as) {
   return as === "json" ? response.json() : response.text();
 }
 
+async function fetchModules(pyBase) {
+  const { files } = await fetchOk(`${pyBase}manifest.json`, "json");
+  const sources = await Promise.all(files.map((rel) => fetchOk(pyBase + rel, "text")));
+  return { files, sources };
+}
+
 async function boot(id, { indexURL, pyBase, interruptBuffer }) {
   const progress = (step, text) => post({ id, type: "progress", step, of: 3, text });
   progress(1, "downloading Pyodide, about 13 MB");
+  // The chapter's modules download while Pyodide does.
+  const modules = fetchModules(pyBase);
+  modules.catch(() => {}); // awaited below; no unhandled rejection meanwhile
   let loadPyodide;
   try {
     ({ loadPyodide } = await import(`${indexURL}pyodide.mjs`));
@@ -63,10 +72,8 @@ async function boot(id, { indexURL, pyBase, interruptBuffer }) {
     throw new Failure("runtime", String(error?.message || error), { url: indexURL });
   }
   progress(2, "loading the chapter's Python modules");
-  let files;
   try {
-    ({ files } = await fetchOk(`${pyBase}manifest.json`, "json"));
-    const sources = await Promise.all(files.map((rel) => fetchOk(pyBase + rel, "text")));
+    const { files, sources } = await modules;
     files.forEach((rel, i) => {
       const path = `${HOME}/${rel}`;
       pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
