@@ -180,10 +180,10 @@
     /**
      * Slider latency: `moves` input events on the slider named `label`, one at a
      * time, each dispatched at a random moment of a frame (as a key press or a
-     * drag may come). For each: time to the first mutation of an aria-live readout,
-     * to the first mutation of the chart (Plotly restyles it, coalesced to a
-     * frame), the wait for that frame, and the frame after both. Moves are two
-     * frames apart so none overlap.
+     * drag may come). For each: the time the synchronous input handlers took, the
+     * time to the first mutation of an aria-live readout and of the chart (Plotly
+     * updates it, at once or at the next frame), and to the frame after both (the
+     * one that paints them). Moves are at least two frames apart so none overlap.
      */
     async sliderLatency(label, moves) {
       const s = findSlider(label);
@@ -195,15 +195,13 @@
       for (let k = 0; k < moves; k += 1) {
         await frame();
         await sleep(Math.random() * 16);
-        let tRead = null, tChart = null, tFrameStart = null;
+        let tRead = null, tChart = null;
         const ro = new MutationObserver(() => { if (tRead === null) tRead = now(); });
         s.readouts.forEach((r) => ro.observe(r, { subtree: true, childList: true, characterData: true }));
         const co = new MutationObserver(() => { if (tChart === null) tChart = now(); });
         if (s.chart) co.observe(s.chart, { subtree: true, childList: true, characterData: true, attributes: true });
         const value = nextValue(s.input, direction);
         if (Number(value) === Number(s.input.max) || Number(value) === Number(s.input.min)) direction = -direction;
-        // Registered before the page's own frame callback, so it runs first in that frame.
-        requestAnimationFrame(() => { tFrameStart = now(); });
         const t0 = now();
         move(s.input, value);
         const tHandler = now();
@@ -215,8 +213,6 @@
           handler: tHandler - t0,
           readout: tRead === null ? null : tRead - t0,
           chart: tChart === null ? null : tChart - t0,
-          frame_wait: tFrameStart === null ? null : tFrameStart - t0,
-          chart_work: tChart === null || tFrameStart === null ? null : tChart - Math.max(tFrameStart, t0),
           frame: tFrame - t0,
         });
       }

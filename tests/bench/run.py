@@ -252,35 +252,38 @@ class Visit:
     def __init__(self, playwright, base: str, kind: str, *, probe_interactive: bool = False):
         self.kind = kind
         self.base = base
-        self.profile = tempfile.mkdtemp(prefix="bench-profile-")
-        try:
-            self.context = playwright.chromium.launch_persistent_context(
-                self.profile, executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True,
-                viewport={"width": 1280, "height": 800}, timeout=60_000,
-            )
-        except Exception:
-            shutil.rmtree(self.profile, ignore_errors=True)
-            raise
         self.outside: list[str] = []
         self.requests: list = []
         self.errors: list[str] = []
+        self.context = None
+        self.profile = tempfile.mkdtemp(prefix="bench-profile-")
+        try:
+            self._open(playwright, probe_interactive)
+        except Exception:
+            self.close()
+            raise
+
+    def _open(self, playwright, probe_interactive: bool):
+        self.context = playwright.chromium.launch_persistent_context(
+            self.profile, executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True,
+            viewport={"width": 1280, "height": 800}, timeout=60_000,
+        )
         # Only requests that leave 127.0.0.1 are intercepted (the pattern is matched
         # by the browser side), so local requests pay nothing for the guard.
         self.context.route(re.compile(r"^(?!http://127\.0\.0\.1[:/])(?!data:)(?!blob:)"), self._guard)
         self.context.add_init_script(path=str(HERE / "bench.js"))
-        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
-        self.page.on("request", lambda r: self.requests.append(r))
-        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
-        self.page.on("dialog", lambda d: d.accept())  # PyScript's Stop asks "Stop evaluating this code?"
-        self.page.set_default_timeout(30_000)
-        self.probe_interactive = probe_interactive
-        if kind == "ours":
+        if self.kind == "ours":
             self.context.add_init_script(script="window.__bench && __bench.watchWorkers();")
         if probe_interactive:
             self.context.add_init_script(
                 script=f"document.addEventListener('readystatechange', () => window.__bench && "
                        f"__bench.pollInteractive({json.dumps(SLIDERS[0])}, 30000), {{once: true}});"
             )
+        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
+        self.page.on("request", lambda r: self.requests.append(r))
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("dialog", lambda d: d.accept())  # PyScript's Stop asks "Stop evaluating this code?"
+        self.page.set_default_timeout(30_000)
 
     def _guard(self, route):
         self.outside.append(route.request.url)
@@ -290,8 +293,9 @@ class Visit:
         return self.base + ("site/" if self.kind == "ours" else "peer/")
 
     def close(self):
-        with contextlib.suppress(Exception):
-            self.context.close()
+        if self.context is not None:
+            with contextlib.suppress(Exception):
+                self.context.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 
     def __enter__(self):
@@ -621,8 +625,13 @@ def lighthouse(url: str, out_json: Path) -> dict:
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
     command = [str(LIGHTHOUSE), url, "--output=json", f"--output-path={out_json}", "--quiet",
                f"--chrome-flags={flags}", "--max-wait-for-load=60000"]
+    if not LIGHTHOUSE.exists():
+        return {"error": "node_modules/.bin/lighthouse is missing: run 'npm ci'", "seconds": 0.0}
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env, cwd=ROOT)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": "Lighthouse took more than 240 s", "seconds": time.perf_counter() - started}
     elapsed = time.perf_counter() - started
     if done.returncode != 0 or not out_json.is_file():
         return {"error": (done.stdout + done.stderr)[-800:], "seconds": elapsed}
@@ -698,14 +707,14 @@ def summarise(runs: dict, lighthouse_runs: dict, build: dict) -> dict:
         k["warmup_done_ms"] = median([w.get("done_ms") for w in warm if w])
         k["warmup_signal"] = next((w.get("flag") for w in warm if w), None)
         for label in SLIDERS:
-            pooled = {"readout": [], "chart": [], "frame": [], "both": [], "frame_wait": [], "chart_work": []}
+            pooled = {"readout": [], "chart": [], "frame": [], "both": [], "handler": []}
             misses = 0
             for run in runs[kind]:
                 entry = ((run.get("passive") or {}).get("slider") or {}).get(label)
                 if not entry:
                     continue
                 for sample in entry["samples"]:
-                    for key in ("readout", "chart", "frame", "frame_wait", "chart_work"):
+                    for key in ("readout", "chart", "frame", "handler"):
                         pooled[key].append(sample.get(key))
                     if sample["readout"] is None or sample["chart"] is None:
                         misses += 1
@@ -718,9 +727,8 @@ def summarise(runs: dict, lighthouse_runs: dict, build: dict) -> dict:
                 k[f"{slug}_readout_median_ms"] = median(pooled["readout"])
                 k[f"{slug}_chart_median_ms"] = median(pooled["chart"])
                 k[f"{slug}_frame_median_ms"] = median(pooled["frame"])
-                k[f"{slug}_frame_wait_median_ms"] = median(pooled["frame_wait"])
-                k[f"{slug}_chart_work_median_ms"] = median(pooled["chart_work"])
-                k[f"{slug}_chart_work_p95_ms"] = percentile(pooled["chart_work"], 95)
+                k[f"{slug}_handler_median_ms"] = median(pooled["handler"])
+                k[f"{slug}_handler_p95_ms"] = percentile(pooled["handler"], 95)
                 k[f"{slug}_moves"] = len(pooled["both"]) + misses
                 k[f"{slug}_missed"] = misses
         lh = [r for r in lighthouse_runs.get(kind, []) if "scores" in r]
@@ -811,13 +819,15 @@ TABLE = [
     ("slider Context length: readout and chart, median", "slider_context_length_median_ms", "ms"),
     ("slider Context length: readout and chart, p95", "slider_context_length_p95_ms", "ms"),
     ("slider Context length: readout alone (median)", "slider_context_length_readout_median_ms", "ms"),
-    ("slider Context length: wait for the frame (median)", "slider_context_length_frame_wait_median_ms", "ms"),
-    ("slider Context length: Plotly update in the frame (median)", "slider_context_length_chart_work_median_ms", "ms"),
+    ("slider Context length: chart alone (median)", "slider_context_length_chart_median_ms", "ms"),
+    ("slider Context length: synchronous input handler (median)", "slider_context_length_handler_median_ms", "ms"),
+    ("slider Context length: to the frame that paints it (median)", "slider_context_length_frame_median_ms", "ms"),
     ("slider Bit-width: readout and chart, median", "slider_bit_width_median_ms", "ms"),
     ("slider Bit-width: readout and chart, p95", "slider_bit_width_p95_ms", "ms"),
     ("slider Bit-width: readout alone (median)", "slider_bit_width_readout_median_ms", "ms"),
-    ("slider Bit-width: wait for the frame (median)", "slider_bit_width_frame_wait_median_ms", "ms"),
-    ("slider Bit-width: Plotly update in the frame (median)", "slider_bit_width_chart_work_median_ms", "ms"),
+    ("slider Bit-width: chart alone (median)", "slider_bit_width_chart_median_ms", "ms"),
+    ("slider Bit-width: synchronous input handler (median)", "slider_bit_width_handler_median_ms", "ms"),
+    ("slider Bit-width: to the frame that paints it (median)", "slider_bit_width_frame_median_ms", "ms"),
     ("stop → cell accepts a new run", "stop_ms", "ms"),
     ("first output of the run after Stop", "run_after_stop_ms", "ms"),
     ("Lighthouse performance", "lighthouse_performance", ""),
@@ -862,7 +872,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the chapter page against a PyScript peer.")
     parser.add_argument("--runs", type=int, default=5, help="runs of each page, alternated (default 5)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results.json", help="JSON results file")
-    parser.add_argument("--lighthouse-runs", type=int, default=1, help="Lighthouse runs per page (0 skips)")
+    parser.add_argument("--lighthouse-runs", type=int, default=3, help="Lighthouse runs per page, alternated (0 skips)")
     parser.add_argument("--build-runs", type=int, default=3, help="clean builds to time (0 skips)")
     parser.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
     parser.add_argument("--pages", default="ours,peer", help=argparse.SUPPRESS)  # for debugging the bench
