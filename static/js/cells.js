@@ -229,6 +229,11 @@ export function mount(figure, { runtime }) {
   });
   resetButton.addEventListener("click", reset);
 
+  // A reader who reaches for a cell is likely to run it: start Python now.
+  const engage = () => warm(runtime);
+  runButton.addEventListener("pointerenter", engage, { once: true });
+  runButton.addEventListener("focus", engage, { once: true });
+  pre.addEventListener("pointerdown", engage, { once: true });
   pre.addEventListener("focus", () => loadEditor().catch(() => {}));
   pre.addEventListener("click", (event) => {
     if (editor || String(document.getSelection()).length) return; // let a reader copy text
@@ -256,14 +261,23 @@ export function mount(figure, { runtime }) {
   };
 }
 
+/** Start Python ahead of the first Run; `<main data-runtime="ready">` once it is up. */
+function warm(runtime) {
+  if (runtime.started || navigator.connection?.saveData) return;
+  runtime
+    .warmUp()
+    .then(() => {
+      const main = document.getElementById("main");
+      if (main) main.dataset.runtime = "ready";
+    })
+    .catch(() => {});
+}
+
 function scheduleWarmUp(runtime) {
   if (navigator.connection?.saveData) return;
   const idle = (fn) =>
     window.requestIdleCallback ? window.requestIdleCallback(fn, { timeout: 10000 }) : setTimeout(fn, 200);
-  const warm = () => {
-    if (!runtime.started) runtime.warmUp().catch(() => {});
-  };
-  const later = () => idle(() => setTimeout(() => idle(warm), WARM_UP_DELAY_MS));
+  const later = () => idle(() => setTimeout(() => idle(() => warm(runtime)), WARM_UP_DELAY_MS));
   if (document.readyState === "complete") later();
   else window.addEventListener("load", later, { once: true });
 }

@@ -15,6 +15,10 @@ export function mount(root = document) {
       }
     }
   };
-  mark();
-  new ResizeObserver(mark).observe(document.documentElement);
+  // Measuring forces a layout of the whole page: do it when the browser is idle.
+  const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 200));
+  idle(() => {
+    mark();
+    new ResizeObserver(mark).observe(document.documentElement);
+  });
 }
