@@ -146,3 +146,15 @@ def test_screenshots(context_factory, server, screenshots_dir, width, scheme):
     page.screenshot(path=str(screenshots_dir / f"page-{width}-{scheme}.png"))
     page.locator("#q-doubling").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots_dir / f"quiz-{width}-{scheme}.png"))
+
+
+def test_the_notebook_can_be_downloaded(page, server):
+    page.goto(server)
+    link = page.get_by_role("link", name="Download notebook")
+    expect(link).to_have_attribute("href", "chapter-11.ipynb")
+    with page.expect_download() as download:
+        link.click()
+    path = download.value.path()
+    notebook = json.loads(open(path, encoding="utf-8").read())
+    assert notebook["nbformat"] == 4
+    assert any(c["cell_type"] == "code" and "attention_flops" in "".join(c["source"]) for c in notebook["cells"])
