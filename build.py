@@ -426,12 +426,12 @@ def render_cell_output(cell: "ExecutedCell") -> str:
     parts = []
     if cell.stdout:
         parts.append(f'<pre class="cell-stdout">{html.escape(cell.stdout)}</pre>\n')
-    for number, figure in enumerate(cell.figures, 1):
-        parts.append(render_figure(figure, f"{cell.name}-{number}"))
+    for figure in cell.figures:
+        parts.append(render_figure(figure))
     return "".join(parts)
 
 
-def render_figure(figure: dict, key: str) -> str:
+def render_figure(figure: dict) -> str:
     """A chart placeholder with its data, and the same data as a table without JS."""
     layout = figure.get("layout", {})
     title = layout.get("title", "") or "Chart"
