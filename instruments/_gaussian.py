@@ -14,7 +14,9 @@ Unbounded cells use the closed form
 bounded cells use composite Gauss-Legendre quadrature on sub-cells no wider
 than 0.25, which is exact to rounding for this smooth integrand and, unlike
 the closed form, does not lose digits to cancellation when cells are narrow
-(at 16 bits a cell is ~1e-4 wide and holds ~1e-13 of the error).  Only numpy
+(at 16 bits a cell is ~1e-4 wide and holds ~1e-13 of the error).  Cells
+narrower than 1/64 use the Taylor series of phi about the cell's midpoint
+instead: as exact, with one exp per cell rather than one per node.  Only numpy
 and :mod:`math` are used, so the same code runs in the browser under Pyodide.
 """
 
@@ -24,6 +26,7 @@ import numpy as np
 
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
 _MAX_SUBCELL = 0.25
+_MAX_SERIES_WIDTH = 1.0 / 64.0
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _erfc = np.frompyfunc(math.erfc, 1, 1)
 
@@ -59,11 +62,39 @@ def _upper_cell_mse(t, c):
     return (1.0 + c * c) * upper_tail(t) + edge
 
 
+def _narrow_cells_mse(lo, hi, c):
+    """Sum over cells no wider than ``_MAX_SERIES_WIDTH`` of the same integral, from
+    the Taylor series of phi about each cell's midpoint m (half-width a, d = c - m):
+
+        integral = S2 - 2 d S1 + d**2 S0,   S_k = integral_{-a}^{a} u**k phi(m + u) du,
+
+    with phi^(n)(m) = (-1)**n He_n(m) phi(m) (probabilists' Hermite polynomials).
+    Terms up to phi^(6) leave a relative error below 1e-15 at a <= 1/128, and need
+    one exp per cell instead of one per quadrature node."""
+    m = 0.5 * (lo + hi)
+    a = 0.5 * (hi - lo)
+    d = c - m
+    x2 = m * m
+    he2, he4 = x2 - 1.0, x2 * x2 - 6.0 * x2 + 3.0
+    he6 = x2 * x2 * x2 - 15.0 * x2 * x2 + 45.0 * x2 - 15.0
+    he1, he3, he5 = m, m * (x2 - 3.0), m * (x2 * x2 - 10.0 * x2 + 15.0)
+    a2 = a * a
+    s0 = 2.0 * a * (1.0 + a2 * (he2 / 6.0 + a2 * (he4 / 120.0 + a2 * he6 / 5040.0)))
+    s1 = -2.0 * a * a2 * (he1 / 3.0 + a2 * (he3 / 30.0 + a2 * he5 / 840.0))
+    s2 = 2.0 * a * a2 * (1.0 / 3.0 + a2 * (he2 / 10.0 + a2 * (he4 / 168.0 + a2 * he6 / 6480.0)))
+    return float(np.sum(pdf(m) * (s2 - 2.0 * d * s1 + d * d * s0)))
+
+
 def _bounded_cells_mse(lo, hi, c):
     """Sum over bounded cells of integral_lo^hi (x - c)**2 phi(x) dx."""
     if lo.size == 0:
         return 0.0
     width = hi - lo
+    narrow = width <= _MAX_SERIES_WIDTH
+    total = _narrow_cells_mse(lo[narrow], hi[narrow], c[narrow]) if narrow.any() else 0.0
+    if narrow.all():
+        return total
+    lo, hi, c, width = lo[~narrow], hi[~narrow], c[~narrow], width[~narrow]
     pieces = np.maximum(np.ceil(width / _MAX_SUBCELL), 1).astype(np.int64)
     owner = np.repeat(np.arange(lo.size), pieces)
     first = np.repeat(np.cumsum(pieces) - pieces, pieces)
@@ -72,7 +103,7 @@ def _bounded_cells_mse(lo, hi, c):
     start = lo[owner] + sub * h
     x = start[:, None] + 0.5 * (_GL_NODES + 1.0)[None, :] * h[:, None]
     integrand = (x - c[owner][:, None]) ** 2 * pdf(x)
-    return float(np.sum(0.5 * h * (integrand @ _GL_WEIGHTS)))
+    return total + float(np.sum(0.5 * h * (integrand @ _GL_WEIGHTS)))
 
 
 def cells_mse(lo, hi, points):

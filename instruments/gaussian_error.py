@@ -152,21 +152,56 @@ def gaussian_midtread_mse(bits, clip=NAIVE_CLIP, seed_rounding=False):
     return scalar_or_array(map_scalar(one, b, c), bits, clip)
 
 
-def _golden_section_min(f, lo, hi, tol=1e-10):
-    """Deterministic golden-section search for the minimum of f on [lo, hi]."""
-    inv_phi = (math.sqrt(5.0) - 1.0) / 2.0
-    x1, x2 = hi - inv_phi * (hi - lo), lo + inv_phi * (hi - lo)
-    f1, f2 = f(x1), f(x2)
-    while hi - lo > tol:
-        if f1 <= f2:
-            hi, x2, f2 = x2, x1, f1
-            x1 = hi - inv_phi * (hi - lo)
-            f1 = f(x1)
+def _brent_min(f, lo, hi, tol=1e-9):
+    """Minimum of f on [lo, hi] by Brent's method: parabolic steps through the
+    three best points so far, a golden-section step whenever the parabola is not
+    trusted.  Deterministic, and for a smooth basin it needs about a third of
+    the evaluations golden-section search alone would."""
+    golden = (3.0 - math.sqrt(5.0)) / 2.0
+    x = w = v = lo + golden * (hi - lo)
+    fx = fw = fv = f(x)
+    step = last = 0.0
+    while True:
+        mid = 0.5 * (lo + hi)
+        tol1 = tol * abs(x) + 1e-12
+        tol2 = 2.0 * tol1
+        if abs(x - mid) <= tol2 - 0.5 * (hi - lo):
+            return x
+        parabolic = False
+        if abs(last) > tol1:
+            r = (x - w) * (fx - fv)
+            q = (x - v) * (fx - fw)
+            p = (x - v) * q - (x - w) * r
+            q = 2.0 * (q - r)
+            if q > 0.0:
+                p = -p
+            q = abs(q)
+            if abs(p) < abs(0.5 * q * last) and q * (lo - x) < p < q * (hi - x):
+                last, step = step, p / q
+                u = x + step
+                if u - lo < tol2 or hi - u < tol2:
+                    step = tol1 if x < mid else -tol1
+                parabolic = True
+        if not parabolic:
+            last = (hi - x) if x < mid else (lo - x)
+            step = golden * last
+        u = x + (step if abs(step) >= tol1 else (tol1 if step > 0 else -tol1))
+        fu = f(u)
+        if fu <= fx:
+            if u < x:
+                hi = x
+            else:
+                lo = x
+            v, fv, w, fw, x, fx = w, fw, x, fx, u, fu
         else:
-            lo, x1, f1 = x1, x2, f2
-            x2 = lo + inv_phi * (hi - lo)
-            f2 = f(x2)
-    return 0.5 * (lo + hi)
+            if u < x:
+                lo = u
+            else:
+                hi = u
+            if fu <= fw or w == x:
+                v, fv, w, fw = w, fw, u, fu
+            elif fu <= fv or v == x or v == w:
+                v, fv = u, fu
 
 
 @lru_cache(maxsize=None)
@@ -179,7 +214,7 @@ def _optimal_uniform(levels):
     grid = np.linspace(0.5, 7.0, 14)  # every optimum up to 2**20 levels lies inside
     spacing = grid[1] - grid[0]
     best = grid[int(np.argmin([mse(c) for c in grid]))]
-    clip = _golden_section_min(mse, max(best - spacing, 1e-3), best + spacing)
+    clip = _brent_min(mse, max(best - spacing, 1e-3), best + spacing)
     return clip, mse(clip)
 
 
@@ -195,8 +230,8 @@ def _levels_for_optimum(b1):
 def optimal_clip(bits):
     """Clip c that minimises :func:`gaussian_uniform_mse` (EQ 11.6).
 
-    A grid on [0.5, 7] locates the basin, then golden-section search
-    refines it to 1e-10; both are deterministic.  Larger c wastes levels on
+    A grid on [0.5, 7] locates the basin, then Brent's method refines it
+    to a relative 1e-9; both are deterministic.  Larger c wastes levels on
     rare tails (granular error grows), smaller c clips more weights
     (overload error grows).  The optimal step ``2 c / 2**b`` reproduces
     Max (1960), Table "optimum uniform quantizer": 1.596 for 2 levels,

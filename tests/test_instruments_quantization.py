@@ -106,6 +106,43 @@ def test_one_bit_closed_form():
     assert qz.lloyd_max_gaussian(2).mse == pytest.approx(1 - 2 / math.pi, rel=1e-13)
 
 
+def _quadrature_only(lo, hi, c):
+    """The cells' error by 8-node Gauss-Legendre alone (the engine's wide-cell path)."""
+    from instruments import _gaussian as g
+
+    x = lo[:, None] + 0.5 * (g._GL_NODES + 1.0)[None, :] * (hi - lo)[:, None]
+    return float(np.sum(0.5 * (hi - lo) * (((x - c[:, None]) ** 2 * g.pdf(x)) @ g._GL_WEIGHTS)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.floats(-8.0, 8.0),
+    st.floats(1e-5, 1.0 / 64.0),
+    st.floats(-0.5, 1.5),
+)
+def test_narrow_cell_series_matches_quadrature(lo, width, where):
+    from instruments import _gaussian as g
+
+    c = lo + where * width  # an output anywhere near the cell
+    cell = (np.array([lo]), np.array([lo + width]), np.array([c]))
+    series = g._narrow_cells_mse(*cell)
+    # Both lose the same digits to rounding of lo, hi and c themselves when the cell
+    # is narrow and off-centre: about eps * |x| / width.
+    tol = 1e-13 + 4e-16 * (abs(lo) + 1.0) / width
+    assert series == pytest.approx(_quadrature_only(*cell), rel=tol, abs=0)
+
+
+@pytest.mark.parametrize("bits", [10, 12, 16])
+def test_high_bit_uniform_error_is_the_same_by_series_and_quadrature(bits):
+    from instruments import _gaussian as g
+
+    lo, hi, c = g.midrise_cells(2**bits, 4.0)
+    inner = slice(1, -1)  # the unbounded tails have their closed form either way
+    assert g._bounded_cells_mse(lo[inner], hi[inner], c[inner]) == pytest.approx(
+        _quadrature_only(lo[inner], hi[inner], c[inner]), rel=1e-12, abs=0
+    )
+
+
 def test_max_1960_optimal_uniform_quantizer(max_1960):
     tol = max_1960["relative_tolerance"]
     for row in max_1960["uniform"]:
