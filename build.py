@@ -1112,6 +1112,30 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     return files
 
 
+IMPORT_RE = re.compile(r'^\s*import\s+(?:[^"\';]*?\s+from\s+)?["\'](\.{1,2}/[^"\']+)["\']', re.MULTILINE)
+
+
+def module_preloads(root: Path, instruments: list[str]) -> list[str]:
+    """Every module the page imports as it loads: ``page.js``, the widgets of the
+    instruments on the page, and what they import, for ``<link rel=modulepreload>``
+    so the browser fetches them at once instead of one import level at a time. The
+    editor and the Python worker load on demand and are not in the list."""
+    static = root / "static"
+    sources = {f"assets/{p.relative_to(static)}": p for p in static.rglob("*.js")}
+    sources.update({f"assets/js/instruments/{p.name}": p for p in (root / "instruments").glob("*.js")})
+    roots = ["assets/js/page.js"] + [f"assets/js/instruments/{n.replace('-', '_')}.js" for n in instruments]
+    found, queue = [], list(roots)
+    while queue:
+        href = queue.pop(0)
+        if href in found or href not in sources:
+            continue
+        found.append(href)
+        base = href.rsplit("/", 1)[0]
+        for spec in IMPORT_RE.findall(sources[href].read_text(encoding="utf-8")):
+            queue.append(os.path.normpath(f"{base}/{spec}"))
+    return found[1:]  # page.js has its own <script>
+
+
 def page_context(options: Options, chapter: dict, sections: list[Section], env: dict) -> dict:
     version = pyodide_version(options.root)
     pyodide_url = "assets/pyodide/" if options.pyodide == "local" else PYODIDE_CDN.format(version=version)
@@ -1123,6 +1147,7 @@ def page_context(options: Options, chapter: dict, sections: list[Section], env: 
         "pyodide_version": version,
         "cdn_origin": "" if options.pyodide == "local" else "https://cdn.jsdelivr.net",
         "numbers": env["numbers"],
+        "module_preloads": module_preloads(options.root, list(env["numbers"]["instrument"])),
         "instrument_json": json.dumps(env["instrument_data"], separators=(",", ":"), sort_keys=True).replace("</", "<\\/"),
         "instrument_links": [
             {"href": f"#instrument-{name}", "label": label}

@@ -155,8 +155,8 @@ def gaussian_midtread_mse(bits, clip=NAIVE_CLIP, seed_rounding=False):
 def _brent_min(f, lo, hi, tol=1e-9):
     """Minimum of f on [lo, hi] by Brent's method: parabolic steps through the
     three best points so far, a golden-section step whenever the parabola is not
-    trusted.  Deterministic, and for a smooth basin it needs about a third of
-    the evaluations golden-section search alone would."""
+    trusted.  Deterministic, and for a smooth basin it needs less than half
+    the evaluations of golden-section search alone."""
     golden = (3.0 - math.sqrt(5.0)) / 2.0
     x = w = v = lo + golden * (hi - lo)
     fx = fw = fv = f(x)

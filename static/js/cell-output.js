@@ -1,12 +1,14 @@
 // A live run's output in a cell: streamed text, charts, the traceback, notes.
 // Everything the worker sends is shown as text (text nodes, textContent), never as
-// HTML. Text is capped here too (output-cap.js) and written at most once a frame.
+// HTML. Text is capped here too (output-cap.js) and written at most once a frame:
+// at once after a quiet frame, else at the next animation frame.
 
 import { createCap, truncationNote } from "./output-cap.js";
 import { cleanFigure } from "./cell-text.js";
 import { draw } from "./plots.js";
 
 const MAX_TABLE_ROWS = 500;
+const FRAME_MS = 16;
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -54,6 +56,7 @@ export function createOutput(container) {
   const cap = createCap();
   let pending = [];
   let frame = 0;
+  let lastFlush = -Infinity;
   let pre = null;
   let begun = false;
   let noted = false;
@@ -82,6 +85,7 @@ export function createOutput(container) {
     }
     pending = [];
     if (atBottom) pre.scrollTop = pre.scrollHeight;
+    lastFlush = performance.now();
   }
 
   function note(text, className = "cell-note") {
@@ -109,7 +113,11 @@ export function createOutput(container) {
       const part = cap.take(text);
       if (part) {
         pending.push([stream === "stderr" ? "stderr" : "stdout", part]);
-        if (!frame) frame = requestAnimationFrame(flush);
+        // Text after a quiet moment is shown at once; a flood, once a frame.
+        if (!frame) {
+          if (performance.now() - lastFlush >= FRAME_MS) flush();
+          else frame = requestAnimationFrame(flush);
+        }
       }
       if (cap.truncated) noteTruncated();
     },

@@ -88,6 +88,10 @@ async function boot(id, { indexURL, pyBase, interruptBuffer }) {
   sys.destroy();
   session = pyodide.pyimport("session");
   session.install();
+  // Take the path of a Run once now, so the reader's first Run does not pay for
+  // its first-time costs (the parser, the output plumbing).
+  session.imports_to_load("pass").destroy();
+  session.run_cell("pass", "warm-up").destroy();
   pyodide.setStdin({ error: true });
   if (interruptBuffer) pyodide.setInterruptBuffer(interruptBuffer);
   packageOf = new Map();

@@ -38,6 +38,20 @@ def test_page_loads_under_a_sub_path_without_errors(page, server):
     assert page.evaluate("document.documentElement.classList.contains('no-js')") is False
 
 
+def test_every_module_of_the_load_is_preloaded_and_every_preload_is_used(page, server):
+    modules = []
+    page.on("request", lambda r: r.resource_type == "script" and modules.append(r.url[len(server):]))
+    page.goto(server, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    preloads = page.eval_on_selector_all('link[rel="modulepreload"]', "ls => ls.map(l => l.getAttribute('href'))")
+    loaded = set(modules) - {"assets/js/page.js"}
+    # Fetched in one round instead of one import level at a time; nothing fetched
+    # for nothing; the editor and Python stay out of the load.
+    assert loaded == set(preloads)
+    assert "assets/js/output-cap.js" in loaded  # three imports deep
+    assert not any("editor" in m or "py-worker" in m or "pyodide" in m for m in modules)
+
+
 @pytest.mark.parametrize("quiz_id", QUIZZES)
 def test_each_quiz_is_graded_right_and_wrong(page, server, quiz_id):
     page.goto(server)
