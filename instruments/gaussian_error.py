@@ -230,8 +230,9 @@ def _levels_for_optimum(b1):
 def optimal_clip(bits):
     """Clip c that minimises :func:`gaussian_uniform_mse` (EQ 11.6).
 
-    A grid on [0.5, 7] locates the basin, then Brent's method refines it
-    to a relative 1e-9; both are deterministic.  Larger c wastes levels on
+    A grid on [0.5, 7] locates the basin, then Brent's method narrows it
+    to a bracket about 1e-9 of c wide; both are deterministic.  The error
+    is flat at its minimum, so c is known to about that and no better.  Larger c wastes levels on
     rare tails (granular error grows), smaller c clips more weights
     (overload error grows).  The optimal step ``2 c / 2**b`` reproduces
     Max (1960), Table "optimum uniform quantizer": 1.596 for 2 levels,

@@ -132,6 +132,39 @@ def test_narrow_cell_series_matches_quadrature(lo, width, where):
     assert series == pytest.approx(_quadrature_only(*cell), rel=tol, abs=0)
 
 
+def _cell_error_reference(m: float, a: float, d: float) -> float:
+    """integral over [m - a, m + a] of (x - m - d)**2 phi(x) dx in 50-digit decimals,
+    from the generic series sum_n phi^(n)(m) / n! * integral u**n (u - d)**2 du with
+    phi^(n) = (-1)**n He_n phi and He_{n+1} = x He_n - n He_{n-1}, 40 terms."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 50
+        m_, a_, d_ = Decimal(m), Decimal(a), Decimal(d)
+
+        def moment(j):  # integral_{-a}^{a} u**j du
+            return Decimal(0) if j % 2 else 2 * a_ ** (j + 1) / (j + 1)
+
+        he_prev, he, total, factorial = Decimal(0), Decimal(1), Decimal(0), Decimal(1)
+        for n in range(40):
+            weight = moment(n + 2) - 2 * d_ * moment(n + 1) + d_ * d_ * moment(n)
+            total += (-1) ** n * he / factorial * weight
+            he_prev, he = he, m_ * he - n * he_prev
+            factorial *= n + 1
+        phi = (-(m_ * m_) / 2).exp() / (2 * Decimal(math.pi)).sqrt()
+        return float(total * phi)
+
+
+@pytest.mark.parametrize("m", [0.0, 0.7, -2.5, 4.0, 6.0, -7.0, 8.0])
+@pytest.mark.parametrize("shift", [0.0, 0.5, -1.0])
+def test_narrow_cell_series_is_exact_to_rounding(m, shift):
+    from instruments import _gaussian as g
+
+    a = 1.0 / 128.0  # the widest cell the series takes
+    cell = (np.array([m - a]), np.array([m + a]), np.array([m + shift * a]))
+    assert g._narrow_cells_mse(*cell) == pytest.approx(_cell_error_reference(m, a, shift * a), rel=2e-15, abs=0)
+
+
 @pytest.mark.parametrize("bits", [10, 12, 16])
 def test_high_bit_uniform_error_is_the_same_by_series_and_quadrature(bits):
     from instruments import _gaussian as g

@@ -1,14 +1,13 @@
 // A live run's output in a cell: streamed text, charts, the traceback, notes.
 // Everything the worker sends is shown as text (text nodes, textContent), never as
 // HTML. Text is capped here too (output-cap.js) and written at most once a frame:
-// at once after a quiet frame, else at the next animation frame.
+// at once if nothing was written in this frame yet, else at the next one.
 
 import { createCap, truncationNote } from "./output-cap.js";
 import { cleanFigure } from "./cell-text.js";
 import { draw } from "./plots.js";
 
 const MAX_TABLE_ROWS = 500;
-const FRAME_MS = 16;
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -55,8 +54,8 @@ function dataTable(figure, title) {
 export function createOutput(container) {
   const cap = createCap();
   let pending = [];
-  let frame = 0;
-  let lastFlush = -Infinity;
+  let frame = 0; // a write waiting for the next frame
+  let fresh = true; // nothing written since the current frame began
   let pre = null;
   let begun = false;
   let noted = false;
@@ -85,7 +84,10 @@ export function createOutput(container) {
     }
     pending = [];
     if (atBottom) pre.scrollTop = pre.scrollHeight;
-    lastFlush = performance.now();
+    if (fresh) {
+      fresh = false;
+      requestAnimationFrame(() => (fresh = true));
+    }
   }
 
   function note(text, className = "cell-note") {
@@ -113,9 +115,9 @@ export function createOutput(container) {
       const part = cap.take(text);
       if (part) {
         pending.push([stream === "stderr" ? "stderr" : "stdout", part]);
-        // Text after a quiet moment is shown at once; a flood, once a frame.
+        // The first text of a frame is shown at once; more waits for the next frame.
         if (!frame) {
-          if (performance.now() - lastFlush >= FRAME_MS) flush();
+          if (fresh) flush();
           else frame = requestAnimationFrame(flush);
         }
       }

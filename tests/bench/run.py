@@ -541,7 +541,9 @@ def visit_cold(playwright, base: str, kind: str, run: int) -> dict:
             out["first_output_cold_ms"] = visit.timed_run(name, 2 * run + 3000)
             # Our page starts Python when the reader presses on a cell's code or points
             # at Run, so by the click it may already be loading. The time from the first
-            # Pyodide request to the output compares the two start-ups on their own.
+            # Pyodide request to the output compares the two start-ups; where Python is
+            # ready before the click, it also counts the wait for the click (an upper
+            # bound of the start-up, never in our favour).
             started = [r.timing["startTime"] for r in visit.pyodide_requests() if r.timing]
             if started:
                 first = min(started) - timing["timeOrigin"]
