@@ -68,16 +68,17 @@ export function mount(element, { data }) {
   const chart = lazyChart({
     label: `Chart of relative error against bits per weight, both on log scales: the naive ±3σ grid, the best-clip grid and the rate–distortion bound, with the ${floor}-bit floor marked and the chosen width highlighted.`,
     figure: (colors, narrow) => figure(colors, narrow),
-    update: (Plotly, el) => {
+    marker: () => {
       const j = at(state.p);
-      const b = bits[j];
       const curve = data.error_curve;
-      Plotly.update(
-        el,
-        { x: [[b, b, b]], y: [[curve.naive[j], curve.best_clip[j], curve.bound[j]]] },
-        { "shapes[3].x0": b, "shapes[3].x1": b },
-        [3],
-      );
+      return {
+        x: bits[j],
+        points: [
+          { y: curve.naive[j], color: "accent" },
+          { y: curve.best_clip[j], color: "link" },
+          { y: curve.bound[j], color: "ink2" },
+        ],
+      };
     },
   });
 
@@ -85,8 +86,6 @@ export function mount(element, { data }) {
     const curve = data.error_curve;
     const xs = order.map((j) => bits[j]);
     const ys = (list) => order.map((j) => list[j]);
-    const j = at(state.p);
-    const b = bits[j];
     const line = (name, y, color, dash) => ({
       type: "scatter", mode: "lines+markers", name, x: xs, y,
       line: { color, width: 2.5, dash }, marker: { color, size: 6 },
@@ -105,12 +104,6 @@ export function mount(element, { data }) {
         line(narrow ? "Naive ±3σ" : "Naive ±3σ uniform", ys(curve.naive), colors.accent, "solid"),
         line(narrow ? "Best clip" : "Best-clip uniform", ys(curve.best_clip), colors.link, "solid"),
         line(narrow ? "R–D bound" : "Rate–distortion bound", ys(curve.bound), colors.ink2, "dash"),
-        {
-          type: "scatter", mode: "markers", name: "Chosen width", showlegend: false,
-          x: [b, b, b], y: [curve.naive[j], curve.best_clip[j], curve.bound[j]],
-          marker: { size: 13, color: [colors.accent, colors.link, colors.ink2], line: { color: colors.surface, width: 2.5 } },
-          hovertemplate: "%{x} bits: %{y:.3p}<extra></extra>",
-        },
       ],
       layout: baseLayout(colors, narrow, {
         margin: { l: 60, r: 12, t: 12, b: 48 },
@@ -131,10 +124,6 @@ export function mount(element, { data }) {
           {
             type: "line", xref: "x", yref: "paper", x0: floor, x1: floor, y0: 0, y1: 1,
             line: { color: colors.ink, width: 1.5 },
-          },
-          {
-            type: "line", xref: "x", yref: "paper", x0: b, x1: b, y0: 0, y1: 1,
-            line: { color: colors.ink2, width: 1, dash: "dot" },
           },
         ],
         annotations: [{
@@ -168,7 +157,7 @@ export function mount(element, { data }) {
     const label = data.regime[j];
     out.regime.set(label);
     out.regime.value.className = `regime regime-${data.regimes.indexOf(label)}`;
-    if (chartChanged) chart.schedule();
+    if (chartChanged) chart.mark();
   }
 
   function changed(chartChanged) {

@@ -55,24 +55,27 @@ export function mount(element, { data }) {
   };
   const readouts = h("dl", { class: "readouts readouts-scaling", "aria-live": "polite" }, Object.values(out).map((r) => r.root));
 
+  let drawnSeries = null; // the curves on the chart: they change with d and N, not n
   const chart = lazyChart({
     label: "Log–log chart of token-mixing FLOPs per layer from 512 to 1M tokens: attention's line rises twice as steeply as the scan's; a marker shows the chosen number of tokens.",
     figure: (colors, narrow) => figure(colors, narrow),
+    marker: () => {
+      const s = series();
+      return {
+        x: lengths[state.i],
+        points: [{ y: s.attention_flops[state.i], color: "accent" }, { y: s.ssm_flops[state.i], color: "link" }],
+      };
+    },
     update: (Plotly, el) => {
       const s = series();
-      const n = lengths[state.i];
-      Plotly.update(
-        el,
-        { y: [s.attention_flops, s.ssm_flops, [s.attention_flops[state.i], s.ssm_flops[state.i]]], x: [lengths, lengths, [n, n]] },
-        { "shapes[0].x0": n, "shapes[0].x1": n },
-        [0, 1, 2],
-      );
+      drawnSeries = s;
+      Plotly.restyle(el, { y: [s.attention_flops, s.ssm_flops] }, [0, 1]);
     },
   });
 
   function figure(colors, narrow) {
     const s = series();
-    const n = lengths[state.i];
+    drawnSeries = s;
     const all = Object.values(data.series);
     const low = Math.min(...all.map((x) => Math.min(...x.ssm_flops)));
     const high = Math.max(...all.map((x) => Math.max(...x.attention_flops)));
@@ -85,12 +88,6 @@ export function mount(element, { data }) {
       data: [
         line("Attention, n²·d", s.attention_flops, colors.accent, "solid"),
         line("SSM scan, n·d·N", s.ssm_flops, colors.link, "dash"),
-        {
-          type: "scatter", mode: "markers", name: "Chosen length", showlegend: false,
-          x: [n, n], y: [s.attention_flops[state.i], s.ssm_flops[state.i]],
-          marker: { size: 13, color: [colors.accent, colors.link], line: { color: colors.surface, width: 2.5 } },
-          hovertemplate: "%{x:,} tokens<br>%{y:.2e} FLOPs<extra></extra>",
-        },
       ],
       layout: baseLayout(colors, narrow, {
         xaxis: {
@@ -103,10 +100,6 @@ export function mount(element, { data }) {
           type: "log", title: { text: "FLOPs per layer" }, exponentformat: "power",
           range: [Math.log10(low) - 0.3, Math.log10(high) + 0.3], dtick: 2,
         },
-        shapes: [{
-          type: "line", xref: "x", yref: "paper", x0: n, x1: n, y0: 0, y1: 1,
-          line: { color: colors.ink2, width: 1, dash: "dot" },
-        }],
       }),
     };
   }
@@ -134,7 +127,8 @@ export function mount(element, { data }) {
     out.ratio.set(formatRatio(s.ratio[i]));
     out.kv.set(formatBytes(s.kv_cache_bytes[i]));
     out.state.set(formatBytes(s.ssm_state_bytes));
-    chart.schedule();
+    if (s !== drawnSeries) chart.schedule();
+    chart.mark();
   }
 
   function changed() {

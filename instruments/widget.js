@@ -1,6 +1,6 @@
 // Small DOM helpers shared by the three instruments: element building, labelled
 // range controls, the URL-fragment state of all instruments, and a lazily drawn
-// Plotly chart that is updated in place at most once per animation frame.
+// Plotly chart with its chosen point drawn over it.
 
 import { loadPlotly } from "../plots.js";
 import { differsFromDefaults, parseFragment, serialiseFragment } from "./format.js";
@@ -230,19 +230,100 @@ export function whenNear(element, callback, margin = "600px 0px") {
   observer.observe(element);
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** Pixel position of data value `v` on a drawn Plotly axis (linear or log). */
+function toPixel(axis, v, flip) {
+  const [r0, r1] = axis.range;
+  const at = ((axis.type === "log" ? Math.log10(v) : v) - r0) / (r1 - r0);
+  return axis._offset + axis._length * (flip ? 1 - at : at);
+}
+
+/**
+ * The chosen point of a chart: a dotted vertical line across the plot area and a
+ * dot on each curve, in an SVG laid over Plotly's. Moving it sets a few attributes,
+ * so a slider redraws it in well under a millisecond instead of a Plotly update.
+ */
+function markerOverlay(element, colors) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("class", "chart-marker");
+  svg.setAttribute("aria-hidden", "true");
+  const line = document.createElementNS(SVG, "line");
+  line.setAttribute("stroke-width", "1");
+  line.setAttribute("stroke-dasharray", "2 3");
+  svg.append(line);
+  let dots = [];
+  let axes = null;
+  let spot = null;
+
+  function paint() {
+    line.setAttribute("stroke", colors.ink2);
+    spot?.points.forEach((point, k) => {
+      dots[k].setAttribute("fill", colors[point.color]);
+      dots[k].setAttribute("stroke", colors.surface);
+    });
+  }
+
+  function place() {
+    if (!axes || !spot) return;
+    const [xa, ya] = axes;
+    const x = toPixel(xa, spot.x, false);
+    svg.dataset.x = String(spot.x);
+    line.setAttribute("x1", x);
+    line.setAttribute("x2", x);
+    line.setAttribute("y1", ya._offset);
+    line.setAttribute("y2", ya._offset + ya._length);
+    spot.points.forEach((point, k) => {
+      dots[k].setAttribute("cx", x);
+      dots[k].setAttribute("cy", toPixel(ya, point.y, true));
+    });
+  }
+
+  return {
+    /** After each Plotly draw: read the axes, restyle, make sure the overlay is on top. */
+    attach(layout, palette) {
+      axes = [layout.xaxis, layout.yaxis];
+      colors = palette;
+      if (element.lastChild !== svg) element.append(svg);
+      paint();
+      place();
+    },
+    /** Move to {x, points: [{y, color}]} (data units). */
+    move(next) {
+      spot = next;
+      if (dots.length !== next.points.length) {
+        dots.forEach((dot) => dot.remove());
+        dots = next.points.map(() => {
+          const dot = document.createElementNS(SVG, "circle");
+          dot.setAttribute("r", "6.5");
+          dot.setAttribute("stroke-width", "2.5");
+          svg.append(dot);
+          return dot;
+        });
+      }
+      paint();
+      place();
+    },
+  };
+}
+
 /**
  * A chart drawn only when it nears the viewport (Plotly is ~1 MB).
  *   figure(colors, narrow) -> {data, layout} for the current state: the one
  *                     full draw, and again when the colour scheme changes or
  *                     the screen crosses the phone width (narrow: true)
- *   update(Plotly, element, colors) -> applies the current state in place
- *                     (Plotly.restyle / relayout / update), never a new plot
- * Returns {element, schedule}: schedule() after each change; it draws the first
- * change of a frame at once and folds the rest of that frame into one more update.
+ *   marker() -> {x, points: [{y, color}]}: the chosen point, drawn over the
+ *                     chart (color names a theme colour, e.g. "accent")
+ *   update(Plotly, element, colors) -> optional: applies a change of the curves
+ *                     in place (Plotly.restyle / update), never a new plot
+ * Returns {element, mark, schedule}: mark() after the chosen point moved (drawn at
+ * once); schedule() after the curves changed: it draws the first change of a frame
+ * at once and folds the rest of that frame into one more update.
  */
-export function lazyChart({ label, figure, update }) {
+export function lazyChart({ label, figure, marker, update }) {
   const narrowQuery = window.matchMedia("(max-width: 30rem)");
   const element = h("div", { class: "instrument-chart", role: "img", "aria-label": label });
+  const overlay = markerOverlay(element, themeColors());
   let Plotly = null;
   let drawn = false;
   let pending = false;
@@ -258,9 +339,17 @@ export function lazyChart({ label, figure, update }) {
     const drawnVersion = version;
     const { data, layout } = figure(themeColors(), narrowQuery.matches);
     await Plotly.newPlot(element, data, layout, CONFIG);
+    // every later draw (resize, theme, phone width) moves the marker with the axes
+    element.on("plotly_afterplot", () => overlay.attach(element._fullLayout, themeColors()));
+    overlay.attach(element._fullLayout, themeColors());
+    overlay.move(marker());
     drawn = true;
     element.dataset.drawn = "1";
     if (version !== drawnVersion) schedule();
+  }
+
+  function mark() {
+    if (drawn) overlay.move(marker());
   }
 
   // The first change of a frame is drawn at once (the reader sees it in this frame);
@@ -268,7 +357,7 @@ export function lazyChart({ label, figure, update }) {
   let frameBusy = false;
   function schedule() {
     version += 1;
-    if (!drawn) return;
+    if (!drawn || !update) return;
     if (frameBusy) {
       pending = true;
       return;
@@ -293,9 +382,9 @@ export function lazyChart({ label, figure, update }) {
     });
   });
   const restyleAll = () => {
-    if (drawn) redraw();
+    if (drawn) redraw(); // its plotly_afterplot recolours and moves the marker
   };
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", restyleAll);
   narrowQuery.addEventListener("change", restyleAll);
-  return { element, schedule };
+  return { element, mark, schedule };
 }

@@ -354,7 +354,7 @@ def test_readouts_work_before_the_chart_library_loads(page, server):
     chart = figure(page, "bit-width").locator(".instrument-chart")
     expect(chart.locator(".main-svg").first).to_be_visible(timeout=15_000)
     # drawn at the state set before it loaded
-    page.wait_for_function("document.querySelector('#instrument-bit-width .instrument-chart').data[3].x[0] === 2")
+    page.wait_for_function("document.querySelector('#instrument-bit-width .chart-marker')?.dataset.x === '2'")
     no_errors(page)
 
 
@@ -370,50 +370,112 @@ def install_counters(page):
     }""")
 
 
-def test_charts_update_in_place_at_most_twice_per_frame(page, server):
+MARKED = [("scaling-explorer", "scaling-explorer-n", CONTEXT_LENGTHS), ("bit-width", "bit-width-b", BITS_ASCENDING)]
+
+
+def marker_state(page, name):
+    """The chosen point as drawn: its x, and for each dot the screen distance to the
+    nearest point Plotly drew on the curves (0 when the dot sits on its curve)."""
+    return page.evaluate("""(name) => {
+        const chart = document.querySelector(`#instrument-${name} .instrument-chart`);
+        const svg = chart.querySelector('.chart-marker');
+        const centre = (el) => { const r = el.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; };
+        const points = [...chart.querySelectorAll('.scatterlayer .trace path.point')].map(centre);
+        const line = svg.querySelector('line').getBoundingClientRect();
+        return {
+            x: Number(svg.dataset.x), onTop: chart.lastElementChild === svg, lineX: line.x + line.width / 2,
+            dots: [...svg.querySelectorAll('circle')].map((dot) => {
+                const [cx, cy] = centre(dot);
+                return {cx, miss: Math.min(...points.map(([px, py]) => Math.hypot(px - cx, py - cy)))};
+            }),
+        };
+    }""", name)
+
+
+def test_the_chosen_point_sits_on_the_curves_and_follows_them(page, server):
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        open_page(page, server)
+        for name, slider_id, values in MARKED:
+            fig = figure(page, name)
+            fig.scroll_into_view_if_needed()
+            expect(fig.locator(".chart-marker circle").first).to_be_attached(timeout=15_000)
+            burst(page, slider_id)  # to the last position
+            slider = page.locator(f"#{slider_id}")
+            slider.focus()
+            for _ in range(3):
+                slider.press("ArrowLeft")
+            state = marker_state(page, name)
+            assert state["x"] == values[-4] and state["onTop"], state
+            assert len(state["dots"]) == (2 if name == "scaling-explorer" else 3)
+            for dot in state["dots"]:
+                assert dot["miss"] < 1.0, (width, name, state)
+                assert abs(dot["cx"] - state["lineX"]) < 1.0, (width, name, state)
+    # the curves move under the marker when the model width changes, and it stays on them
+    page.locator("#scaling-explorer-d").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(100)
+    assert all(dot["miss"] < 1.0 for dot in marker_state(page, "scaling-explorer")["dots"])
+    no_errors(page)
+
+
+def install_url_write_counter(page):
+    page.evaluate("""() => {
+        const fresh = window.__writes === undefined;
+        window.__writes = 0;
+        if (!fresh) return;
+        const original = history.replaceState.bind(history);
+        history.replaceState = (...args) => { window.__writes += 1; return original(...args); };
+    }""")
+
+
+def burst(page, slider_id):
+    """Every position of a slider, as input events inside one frame."""
+    page.evaluate("""(id) => {
+        const input = document.getElementById(id);
+        for (let i = 0; i <= Number(input.max); i += 1) {
+            input.value = String(i);
+            input.dispatchEvent(new Event('input', {bubbles: true}));
+        }
+    }""", slider_id)
+
+
+def test_moving_the_chosen_point_never_redraws_the_chart(page, server):
     open_page(page, server)
-    for name, marker_trace, slider_id in [("scaling-explorer", 2, "scaling-explorer-n"), ("bit-width", 3, "bit-width-b")]:
+    for name, slider_id, values in MARKED:
         fig = figure(page, name)
         fig.scroll_into_view_if_needed()
-        chart = fig.locator(".instrument-chart")
-        expect(chart.locator(".main-svg").first).to_be_visible(timeout=15_000)
+        expect(fig.locator(".chart-marker circle").first).to_be_attached(timeout=15_000)
         install_counters(page)
-        page.evaluate("""() => {
-            const fresh = window.__writes === undefined;
-            window.__writes = 0;
-            if (!fresh) return;
-            const original = history.replaceState.bind(history);
-            history.replaceState = (...args) => { window.__writes += 1; return original(...args); };
-        }""")
-        # a burst of input events inside one frame: the first drawn at once, the rest
-        # folded into one more update; one URL write
-        page.evaluate("""(id) => {
-            const input = document.getElementById(id);
-            for (let i = 0; i <= Number(input.max); i += 1) {
-                input.value = String(i);
-                input.dispatchEvent(new Event('input', {bubbles: true}));
-            }
-        }""", slider_id)
-        page.wait_for_timeout(200)
-        calls = page.evaluate("window.__calls")
-        assert calls["newPlot"] == 0 and calls["react"] == 0, calls
-        assert calls["update"] == 2, calls
+        install_url_write_counter(page)
+        burst(page, slider_id)
         page.wait_for_timeout(300)
-        assert page.evaluate("window.__writes") == 1
-        # then keyboard steps, each drawn, none rebuilding the plot
+        assert marker_state(page, name)["x"] == values[-1]
+        assert page.evaluate("window.__writes") == 1  # one URL write for the burst
         slider = page.locator(f"#{slider_id}")
         slider.focus()
         for _ in range(4):
             slider.press("ArrowLeft")
-            page.wait_for_timeout(40)
+        assert marker_state(page, name)["x"] == values[-5]
         calls = page.evaluate("window.__calls")
-        assert calls["newPlot"] == 0 and calls["react"] == 0, calls
-        assert 3 <= calls["update"] <= 6, calls  # 2 for the burst, then one per key
-        marker_x = page.evaluate(f"document.querySelector('#instrument-{name} .instrument-chart').data[{marker_trace}].x[0]")
-        if name == "scaling-explorer":
-            assert marker_x == CONTEXT_LENGTHS[-5]
-        else:
-            assert marker_x == BITS_ASCENDING[-5]
+        assert sum(calls.values()) == 0, calls  # Plotly is not called at all
+    no_errors(page)
+
+
+def test_curve_changes_update_in_place_at_most_twice_per_frame(page, server):
+    open_page(page, server)
+    fig = figure(page, "scaling-explorer")
+    fig.scroll_into_view_if_needed()
+    expect(fig.locator(".chart-marker circle").first).to_be_attached(timeout=15_000)
+    install_counters(page)
+    # a burst inside one frame: the first change drawn at once, the rest folded into one
+    burst(page, "scaling-explorer-d")
+    page.wait_for_timeout(200)
+    calls = page.evaluate("window.__calls")
+    assert calls["newPlot"] == 0 and calls["react"] == 0, calls
+    assert calls["restyle"] == 2, calls
+    drawn = page.evaluate("document.querySelector('#instrument-scaling-explorer .instrument-chart').data[0].y")
+    assert drawn == pytest.approx([cost.attention_flops(n, MODEL_WIDTHS[-1]) for n in CONTEXT_LENGTHS])
     no_errors(page)
 
 
