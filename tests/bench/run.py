@@ -780,7 +780,6 @@ def budgets(s: dict) -> list[dict]:
     for cat in ("accessibility", "best-practices", "seo"):
         check(f"Lighthouse {cat}", o[f"lighthouse_{cat}"], 100, lambda v: v >= 100)
     for key, label in (("bytes_total", "bytes before any action"), ("first_output_cold_ms", "first output, cold"),
-                       ("first_output_cold_from_pyodide_ms", "first output, cold, from the first Pyodide request"),
                        ("stop_ms", "stop")):
         value = s["ratio"].get(key)
         check(f"ours better than the peer: {label} (ours/peer)", value, 1.0, lambda v: v < 1.0, "×")
