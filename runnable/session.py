@@ -1,10 +1,11 @@
 """The page's one Python session: run a live cell's code as the reader edited it.
 
 The worker (``static/js/py-worker.js``) writes this file into Pyodide's file system
-with ``plotting.py`` and ``instruments/``, imports it, calls ``install()`` once and
-then ``run_cell(code, name, write=..., emit_figure=...)`` for every Run. The code
-arrives as data (a string argument); nothing is pasted into a wrapper. Everything
-here is plain Python, so the same functions are tested under CPython.
+with ``plotting.py`` and ``instruments/``, imports it, calls ``install()``, takes
+one warm-up run and calls ``settle()``, then ``run_cell(code, name, write=...,
+emit_figure=...)`` for every Run. The code arrives as data (a string argument);
+nothing is pasted into a wrapper. Everything here is plain Python, so the same
+functions are tested under CPython.
 
 What a run gives the page:
 
@@ -25,6 +26,7 @@ import ast
 import builtins
 import contextlib
 import functools
+import gc
 import importlib.util
 import io
 import json
@@ -77,6 +79,14 @@ def install() -> None:
     """Make the worker's interpreter a page session: no stdin, ``input()`` explains."""
     builtins.input = no_input
     sys.stdin = _NoStdin()
+
+
+def settle() -> None:
+    """Once start-up is done: collect its garbage now and move what survives out of
+    the collector's sight (``gc.freeze``), so the reader's first runs do not pay for
+    a full collection of the interpreter's start-up objects."""
+    gc.collect()
+    gc.freeze()
 
 
 # ── output ───────────────────────────────────────────────────────────────────

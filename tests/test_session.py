@@ -220,3 +220,22 @@ def test_text_printed_before_a_chart_arrives_before_it():
     figure_at = events.index(("figure", ""))
     assert "".join(t for _, t in events[:figure_at]) == "a b [1, 2]\n"
     assert "".join(t for _, t in events[figure_at + 1:]) == "after\n"
+
+
+def test_settle_collects_and_freezes_what_start_up_left():
+    import gc
+    import weakref
+
+    class Cycle:
+        pass
+
+    loop = Cycle()
+    loop.me = loop  # garbage only the cycle collector can free
+    gone = weakref.ref(loop)
+    del loop
+    try:
+        session.settle()
+        assert gone() is None  # collected, not frozen
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

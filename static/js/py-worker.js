@@ -92,6 +92,7 @@ async function boot(id, { indexURL, pyBase, interruptBuffer }) {
   // its first-time costs (the parser, the output plumbing).
   session.imports_to_load("pass").destroy();
   session.run_cell("pass", "warm-up").destroy();
+  session.settle();
   pyodide.setStdin({ error: true });
   if (interruptBuffer) pyodide.setInterruptBuffer(interruptBuffer);
   packageOf = new Map();
