@@ -27,8 +27,6 @@ Every function broadcasts over its arguments and returns a ``float`` for
 scalar inputs and an ``ndarray`` otherwise.
 """
 
-import numpy as np
-
 from ._validate import check_positive, check_positive_integer, scalar_or_array
 
 __all__ = [

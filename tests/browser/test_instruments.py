@@ -373,6 +373,14 @@ def install_counters(page):
 MARKED = [("scaling-explorer", "scaling-explorer-n", CONTEXT_LENGTHS), ("bit-width", "bit-width-b", BITS_ASCENDING)]
 
 
+def show_chart(page, name):
+    """Scroll to an instrument and wait until its chart and chosen point are drawn."""
+    fig = figure(page, name)
+    fig.scroll_into_view_if_needed()
+    expect(fig.locator(".chart-marker circle").first).to_be_attached(timeout=15_000)
+    return fig
+
+
 def marker_state(page, name):
     """The chosen point as drawn: its x, and for each dot the screen distance to the
     nearest point Plotly drew on the curves (0 when the dot sits on its curve)."""
@@ -397,9 +405,7 @@ def test_the_chosen_point_sits_on_the_curves_and_follows_them(page, server):
         page.set_viewport_size({"width": width, "height": 900})
         open_page(page, server)
         for name, slider_id, values in MARKED:
-            fig = figure(page, name)
-            fig.scroll_into_view_if_needed()
-            expect(fig.locator(".chart-marker circle").first).to_be_attached(timeout=15_000)
+            show_chart(page, name)
             burst(page, slider_id)  # to the last position
             slider = page.locator(f"#{slider_id}")
             slider.focus()
@@ -443,9 +449,7 @@ def burst(page, slider_id):
 def test_moving_the_chosen_point_never_redraws_the_chart(page, server):
     open_page(page, server)
     for name, slider_id, values in MARKED:
-        fig = figure(page, name)
-        fig.scroll_into_view_if_needed()
-        expect(fig.locator(".chart-marker circle").first).to_be_attached(timeout=15_000)
+        show_chart(page, name)
         install_counters(page)
         install_url_write_counter(page)
         burst(page, slider_id)
@@ -464,9 +468,7 @@ def test_moving_the_chosen_point_never_redraws_the_chart(page, server):
 
 def test_curve_changes_update_in_place_at_most_twice_per_frame(page, server):
     open_page(page, server)
-    fig = figure(page, "scaling-explorer")
-    fig.scroll_into_view_if_needed()
-    expect(fig.locator(".chart-marker circle").first).to_be_attached(timeout=15_000)
+    show_chart(page, "scaling-explorer")
     install_counters(page)
     # a burst inside one frame: the first change drawn at once, the rest folded into one
     burst(page, "scaling-explorer-d")
@@ -481,9 +483,7 @@ def test_curve_changes_update_in_place_at_most_twice_per_frame(page, server):
 
 def test_the_bit_chart_marks_the_four_bit_floor(page, server):
     open_page(page, server)
-    fig = figure(page, "bit-width")
-    fig.scroll_into_view_if_needed()
-    expect(fig.locator(".instrument-chart .main-svg").first).to_be_visible(timeout=15_000)
+    fig = show_chart(page, "bit-width")
     layout = page.evaluate("(() => { const el = document.querySelector('#instrument-bit-width .instrument-chart');"
                            " return {shapes: el.layout.shapes, annotations: el.layout.annotations,"
                            " names: el.data.map(t => t.name), yaxis: el.layout.yaxis.type, xaxis: el.layout.xaxis.type}; })()")
