@@ -422,6 +422,16 @@ def test_the_chosen_point_sits_on_the_curves_and_follows_them(page, server):
     page.keyboard.press("ArrowRight")
     page.wait_for_timeout(100)
     assert all(dot["miss"] < 1.0 for dot in marker_state(page, "scaling-explorer")["dots"])
+    # the window is widened: Plotly redraws at the new size and the marker follows
+    page.set_viewport_size({"width": 1000, "height": 900})
+    for name, _, _ in MARKED:
+        figure(page, name).scroll_into_view_if_needed()
+        page.wait_for_function("""(name) => {
+            const chart = document.querySelector(`#instrument-${name} .instrument-chart`);
+            return chart.querySelector('.main-svg').getBoundingClientRect().width > 600;
+        }""", arg=name)
+        page.wait_for_timeout(200)
+        assert all(dot["miss"] < 1.0 for dot in marker_state(page, name)["dots"]), name
     no_errors(page)
 
 
@@ -523,6 +533,11 @@ def test_chart_colours_follow_the_theme(context_factory, server, scheme):
         return el.data[0].line.color === getComputedStyle(document.documentElement).getPropertyValue('--accent').trim();
     }""")
     assert colours()["line"] != c["line"]
+    # the chosen point's dots take the new scheme's colours too
+    page.wait_for_function("""() => {
+        const dot = document.querySelector('#instrument-scaling-explorer .chart-marker circle');
+        return dot.getAttribute('fill') === getComputedStyle(document.documentElement).getPropertyValue('--accent').trim();
+    }""")
     assert watch.console_errors == []
 
 
