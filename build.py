@@ -25,6 +25,7 @@ import http.server
 import json
 import logging
 import os
+import posixpath
 import re
 import shlex
 import shutil
@@ -1132,7 +1133,7 @@ def module_preloads(root: Path, instruments: list[str]) -> list[str]:
         found.append(href)
         base = href.rsplit("/", 1)[0]
         for spec in IMPORT_RE.findall(sources[href].read_text(encoding="utf-8")):
-            queue.append(os.path.normpath(f"{base}/{spec}"))
+            queue.append(posixpath.normpath(f"{base}/{spec}"))
     return found[1:]  # page.js has its own <script>
 
 

@@ -348,8 +348,9 @@ export function lazyChart({ label, figure, marker, update }) {
     if (version !== drawnVersion) schedule();
   }
 
+  // While a curve update waits for the next frame, the dots wait with it.
   function mark() {
-    if (drawn) overlay.move(marker());
+    if (drawn && !pending) overlay.move(marker());
   }
 
   // The first change of a frame is drawn at once (the reader sees it in this frame);
@@ -369,12 +370,14 @@ export function lazyChart({ label, figure, marker, update }) {
       if (pending) {
         pending = false;
         update(Plotly, element, themeColors());
+        mark();
       }
     });
   }
 
   whenNear(element, () => {
     draw().catch((error) => {
+      drawn = false; // nothing to update or restyle from now on
       element.removeAttribute("role");
       element.removeAttribute("aria-label");
       element.classList.add("chart-failed");

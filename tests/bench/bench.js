@@ -181,8 +181,8 @@
      * Slider latency: `moves` input events on the slider named `label`, one at a
      * time, each dispatched at a random moment of a frame (as a key press or a
      * drag may come). For each: the time the synchronous input handlers took, the
-     * time to the first mutation of an aria-live readout and of the chart (Plotly
-     * updates it, at once or at the next frame), and to the frame after both (the
+     * time to the first mutation of an aria-live readout and of the chart (its SVG:
+     * Plotly's, or the chosen point's laid over it), and to the frame after both (the
      * one that paints them). Moves are at least two frames apart so none overlap.
      */
     async sliderLatency(label, moves) {
