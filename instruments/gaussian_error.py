@@ -232,9 +232,9 @@ def optimal_clip(bits):
 
     A grid on [0.5, 7] locates the basin, then Brent's method narrows it
     to a bracket about 1e-9 of c wide; both are deterministic.  The error
-    is flat at its minimum, so c is known to about that and no better.  Larger c wastes levels on
-    rare tails (granular error grows), smaller c clips more weights
-    (overload error grows).  The optimal step ``2 c / 2**b`` reproduces
+    is flat at its minimum, so c is known to about that and no better.
+    Larger c wastes levels on rare tails (granular error grows), smaller c
+    clips more weights (overload error grows).  The optimal step ``2 c / 2**b`` reproduces
     Max (1960), Table "optimum uniform quantizer": 1.596 for 2 levels,
     0.9957 for 4, 0.5860 for 8.
 

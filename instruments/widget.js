@@ -244,7 +244,7 @@ function toPixel(axis, v, flip) {
  * dot on each curve, in an SVG laid over Plotly's. Moving it sets a few attributes,
  * so a slider redraws it in well under a millisecond instead of a Plotly update.
  */
-function markerOverlay(element, colors) {
+function markerOverlay(element) {
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("class", "chart-marker");
   svg.setAttribute("aria-hidden", "true");
@@ -253,7 +253,8 @@ function markerOverlay(element, colors) {
   line.setAttribute("stroke-dasharray", "2 3");
   svg.append(line);
   let dots = [];
-  let axes = null;
+  let axes = null; // from the last Plotly draw
+  let colors = null; // the theme at the last Plotly draw
   let spot = null;
 
   function paint() {
@@ -323,7 +324,7 @@ function markerOverlay(element, colors) {
 export function lazyChart({ label, figure, marker, update }) {
   const narrowQuery = window.matchMedia("(max-width: 30rem)");
   const element = h("div", { class: "instrument-chart", role: "img", "aria-label": label });
-  const overlay = markerOverlay(element, themeColors());
+  const overlay = markerOverlay(element);
   let Plotly = null;
   let drawn = false;
   let pending = false;

@@ -318,6 +318,11 @@ class Visit:
     def pyodide_requests(self) -> list:
         return [r for r in self.requests if "/assets/pyodide/" in r.url]
 
+    def first_pyodide_request_ms(self, time_origin: float) -> float | None:
+        """When the first Pyodide file was requested, in the page's performance.now()."""
+        started = [r.timing["startTime"] for r in self.pyodide_requests() if r.timing]
+        return min(started) - time_origin if started else None
+
     def bytes_before(self, cutoff_epoch_ms: float, staged: Path) -> dict:
         """Bytes on the wire of the requests started before the cutoff, by kind, and
         the gzip -9 size of our HTML, CSS and JS among them."""
@@ -406,12 +411,12 @@ class Visit:
         button.click()
         t1 = self.page.evaluate("__bench.collectText()")
         clicks = self.page.evaluate("__bench.clicks.map(c => c.t)")
-        self.last_output_at = t1
         if t1 is None:
             raise RuntimeError(f"no output {expected} within {timeout_s:.0f} s; cell: "
                                f"{self.page.evaluate('([k, n]) => __bench.cellState(k, n)', [self.kind, name])}")
         if len(clicks) <= clicks_before:
             raise RuntimeError("the Run click was not seen by the page")
+        self.last_click_at, self.last_output_at = clicks[clicks_before], t1
         return t1 - clicks[clicks_before]
 
     def stop_latency(self, name: str) -> dict:
@@ -475,20 +480,18 @@ def visit_passive(playwright, base: str, kind: str, staged: Path, run: int) -> d
                     flag_done = state
                     break
                 visit.wait_ms(100)
-            started = [r.timing["startTime"] for r in visit.pyodide_requests() if r.timing]
-            warm["started"] = bool(started)
-            warm["start_ms"] = (min(started) - timing["timeOrigin"]) if started else None
+            warm["start_ms"] = visit.first_pyodide_request_ms(timing["timeOrigin"])
+            warm["started"] = warm["start_ms"] is not None
             warm["done"] = bool(flag_done)
             warm["done_ms"] = flag_done.get("t") if flag_done else None
             warm["flag"] = flag_done.get("how") if flag_done else WARM_STATE_HELP
-            if not flag_done and started:
+            if not flag_done and warm["started"]:
                 # No flag: fall back to "every Pyodide file has arrived" plus 1 s.
                 visit.wait_ms(1000)
         else:
             visit.wait_ms(PEER_IDLE_S * 1000)
-            started = [r.timing["startTime"] for r in visit.pyodide_requests() if r.timing]
-            warm["started"] = bool(started)
-            warm["start_ms"] = (min(started) - timing["timeOrigin"]) if started else None
+            warm["start_ms"] = visit.first_pyodide_request_ms(timing["timeOrigin"])
+            warm["started"] = warm["start_ms"] is not None
             warm["done"] = False
             warm["flag"] = f"PyScript has no warm-up: this run comes after {PEER_IDLE_S:.0f} s idle"
         out["warmup"] = warm
@@ -544,11 +547,10 @@ def visit_cold(playwright, base: str, kind: str, run: int) -> dict:
             # Pyodide request to the output compares the two start-ups; where Python is
             # ready before the click, it also counts the wait for the click (an upper
             # bound of the start-up, never in our favour).
-            started = [r.timing["startTime"] for r in visit.pyodide_requests() if r.timing]
-            if started:
-                first = min(started) - timing["timeOrigin"]
+            first = visit.first_pyodide_request_ms(timing["timeOrigin"])
+            if first is not None:
                 out["first_output_cold_from_pyodide_ms"] = visit.last_output_at - first
-                out["cold_python_head_start_ms"] = visit.last_output_at - out["first_output_cold_ms"] - first
+                out["cold_python_head_start_ms"] = visit.last_click_at - first
         except Exception as error:  # noqa: BLE001
             out["first_output_cold_ms"] = None
             out.setdefault("errors", []).append(f"cold: {error}")
