@@ -6,6 +6,10 @@ the figures are posted from the worker to the page. Either way a figure is a pla
 dict (Plotly traces and layout, numbers as lists), handed to ``emit``.
 
 Run as a plain script, a cell's figures are simply collected in ``FIGURES``.
+
+Each figure also carries its data as a table of display strings (``figure["table"]``),
+formatted here by :func:`format_number`: the build prints it under the chart for
+readers without JavaScript, and the page shows the same strings after a Run.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import math
 from typing import Callable, Iterable, Mapping
 
 FIGURES: list[dict] = []
+MAX_TABLE_ROWS = 500  # rows of a chart's data table; the chart itself keeps every point
 
 
 def _collect(figure: dict) -> None:
@@ -36,6 +41,30 @@ def _numbers(values: Iterable, what: str) -> list[float]:
             raise TypeError(f"plot_xy: {what} must hold numbers, got {value!r}") from None
         out.append(number if math.isfinite(number) else None)
     return out
+
+
+def format_number(value: float | None) -> str:
+    """A chart value as the data table shows it: whole numbers below ten million with
+    thousands separators, anything else to four significant digits; gaps are blank.
+
+    >>> [format_number(v) for v in (1048576.0, 512, 7.03687e13, 0.000123456, -2.5, None)]
+    ['1,048,576', '512', '7.037e+13', '0.0001235', '-2.5', '']
+    """
+    if value is None:
+        return ""
+    if float(value).is_integer() and abs(value) < 1e7:
+        return f"{int(value):,}"
+    return f"{value:.4g}"
+
+
+def data_table(xlabel: str, ylabel: str, xs: list, traces: list[dict]) -> dict:
+    """The figure's numbers as display strings: a header row and one row per x."""
+    columns = [xlabel] + [t.get("name") or ylabel for t in traces]
+    rows = [
+        [format_number(x)] + [format_number(t["y"][i]) for t in traces]
+        for i, x in enumerate(xs[:MAX_TABLE_ROWS])
+    ]
+    return {"columns": columns, "rows": rows, "total": len(xs)}
 
 
 def plot_xy(
@@ -73,6 +102,7 @@ def plot_xy(
             "xaxis": {"title": xlabel, "type": "log" if logx else "linear"},
             "yaxis": {"title": ylabel, "type": "log" if logy else "linear"},
         },
+        "table": data_table(xlabel, ylabel, xs, traces),
     }
     emit(figure)
     return figure

@@ -17,7 +17,14 @@ What a run gives the page:
   ``MAX_FIGURES``);
 - a result dict: ``status`` ("ok", "error", "exit" or "interrupted"), the traceback
   trimmed to the reader's own frames (file ``<cell NAME>``, the cell's line numbers),
-  a plain-words ``note``, ``truncated`` and the run time ``ms``.
+  the ``line`` of the cell where an error was raised (or None), a plain-words ``note``,
+  ``truncated`` and the run time ``ms``.
+
+Cells may call ``plot_xy`` without importing it (``PROVIDED``): the page, the build and
+the notebook all run cells through ``run_cell``, so the name exists in all three.
+
+The build runs the chapter's cells through this same ``run_cell`` (``build.py
+--execute-cells``), so the pre-run output under each cell is what a Run would show.
 """
 
 from __future__ import annotations
@@ -47,7 +54,8 @@ FLUSH_SECONDS = 0.05
 FLUSH_CHARS = 16_384
 
 HERE = Path(__file__).resolve().parent
-NAMESPACE: dict = {"__name__": "__main__"}  # the namespace the page's cells share
+PROVIDED = {"plot_xy": plotting.plot_xy}  # names a cell may use without importing them
+NAMESPACE: dict = {"__name__": "__main__", **PROVIDED}  # the namespace the page's cells share
 
 INPUT_MESSAGE = (
     "input() is not available in the page: there is no keyboard prompt in a cell. "
@@ -226,6 +234,14 @@ def _trim(exc: traceback.TracebackException, filename: str, seen: set[int]) -> N
             _trim(linked, filename, seen)
 
 
+def error_line(error: BaseException, filename: str) -> int | None:
+    """The line of the cell (``filename``) where ``error`` was raised, innermost first."""
+    if isinstance(error, SyntaxError) and error.filename == filename:
+        return error.lineno
+    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
+    return lines[-1] if lines else None
+
+
 def format_traceback(error: BaseException, filename: str) -> str:
     """The traceback of ``error`` from the reader's first frame on, as text."""
     exc = traceback.TracebackException.from_exception(error)
@@ -270,12 +286,15 @@ def run_cell(
     """
     namespace = NAMESPACE if namespace is None else namespace
     namespace.setdefault("__name__", "__main__")
+    for key, value in PROVIDED.items():
+        namespace.setdefault(key, value)
     namespace["__builtins__"] = _cell_builtins()
     filename = cell_filename(name)
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     output = CappedOutput(write or (lambda stream, text: None))
     figures = FigureSink(emit_figure, output)
-    result = {"status": "ok", "traceback": "", "note": "", "truncated": False, "figures": 0, "ms": 0.0}
+    result = {"status": "ok", "traceback": "", "line": None, "note": "", "truncated": False, "figures": 0,
+              "ms": 0.0}
     previous_emit = plotting.emit
     started = time.perf_counter()
     try:
@@ -289,7 +308,8 @@ def run_cell(
             except KeyboardInterrupt:
                 result.update(status="interrupted", note="Stopped. The session is still running.")
             except BaseException as error:  # noqa: BLE001 - every error is the reader's to see
-                result.update(status="error", traceback=format_traceback(error, filename))
+                result.update(status="error", traceback=format_traceback(error, filename),
+                              line=error_line(error, filename))
     finally:
         result["ms"] = round((time.perf_counter() - started) * 1000, 1)
         plotting.emit = previous_emit

@@ -28,7 +28,7 @@ def render(source: str) -> str:
     section.tokens = md.parse(source, env)
     section.meta = {"id": "s-test"}
     env["numbers"] = build.number_blocks(11, [section])
-    env["executed"] = build.execute_cells(BLOCKS, env.get("cells", []), [section])
+    env["executed"] = build.execute_cells(BLOCKS, env.get("cells", []))
     env["katex"] = EchoTeX()
     env["quoted"] = {"answer": "42"}
     return md.renderer.render(section.tokens, md.options, env)

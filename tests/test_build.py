@@ -150,10 +150,30 @@ def test_broken_chapter_stops_with_file_line_and_keeps_the_site(project_copy, fi
     assert not list(project_copy.glob(".build-*"))
 
 
-def test_failing_cell_stops_the_build_with_its_traceback(project_copy):
+def test_failing_cell_stops_the_build_with_its_line_and_keeps_the_site(project_copy):
+    out = project_copy / "_site"
+    build.build(build.Options(root=project_copy, out=out))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     (project_copy / "runnable" / "scaling_costs.py").write_text("x = 1\nraise ValueError('bad cell')\n")
     with pytest.raises(build.BuildError) as caught:
-        build.build(build.Options(root=project_copy, out=project_copy / "_site"))
+        build.build(build.Options(root=project_copy, out=out))
     message = str(caught.value)
-    assert re.match(r"chapter/11-2-ssm\.md:\d+: cell runnable/scaling_costs\.py raised", message)
-    assert 'runnable/scaling_costs.py", line 2' in message and "ValueError: bad cell" in message
+    assert message.startswith("runnable/scaling_costs.py:2: the cell failed:"), message
+    # the same traceback the page shows for the cell
+    assert '<cell scaling_costs>", line 2' in message and "ValueError: bad cell" in message
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_build_runs_cells_as_the_page_does(project_copy):
+    """Through session.run_cell: stderr kept and marked, plot_xy there unimported,
+    chart data formatted by plot_xy's one rule."""
+    (project_copy / "runnable" / "scaling_costs.py").write_text(
+        "import sys\nprint('to stdout')\nprint('to stderr', file=sys.stderr)\n"
+        "plot_xy([1, 2, 1048576], [1, 4, 0.000123456], title='plain lists')\n"
+    )
+    out = project_copy / "_site"
+    build.build(build.Options(root=project_copy, out=out))
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert '<pre class="cell-stdout">to stdout\n<span class="cell-stderr">to stderr\n</span></pre>' in page
+    assert "Data of the chart “plain lists”" in page
+    assert "<td>1,048,576</td><td>0.0001235</td>" in page

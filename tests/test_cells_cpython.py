@@ -37,7 +37,7 @@ def names() -> list[str]:
 @pytest.fixture(scope="module")
 def prerun(names) -> dict[str, dict]:
     """The build's pre-run output, as the build makes it (its own subprocess)."""
-    executed = build.execute_cells(ROOT, names, [])
+    executed = build.execute_cells(ROOT, names)
     return {name: {"stdout": cell.stdout, "figures": cell.figures} for name, cell in executed.items()}
 
 

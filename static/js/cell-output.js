@@ -7,8 +7,6 @@ import { createCap, truncationNote } from "./output-cap.js";
 import { cleanFigure } from "./cell-text.js";
 import { draw } from "./plots.js";
 
-const MAX_TABLE_ROWS = 500;
-
 function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -16,34 +14,25 @@ function element(tag, className, text) {
   return node;
 }
 
-function formatValue(value) {
-  if (value === null || value === undefined) return "";
-  if (Number.isInteger(value) && Math.abs(value) < 1e6) return String(value);
-  return String(Number(value.toPrecision(4)));
-}
-
-/** The chart's numbers as a table, as the build shows them under its charts. */
+/** The chart's numbers as a table: the display strings plot_xy made (as under the build's charts). */
 function dataTable(figure, title) {
   const details = element("details", "plot-data");
   details.append(element("summary", "", `Data of the chart “${title}”`));
   const table = element("table");
   const head = table.createTHead().insertRow();
-  const names = [figure.layout.xaxis.title || "x"].concat(
-    figure.traces.map((t) => t.name || figure.layout.yaxis.title || "y"),
-  );
-  names.forEach((name) => {
+  figure.table.columns.forEach((name) => {
     const th = element("th", "", name);
     th.scope = "col";
     head.append(th);
   });
   const body = table.createTBody();
-  const xs = figure.traces[0]?.x ?? [];
-  xs.slice(0, MAX_TABLE_ROWS).forEach((x, i) => {
+  figure.table.rows.forEach((cells) => {
     const row = body.insertRow();
-    [x, ...figure.traces.map((t) => t.y[i])].forEach((v) => (row.insertCell().textContent = formatValue(v)));
+    cells.forEach((v) => (row.insertCell().textContent = v));
   });
   details.append(table);
-  if (xs.length > MAX_TABLE_ROWS) details.append(element("p", "", `First ${MAX_TABLE_ROWS} of ${xs.length} rows.`));
+  const { rows, total } = figure.table;
+  if (total > rows.length) details.append(element("p", "", `First ${rows.length} of ${total} rows.`));
   return details;
 }
 

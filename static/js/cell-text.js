@@ -101,5 +101,15 @@ export function cleanFigure(figure) {
     if (text(t?.name)) trace.name = text(t.name);
     return trace;
   });
-  return { traces, layout: { title: text(layout.title), xaxis: axis(layout.xaxis), yaxis: axis(layout.yaxis) } };
+  const table = figure?.table ?? {};
+  const strings = (row) => (Array.isArray(row) ? row.slice(0, traces.length + 1).map((v) => text(v)) : []);
+  return {
+    traces,
+    layout: { title: text(layout.title), xaxis: axis(layout.xaxis), yaxis: axis(layout.yaxis) },
+    table: {
+      columns: strings(table.columns),
+      rows: (Array.isArray(table.rows) ? table.rows : []).slice(0, MAX_POINTS).map(strings),
+      total: Number.isInteger(table.total) ? table.total : 0,
+    },
+  };
 }
