@@ -1,24 +1,66 @@
-// Wide display math scrolls sideways; make such a box reachable by keyboard.
+// Wide display math. Where an equation is wider than its box, the box scrolls
+// sideways: a fade and an arrow at the edge where more is hidden say so, a tap on
+// the arrow scrolls, and the box takes keyboard focus (the arrow keys scroll it).
+
+const STEP = 0.8; // of the visible width, per tap on an arrow
+
+function frameOf(box) {
+  const frame = document.createElement("div");
+  frame.className = "math-frame";
+  box.before(frame);
+  frame.append(box);
+  const cue = (side, symbol) => {
+    const node = document.createElement("span");
+    node.className = `scroll-cue scroll-cue-${side}`;
+    node.setAttribute("aria-hidden", "true"); // the box itself is the keyboard's way in
+    node.textContent = symbol;
+    node.addEventListener("click", () => {
+      const by = box.clientWidth * STEP * (side === "end" ? 1 : -1);
+      box.scrollBy({ left: by, behavior: "smooth" });
+    });
+    frame.append(node);
+  };
+  cue("start", "←");
+  cue("end", "→");
+  return frame;
+}
+
+function nameOf(box) {
+  const title = box.closest("figure.equation")?.querySelector(".equation-title .anchor");
+  return title ? title.textContent.trim() : "Equation";
+}
+
+/** Mark each box: does it overflow, and is more hidden before or after what is seen? */
+function mark(box) {
+  const frame = box.parentElement;
+  const hidden = box.scrollWidth - box.clientWidth;
+  const scrolls = hidden > 1;
+  frame.classList.toggle("scrolls", scrolls);
+  frame.classList.toggle("more-start", scrolls && box.scrollLeft > 1);
+  frame.classList.toggle("more-end", scrolls && box.scrollLeft < hidden - 1);
+  if (scrolls && !box.hasAttribute("tabindex")) {
+    box.tabIndex = 0;
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", `${nameOf(box)}, wider than the page: scroll sideways or use the arrow keys`);
+  } else if (!scrolls && box.hasAttribute("tabindex")) {
+    box.removeAttribute("tabindex");
+    box.removeAttribute("role");
+    box.removeAttribute("aria-label");
+  }
+}
 
 export function mount(root = document) {
   const boxes = [...root.querySelectorAll(".math.display")];
-  const mark = () => {
-    for (const box of boxes) {
-      if (box.scrollWidth > box.clientWidth + 1) {
-        box.tabIndex = 0;
-        box.setAttribute("role", "group");
-        box.setAttribute("aria-label", "Equation (scrolls sideways)");
-      } else if (box.hasAttribute("tabindex")) {
-        box.removeAttribute("tabindex");
-        box.removeAttribute("role");
-        box.removeAttribute("aria-label");
-      }
-    }
-  };
+  boxes.forEach((box) => {
+    frameOf(box);
+    box.addEventListener("scroll", () => mark(box), { passive: true });
+  });
   // Measuring forces a layout of the whole page: do it when the browser is idle.
   const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 200));
   idle(() => {
-    mark();
-    new ResizeObserver(mark).observe(document.documentElement);
+    const markAll = () => boxes.forEach(mark);
+    markAll();
+    new ResizeObserver(markAll).observe(document.documentElement);
+    document.documentElement.dataset.equationsMeasured = "1";
   });
 }
