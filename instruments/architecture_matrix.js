@@ -1,9 +1,10 @@
 // Instrument: architecture matrix. The four families of section 11.5 side by side,
 // their qualitative rows, and per-layer FLOPs and decode memory at a chosen context
-// length (EQ 11.1, 11.5), with the hybrid's attention ratio as a control.
+// length (EQ 11.1, 11.5), with the hybrid's attention ratio as a control; below them,
+// released models and their whole-model decode memory at the same context length.
 // Every number is looked up in the build's data (instruments/tables.py).
 
-import { formatBytes, formatFlops, formatPeriod, formatTokens, groupThousands, pickIndex, shortTokens, splitList } from "./format.js";
+import { formatBytes, formatFlops, formatPeriod, formatTokens, groupThousands, memoryOrNone, pickIndex, shortTokens, splitList } from "./format.js";
 import { bindState, h, initialState, rangeControl, scrollRegion } from "./widget.js";
 
 const NAME = "architecture-matrix";
@@ -93,6 +94,28 @@ export function mount(element, { data }) {
   const wrap = h("div", { class: "table-scroll" }, table);
   scrollRegion(wrap, "Architecture matrix (scrolls sideways)");
 
+  // released models: a row each, whole-model decode memory at the chosen length
+  const models = data.models || [];
+  const modelCell = (key) => {
+    const cell = h("td", { class: "computed-cell", dataset: { readout: key } });
+    cells.set(key, cell);
+    return cell;
+  };
+  const modelTable = h("table", { class: "matrix matrix-models", "aria-describedby": `${NAME}-models-note` },
+    h("caption", { class: "visually-hidden" }, "Released models: decode memory at the chosen context length"),
+    h("thead", {}, h("tr", {},
+      ["Model", "Token-mixing layers", "KV cache", "Recurrent state", "Decode memory"].map((text) =>
+        h("th", { scope: "col" }, text)))),
+    h("tbody", {}, models.map((m) =>
+      h("tr", { dataset: { model: m.id } },
+        h("th", { scope: "row" }, h("a", { href: `#ref-${m.source}`, title: m.shape }, m.name)),
+        h("td", {}, m.layers),
+        modelCell(`model-kv-${m.id}`),
+        h("td", { dataset: { readout: `model-state-${m.id}` } }, memoryOrNone(m.state_bytes)),
+        modelCell(`model-total-${m.id}`)))));
+  const modelWrap = h("div", { class: "table-scroll" }, modelTable);
+  scrollRegion(modelWrap, "Released models (scrolls sideways)");
+
   function value(metric, id) {
     const list = id === "hybrid" ? data[metric].hybrid[state.k] : data[metric][id];
     return list[state.i];
@@ -118,6 +141,14 @@ export function mount(element, { data }) {
       set("decode_bytes", formatBytes(value("decode_bytes", id)));
     }
     period.root.hidden = !state.shown.has("hybrid");
+    for (const m of models) {
+      const put = (key, text) => {
+        const cell = cells.get(key);
+        if (cell.textContent !== text) cell.textContent = text;
+      };
+      put(`model-kv-${m.id}`, memoryOrNone(m.kv_cache_bytes[state.i]));
+      put(`model-total-${m.id}`, formatBytes(m.decode_bytes[state.i]));
+    }
   }
 
   function toggle(id) {
@@ -162,9 +193,15 @@ export function mount(element, { data }) {
       note,
       h("div", { class: "controls controls-2" }, context.root, period.root),
       h("p", { class: "instrument-note", id: `${NAME}-table-note` },
-        `The last three rows are computed at the chosen context length, per layer (d = ${groupThousands(data.d)}, `
-        + `N = ${data.N}, ${data.bytes_per_value} bytes a value); the hybrid's are means over its layers.`),
-      wrap),
+        `The last three rows are computed at the chosen context length, per layer (d = ${groupThousands(data.d)} `
+        + `in heads of ${data.d_h}; SSM with E = ${data.E}, N = ${data.N} and a width-${data.conv_width} convolution; `
+        + `${data.bytes_per_value} bytes a value); the hybrid's are means over its layers.`),
+      wrap,
+      h("p", { class: "instrument-note", id: `${NAME}-models-note` },
+        "Released models at the same context length: the KV cache of the attention layers plus the fixed state "
+        + `of the recurrent layers, for one sequence, ${data.bytes_per_value} bytes a value. Engines that keep `
+        + "recurrent states in fp32 double the state column."),
+      modelWrap),
   );
   return { values };
 }

@@ -40,6 +40,11 @@ export function formatBytes(x) {
   return `${text} ${BYTE_UNITS[unit]}`;
 }
 
+/** `formatBytes`, or "none" where nothing is kept (a Transformer's state, an SSM's cache). */
+export function memoryOrNone(x) {
+  return x ? formatBytes(x) : "none";
+}
+
 /** Gigabytes given as such (weight storage): 17.5 -> "17.5 GB". */
 export function formatGB(gb) {
   return gb >= 1 && gb < 1000 ? `${sig3(gb)} GB` : formatBytes(gb * 1e9);

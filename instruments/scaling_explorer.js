@@ -1,12 +1,13 @@
-// Instrument: scaling explorer. Attention's n²d against a scan's n·d·N (EQ 11.1, 11.4),
-// and decode memory: a KV cache that grows with n against a fixed state.
+// Instrument: scaling explorer. Attention's n²d against a scan's n·E·d·N and linear
+// attention's n·d·d_h (EQ 11.1, 11.4, 11.5), and decode memory: a KV cache that grows
+// with n against fixed states.
 // Every number is looked up in the build's data (instruments/tables.py).
 
 import { formatBytes, formatFlops, formatRatio, formatTokens, groupThousands, pickIndex, shortTokens } from "./format.js";
 import { bindState, h, initialState, lazyChart, rangeControl, readout, baseLayout } from "./widget.js";
 
 const NAME = "scaling-explorer";
-const DEFAULTS = { n: 131072, d: 4096, N: 16 };
+const DEFAULTS = { n: 131072, d: 4096, N: 128 };
 
 export function mount(element, { data }) {
   const lengths = data.context_lengths;
@@ -16,7 +17,7 @@ export function mount(element, { data }) {
   const defaults = {
     n: lengths[pickIndex(lengths, DEFAULTS.n, middle(lengths))],
     d: widths[pickIndex(widths, DEFAULTS.d, middle(widths))],
-    N: states[pickIndex(states, DEFAULTS.N, 0)],
+    N: states[pickIndex(states, DEFAULTS.N, states.length - 1)],
   };
   const shared = initialState(NAME);
   const state = {
@@ -48,28 +49,34 @@ export function mount(element, { data }) {
 
   const out = {
     attention: readout("attention-flops", "Attention", "n²·d FLOPs per layer"),
-    ssm: readout("ssm-flops", "SSM scan", "n·d·N FLOPs per layer"),
+    ssm: readout("ssm-flops", "SSM scan", "n·E·d·N FLOPs per layer"),
+    linear: readout("linear-flops", "Linear attention", "n·d·d_h FLOPs per layer"),
     ratio: readout("ratio", "Attention ÷ scan", "times more mixing work"),
     kv: readout("kv-cache", "KV cache", "decode memory, grows with n"),
     state: readout("ssm-state", "SSM state", "decode memory, fixed size"),
+    linearState: readout("linear-state", "Linear-attention state", "decode memory, fixed size"),
   };
   const readouts = h("dl", { class: "readouts readouts-scaling", "aria-live": "polite" }, Object.values(out).map((r) => r.root));
 
   let drawnSeries = null; // the curves on the chart: they change with d and N, not n
   const chart = lazyChart({
-    label: "Log–log chart of token-mixing FLOPs per layer from 512 to 1M tokens: attention's line rises twice as steeply as the scan's; a marker shows the chosen number of tokens.",
+    label: "Log–log chart of token-mixing FLOPs per layer from 512 to 1M tokens: attention's line rises twice as steeply as the scan's and linear attention's, which run parallel; a marker shows the chosen number of tokens.",
     figure: (colors, narrow) => figure(colors, narrow),
     marker: () => {
       const s = series();
       return {
         x: lengths[state.i],
-        points: [{ y: s.attention_flops[state.i], color: "accent" }, { y: s.ssm_flops[state.i], color: "link" }],
+        points: [
+          { y: s.attention_flops[state.i], color: "accent" },
+          { y: s.ssm_flops[state.i], color: "link" },
+          { y: s.linear_flops[state.i], color: "ink2" },
+        ],
       };
     },
     update: (Plotly, el) => {
       const s = series();
       drawnSeries = s;
-      Plotly.restyle(el, { y: [s.attention_flops, s.ssm_flops] }, [0, 1]);
+      Plotly.restyle(el, { y: [s.attention_flops, s.ssm_flops, s.linear_flops] }, [0, 1, 2]);
     },
   });
 
@@ -77,7 +84,7 @@ export function mount(element, { data }) {
     const s = series();
     drawnSeries = s;
     const all = Object.values(data.series);
-    const low = Math.min(...all.map((x) => Math.min(...x.ssm_flops)));
+    const low = Math.min(...all.map((x) => Math.min(...x.ssm_flops, ...x.linear_flops)));
     const high = Math.max(...all.map((x) => Math.max(...x.attention_flops)));
     const line = (name, y, color, dash) => ({
       type: "scatter", mode: "lines+markers", name, x: lengths, y,
@@ -87,7 +94,8 @@ export function mount(element, { data }) {
     return {
       data: [
         line("Attention, n²·d", s.attention_flops, colors.accent, "solid"),
-        line("SSM scan, n·d·N", s.ssm_flops, colors.link, "dash"),
+        line("SSM scan, n·E·d·N", s.ssm_flops, colors.link, "dash"),
+        line("Linear attention, n·d·d_h", s.linear_flops, colors.ink2, "dot"),
       ],
       layout: baseLayout(colors, narrow, {
         xaxis: {
@@ -124,9 +132,11 @@ export function mount(element, { data }) {
     const i = state.i;
     out.attention.set(formatFlops(s.attention_flops[i]));
     out.ssm.set(formatFlops(s.ssm_flops[i]));
+    out.linear.set(formatFlops(s.linear_flops[i]));
     out.ratio.set(formatRatio(s.ratio[i]));
     out.kv.set(formatBytes(s.kv_cache_bytes[i]));
     out.state.set(formatBytes(s.ssm_state_bytes));
+    out.linearState.set(formatBytes(s.linear_state_bytes));
     if (s !== drawnSeries) chart.schedule();
     chart.mark();
   }
@@ -145,7 +155,9 @@ export function mount(element, { data }) {
         stateSize.root),
       readouts,
       h("p", { class: "instrument-note" },
-        `Per layer, ${data.bytes_per_value} bytes a stored value (fp16); constant factors dropped, as in EQ 11.1.`),
+        `Per layer: attention and linear attention in heads of d_h = ${data.d_h}, the scan on E·d channels `
+        + `(E = ${data.E}) with a width-${data.conv_width} convolution, ${data.bytes_per_value} bytes a stored `
+        + "value (fp16); constant factors dropped, as in EQ 11.1. N = 128 is Mamba-2's default; Mamba used 16."),
       chart.element),
   );
   return { values };

@@ -34,10 +34,11 @@ __all__ = [
     "short_tokens",
     "format_bits",
     "format_period",
+    "memory_or_none",
     "fallback_html",
 ]
 
-SCALING_DEFAULTS = {"n": 131072, "d": 4096, "N": 16}
+SCALING_DEFAULTS = {"n": 131072, "d": 4096, "N": 128}
 """Default state of the scaling explorer (``DEFAULTS`` in scaling_explorer.js)."""
 
 MATRIX_DEFAULTS = {"n": 131072, "k": 8}
@@ -225,7 +226,8 @@ def _index(options: list, wanted) -> int:
     return [str(o) for o in options].index(str(wanted))
 
 
-def _table(label: str, caption: str, columns: list[str], rows: list[list[str]], row_headers: bool = True) -> str:
+def _table(label: str, caption: str, columns: list[str], rows: list[list[str]], row_headers: bool = True,
+           note: bool = True) -> str:
     head = "".join(f'<th scope="col">{_e(c)}</th>' for c in columns)
     body = []
     for row in rows:
@@ -239,7 +241,8 @@ def _table(label: str, caption: str, columns: list[str], rows: list[list[str]], 
         f'<div class="table-scroll" tabindex="0" role="region" aria-label="{_e(label)}">'
         f'<table class="instrument-static"><caption class="visually-hidden">{_e(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-        '<p class="instrument-static-note">With JavaScript on, controls here change these numbers.</p>'
+        + ('<p class="instrument-static-note">With JavaScript on, controls here change these numbers.</p>'
+           if note else "")
     )
 
 
@@ -251,19 +254,33 @@ def _scaling_explorer(data: dict) -> str:
             group_thousands(n),
             format_flops(s["attention_flops"][i]),
             format_flops(s["ssm_flops"][i]),
+            format_flops(s["linear_flops"][i]),
             format_ratio(s["ratio"][i]),
             format_bytes(s["kv_cache_bytes"][i]),
             format_bytes(s["ssm_state_bytes"]),
+            format_bytes(s["linear_state_bytes"]),
         ]
         for i, n in enumerate(data["context_lengths"])
     ]
     caption = (
-        f"Per layer, at model width d = {group_thousands(d)} and state size N = {N}, "
-        f"{data['bytes_per_value']} bytes a stored value: token-mixing FLOPs and decode memory."
+        f"Per layer, at model width d = {group_thousands(d)} (heads of d_h = {data['d_h']}), "
+        f"SSM expansion E = {data['E']} and state size N = {N}, {data['bytes_per_value']} bytes a stored value: "
+        "token-mixing FLOPs and decode memory."
     )
-    columns = ["Context length (tokens)", "Attention FLOPs", "SSM scan FLOPs", "Attention ÷ scan",
-               "KV cache", "SSM state"]
+    columns = ["Context length (tokens)", "Attention FLOPs", "SSM scan FLOPs", "Linear attention FLOPs",
+               "Attention ÷ scan", "KV cache", "SSM state", "Linear-attention state"]
     return _table("Scaling explorer table (scrolls sideways)", caption, columns, rows)
+
+
+def memory_or_none(x: float) -> str:
+    """``format_bytes``, or ``none`` for nothing kept.
+
+    Examples
+    --------
+    >>> memory_or_none(0.0), memory_or_none(42949672960.0)
+    ('none', '42.9 GB')
+    """
+    return format_bytes(x) if x else "none"
 
 
 _MATRIX_ROWS = (
@@ -290,12 +307,26 @@ def _architecture_matrix(data: dict) -> str:
     rows.append(["Token-mix FLOPs per layer"] + [format_flops(value("flops", f["id"])) for f in families])
     rows.append(["Decode memory per layer"] + [format_bytes(value("decode_bytes", f["id"])) for f in families])
     caption = (
-        f"The last three rows at a context of {format_tokens(n)}, per layer (d = {group_thousands(data['d'])}, "
-        f"N = {data['N']}, {data['bytes_per_value']} bytes a value); the hybrid has attention in "
+        f"The last three rows at a context of {format_tokens(n)}, per layer (d = {group_thousands(data['d'])} "
+        f"in heads of {data['d_h']}; SSM with E = {data['E']}, N = {data['N']} and a width-{data['conv_width']} "
+        f"convolution; {data['bytes_per_value']} bytes a value); the hybrid has attention in "
         f"{format_period(k)} layers and its numbers are means over its layers."
     )
     columns = ["Property"] + [f["name"] for f in families]
-    return _table("Architecture matrix table (scrolls sideways)", caption, columns, rows)
+    families_table = _table("Architecture matrix table (scrolls sideways)", caption, columns, rows, note=False)
+    model_rows = [
+        [m["name"], m["layers"], memory_or_none(m["kv_cache_bytes"][i]), memory_or_none(m["state_bytes"]),
+         format_bytes(m["decode_bytes"][i])]
+        for m in data["models"]
+    ]
+    model_caption = (
+        f"Released models at a context of {format_tokens(n)}: the whole model's decode memory for one sequence, "
+        f"the KV cache of its attention layers plus the fixed state of its recurrent layers, "
+        f"{data['bytes_per_value']} bytes a value."
+    )
+    model_columns = ["Model", "Token-mixing layers", "KV cache", "Recurrent state", "Decode memory"]
+    return families_table + _table("Released models table (scrolls sideways)", model_caption, model_columns,
+                                   model_rows)
 
 
 def _bit_width(data: dict) -> str:

@@ -3,7 +3,8 @@
 Glossary of symbols
 -------------------
 n : context length      d : model width      N : SSM state size
-k : hybrid period       b : bit-width        P : parameter count
+E : SSM expansion       d_h : head width     k : hybrid period
+b : bit-width           P : parameter count
 
 The page draws the instruments with Plotly and no Python, so every position
 a control can take is evaluated here, once, with the same functions the
@@ -17,8 +18,8 @@ from dataclasses import asdict
 
 import numpy as np
 
-from . import cost
-from .architectures import FAMILIES, family_costs
+from . import cost, defaults
+from .architectures import FAMILIES, MODEL_PRESETS, family_costs, model_costs
 from .quantization import (
     BIT_WIDTHS,
     MODEL_SIZES,
@@ -42,6 +43,9 @@ __all__ = [
     "HYBRID_PERIODS",
     "ARCHITECTURE_WIDTH",
     "ARCHITECTURE_STATE",
+    "HEAD_WIDTH",
+    "EXPANSION",
+    "CONV_WIDTH",
     "BYTES_PER_VALUE",
     "width_state_key",
     "scaling_explorer_data",
@@ -57,18 +61,27 @@ MODEL_WIDTHS = (1024, 2048, 4096, 8192)
 """Model-width selector d."""
 
 STATE_SIZES = (16, 32, 64, 128)
-"""SSM state-size selector N (Mamba-1 used 16, Mamba-2 defaults to 128)."""
+"""SSM state-size selector N (Mamba used 16; Mamba-2 defaults to 128, the running example)."""
 
 HYBRID_PERIODS = (1, 2, 4, 6, 8, 12, 16)
 """Hybrid selector k: one attention layer in every k (1 = pure Transformer)."""
 
-ARCHITECTURE_WIDTH = 4096
-"""Fixed d of the architecture matrix."""
+ARCHITECTURE_WIDTH = defaults.WIDTH
+"""Fixed d of the architecture matrix (the running example)."""
 
-ARCHITECTURE_STATE = 128
+ARCHITECTURE_STATE = defaults.STATE_SIZE
 """Fixed N of the architecture matrix (the Mamba-2 default)."""
 
-BYTES_PER_VALUE = 2
+HEAD_WIDTH = defaults.HEAD_WIDTH
+"""d_h of attention and linear-attention heads in both instruments."""
+
+EXPANSION = defaults.EXPANSION
+"""E of the SSM layers in both instruments."""
+
+CONV_WIDTH = defaults.CONV_WIDTH
+"""w, the causal convolution of the SSM layers in both instruments."""
+
+BYTES_PER_VALUE = defaults.BYTES_PER_VALUE
 """fp16/bf16 cache and state entries."""
 
 
@@ -88,57 +101,69 @@ def width_state_key(d, N):
 
 
 def scaling_explorer_data():
-    """Series for the scaling explorer, every (d, N) over every n (EQ 11.1, 11.4).
+    """Series for the scaling explorer, every (d, N) over every n (EQ 11.1, 11.4, 11.5).
 
     Returns
     -------
     dict
         ``context_lengths`` (12 ints), ``model_widths`` (4), ``state_sizes``
-        (4), ``bytes_per_value``, and ``series``: for each key
-        ``width_state_key(d, N)`` (16 keys) a dict with lists over n of
-        ``attention_flops``, ``ssm_flops``, ``ratio`` (attention / SSM) and
-        ``kv_cache_bytes``, plus the scalar ``ssm_state_bytes``.
+        (4), ``E``, ``d_h``, ``conv_width``, ``bytes_per_value``, and
+        ``series``: for each key ``width_state_key(d, N)`` (16 keys) a dict
+        with lists over n of ``attention_flops``, ``ssm_flops``,
+        ``linear_flops`` (H = d / d_h heads of linear attention), ``ratio``
+        (attention / SSM) and ``kv_cache_bytes``, plus the scalars
+        ``ssm_state_bytes`` (scan and convolution state) and
+        ``linear_state_bytes``.
 
     Examples
     --------
     >>> data = scaling_explorer_data()
-    >>> len(data["series"]), len(data["series"]["4096,16"]["ratio"])
+    >>> len(data["series"]), len(data["series"]["4096,128"]["ratio"])
     (16, 12)
-    >>> data["series"]["4096,16"]["ratio"][-1]
-    65536.0
+    >>> data["series"]["4096,128"]["ratio"][-1]  # n / (E N) at a million tokens
+    4096.0
     """
     n = np.array(CONTEXT_LENGTHS)
+    b = BYTES_PER_VALUE
     series = {}
     for d in MODEL_WIDTHS:
         for N in STATE_SIZES:
             series[width_state_key(d, N)] = {
                 "attention_flops": _floats(cost.attention_flops(n, d)),
-                "ssm_flops": _floats(cost.ssm_flops(n, d, N)),
-                "ratio": _floats(cost.attention_to_ssm_ratio(n, N)),
-                "kv_cache_bytes": _floats(cost.kv_cache_bytes(n, d, BYTES_PER_VALUE)),
-                "ssm_state_bytes": cost.ssm_state_bytes(d, N, BYTES_PER_VALUE),
+                "ssm_flops": _floats(cost.ssm_flops(n, d, N, E=EXPANSION)),
+                "linear_flops": _floats(cost.linear_attention_flops(n, d, HEAD_WIDTH)),
+                "ratio": _floats(cost.attention_to_ssm_ratio(n, N, E=EXPANSION)),
+                "kv_cache_bytes": _floats(cost.kv_cache_bytes(n, d, b)),
+                "ssm_state_bytes": cost.ssm_state_bytes(d, N, E=EXPANSION, conv_width=CONV_WIDTH, bytes_per_value=b),
+                "linear_state_bytes": cost.linear_attention_state_bytes(d, HEAD_WIDTH, b),
             }
     return {
         "context_lengths": list(CONTEXT_LENGTHS),
         "model_widths": list(MODEL_WIDTHS),
         "state_sizes": list(STATE_SIZES),
-        "bytes_per_value": BYTES_PER_VALUE,
+        "E": EXPANSION,
+        "d_h": HEAD_WIDTH,
+        "conv_width": CONV_WIDTH,
+        "bytes_per_value": b,
         "series": series,
     }
 
 
 def architecture_matrix_data():
-    """Rows and per-layer costs for the architecture matrix (EQ 11.1, 11.5).
+    """Rows, per-layer costs and released models for the architecture matrix (EQ 11.1, 11.5).
 
     Returns
     -------
     dict
         ``families`` (4 dicts with id, name, token_mix, decode_memory,
         exact_recall, best_at, weakest_at), ``context_lengths`` (12),
-        ``hybrid_periods`` (7), ``d``, ``N``, ``bytes_per_value``, and
-        ``flops`` / ``decode_bytes``: each maps ``transformer``, ``ssm`` and
-        ``linear-attention`` to a list over n (12) and ``hybrid`` to a list
-        over k (7) of lists over n (12).
+        ``hybrid_periods`` (7), ``d``, ``N``, ``E``, ``d_h``, ``conv_width``,
+        ``bytes_per_value``, and ``flops`` / ``decode_bytes``: each maps
+        ``transformer``, ``ssm`` and ``linear-attention`` to a list over n
+        (12) and ``hybrid`` to a list over k (7) of lists over n (12).
+        ``models`` lists the released models (id, name, family, mixer,
+        attention_layers, recurrent_layers, layers, shape, source, ``state_bytes``,
+        and lists over n of ``kv_cache_bytes`` and ``decode_bytes``).
 
     Examples
     --------
@@ -147,12 +172,13 @@ def architecture_matrix_data():
     ['transformer', 'ssm', 'linear-attention', 'hybrid']
     >>> len(data["flops"]["hybrid"]), len(data["flops"]["hybrid"][0])
     (7, 12)
+    >>> [m["name"] for m in data["models"]][:2]
+    ['Llama-3.1-70B', 'Mamba-2 2.7B']
     """
     n = np.array(CONTEXT_LENGTHS)
-    by_k = [
-        family_costs(n, ARCHITECTURE_WIDTH, ARCHITECTURE_STATE, k, BYTES_PER_VALUE)
-        for k in HYBRID_PERIODS
-    ]
+    b = BYTES_PER_VALUE
+    shape = dict(d_h=HEAD_WIDTH, E=EXPANSION, conv_width=CONV_WIDTH, bytes_per_value=b)
+    by_k = [family_costs(n, ARCHITECTURE_WIDTH, ARCHITECTURE_STATE, k, **shape) for k in HYBRID_PERIODS]
     single = by_k[0]
     tables = {}
     for metric in ("flops", "decode_bytes"):
@@ -162,14 +188,35 @@ def architecture_matrix_data():
         }
         row["hybrid"] = [_floats(costs["hybrid"][metric]) for costs in by_k]
         tables[metric] = row
+    models = []
+    for preset in MODEL_PRESETS:
+        costs = model_costs(preset, n, b)
+        models.append({
+            "id": preset.id,
+            "name": preset.name,
+            "family": preset.family,
+            "mixer": preset.mixer,
+            "attention_layers": preset.attention_layers,
+            "recurrent_layers": preset.recurrent_layers,
+            "layers": preset.layers,
+            "shape": preset.shape,
+            "source": preset.source,
+            "state_bytes": float(costs["state_bytes"]),
+            "kv_cache_bytes": _floats(costs["kv_cache_bytes"]),
+            "decode_bytes": _floats(costs["decode_bytes"]),
+        })
     return {
         "families": [asdict(f) for f in FAMILIES],
         "context_lengths": list(CONTEXT_LENGTHS),
         "hybrid_periods": list(HYBRID_PERIODS),
         "d": ARCHITECTURE_WIDTH,
         "N": ARCHITECTURE_STATE,
-        "bytes_per_value": BYTES_PER_VALUE,
+        "E": EXPANSION,
+        "d_h": HEAD_WIDTH,
+        "conv_width": CONV_WIDTH,
+        "bytes_per_value": b,
         **tables,
+        "models": models,
     }
 
 

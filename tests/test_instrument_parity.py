@@ -17,12 +17,15 @@ import pytest
 import build
 from instruments import cost
 from instruments import quantization as qz
-from instruments.architectures import FAMILIES
+from instruments.architectures import FAMILIES, MODEL_PRESETS
 from instruments.tables import (
     ARCHITECTURE_STATE,
     ARCHITECTURE_WIDTH,
     BYTES_PER_VALUE,
     CONTEXT_LENGTHS,
+    CONV_WIDTH,
+    EXPANSION,
+    HEAD_WIDTH,
     HYBRID_PERIODS,
     MODEL_WIDTHS,
     STATE_SIZES,
@@ -76,23 +79,29 @@ def test_scaling_explorer_matches_the_cost_model(embedded):
             for i, n in enumerate(CONTEXT_LENGTHS):
                 at = f"d={d} N={N} n={n}"
                 check(f"attention_flops {at}", series["attention_flops"][i], cost.attention_flops(n, d), failures)
-                check(f"ssm_flops {at}", series["ssm_flops"][i], cost.ssm_flops(n, d, N), failures)
-                check(f"ratio {at}", series["ratio"][i], cost.attention_to_ssm_ratio(n, N), failures)
+                check(f"ssm_flops {at}", series["ssm_flops"][i], cost.ssm_flops(n, d, N, E=EXPANSION), failures)
+                check(f"linear_flops {at}", series["linear_flops"][i],
+                      cost.linear_attention_flops(n, d, HEAD_WIDTH), failures)
+                check(f"ratio {at}", series["ratio"][i], cost.attention_to_ssm_ratio(n, N, E=EXPANSION), failures)
                 check(f"ratio is attention / ssm {at}", series["ratio"][i],
-                      cost.attention_flops(n, d) / cost.ssm_flops(n, d, N), failures)
+                      cost.attention_flops(n, d) / cost.ssm_flops(n, d, N, E=EXPANSION), failures)
                 check(f"kv_cache_bytes {at}", series["kv_cache_bytes"][i],
                       cost.kv_cache_bytes(n, d, BYTES_PER_VALUE), failures)
-                checked += 5
+                checked += 6
             check(f"ssm_state_bytes d={d} N={N}", series["ssm_state_bytes"],
-                  cost.ssm_state_bytes(d, N, BYTES_PER_VALUE), failures)
+                  cost.ssm_state_bytes(d, N, E=EXPANSION, conv_width=CONV_WIDTH, bytes_per_value=BYTES_PER_VALUE),
+                  failures)
+            check(f"linear_state_bytes d={d}", series["linear_state_bytes"],
+                  cost.linear_attention_state_bytes(d, HEAD_WIDTH, BYTES_PER_VALUE), failures)
     assert not failures, failures[:10]
-    assert checked == 16 * 12 * 5
+    assert checked == 16 * 12 * 6
 
 
 def test_architecture_matrix_matches_the_families_and_the_cost_model(embedded):
     data = embedded["architecture-matrix"]
     d, N, b = ARCHITECTURE_WIDTH, ARCHITECTURE_STATE, BYTES_PER_VALUE
     assert (data["d"], data["N"], data["bytes_per_value"]) == (d, N, b)
+    assert (data["E"], data["d_h"], data["conv_width"]) == (EXPANSION, HEAD_WIDTH, CONV_WIDTH)
     assert data["context_lengths"] == list(CONTEXT_LENGTHS)
     assert data["hybrid_periods"] == list(HYBRID_PERIODS)
     fields = ("id", "name", "token_mix", "decode_memory", "exact_recall", "best_at", "weakest_at")
@@ -102,19 +111,31 @@ def test_architecture_matrix_matches_the_families_and_the_cost_model(embedded):
     failures: list[str] = []
     for i, n in enumerate(CONTEXT_LENGTHS):
         check(f"transformer flops n={n}", data["flops"]["transformer"][i], cost.attention_flops(n, d), failures)
-        check(f"ssm flops n={n}", data["flops"]["ssm"][i], cost.ssm_flops(n, d, N), failures)
+        check(f"ssm flops n={n}", data["flops"]["ssm"][i], cost.ssm_flops(n, d, N, E=EXPANSION), failures)
         check(f"linear flops n={n}", data["flops"]["linear-attention"][i],
-              cost.linear_attention_flops(n, d), failures)
+              cost.linear_attention_flops(n, d, HEAD_WIDTH), failures)
         check(f"transformer memory n={n}", data["decode_bytes"]["transformer"][i],
               cost.kv_cache_bytes(n, d, b), failures)
-        check(f"ssm memory n={n}", data["decode_bytes"]["ssm"][i], cost.ssm_state_bytes(d, N, b), failures)
+        check(f"ssm memory n={n}", data["decode_bytes"]["ssm"][i],
+              cost.ssm_state_bytes(d, N, E=EXPANSION, conv_width=CONV_WIDTH, bytes_per_value=b), failures)
         check(f"linear memory n={n}", data["decode_bytes"]["linear-attention"][i],
-              cost.linear_attention_state_bytes(d, b), failures)
+              cost.linear_attention_state_bytes(d, HEAD_WIDTH, b), failures)
         for j, k in enumerate(HYBRID_PERIODS):
             check(f"hybrid flops n={n} k={k}", data["flops"]["hybrid"][j][i],
-                  cost.hybrid_flops(n, d, N, k), failures)
+                  cost.hybrid_flops(n, d, N, k, E=EXPANSION), failures)
             check(f"hybrid memory n={n} k={k}", data["decode_bytes"]["hybrid"][j][i],
-                  cost.hybrid_decode_bytes(n, d, N, k, b), failures)
+                  cost.hybrid_decode_bytes(n, d, N, k, E=EXPANSION, conv_width=CONV_WIDTH, bytes_per_value=b),
+                  failures)
+        for model, p in zip(data["models"], MODEL_PRESETS):
+            check(f"{p.id} kv n={n}", model["kv_cache_bytes"][i],
+                  cost.model_kv_cache_bytes(n, p.attention_layers, p.kv_heads, p.head_dim, b), failures)
+            check(f"{p.id} decode n={n}", model["decode_bytes"][i],
+                  cost.model_decode_bytes(n, p.attention_layers, p.kv_heads, p.head_dim, p.recurrent_layers,
+                                          p.state_values, p.conv_channels, p.conv_width, b), failures)
+    for model, p in zip(data["models"], MODEL_PRESETS):
+        check(f"{p.id} state", model["state_bytes"],
+              cost.model_state_bytes(p.recurrent_layers, p.state_values, p.conv_channels, p.conv_width, b), failures)
+    assert [m["id"] for m in data["models"]] == [p.id for p in MODEL_PRESETS]
     assert not failures, failures[:10]
     # k = 1 is a pure Transformer: the hybrid control's end meets the Transformer column.
     assert data["flops"]["hybrid"][0] == data["flops"]["transformer"]

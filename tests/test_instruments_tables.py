@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from instruments import cost, tables  # noqa: E402
 from instruments import quantization as qz  # noqa: E402
-from instruments.architectures import FAMILIES, family_costs  # noqa: E402
+from instruments.architectures import FAMILIES, MODEL_PRESETS, family_costs, model_costs  # noqa: E402
 
 JSON_BUDGET = 60_000
 
@@ -44,7 +44,7 @@ def test_axes_cover_every_control_position(roundtrip):
     expected = {f"{d},{N}" for d in tables.MODEL_WIDTHS for N in tables.STATE_SIZES}
     assert set(scaling["series"]) == expected
     for series in scaling["series"].values():
-        for name in ("attention_flops", "ssm_flops", "ratio", "kv_cache_bytes"):
+        for name in ("attention_flops", "ssm_flops", "linear_flops", "ratio", "kv_cache_bytes"):
             assert len(series[name]) == len(tables.CONTEXT_LENGTHS)
     arch = roundtrip["architecture-matrix"]
     assert arch["hybrid_periods"] == list(tables.HYBRID_PERIODS)
@@ -53,11 +53,28 @@ def test_axes_cover_every_control_position(roundtrip):
         assert set(arch[metric]) == {f.id for f in FAMILIES}
         assert len(arch[metric]["hybrid"]) == len(tables.HYBRID_PERIODS)
         assert all(len(row) == len(tables.CONTEXT_LENGTHS) for row in arch[metric]["hybrid"])
+    assert [m["id"] for m in arch["models"]] == [p.id for p in MODEL_PRESETS]
+    for model in arch["models"]:
+        assert len(model["kv_cache_bytes"]) == len(model["decode_bytes"]) == len(tables.CONTEXT_LENGTHS)
     bits = roundtrip["bit-width"]
     assert bits["bit_widths"] == list(qz.BIT_WIDTHS)
     for curve in bits["error_curve"].values():
         assert len(curve) == len(qz.BIT_WIDTHS)
     assert set(bits["storage_gb"]) == set(qz.MODEL_SIZES)
+
+
+def test_both_instruments_use_the_running_example(roundtrip):
+    scaling, arch = roundtrip["scaling-explorer"], roundtrip["architecture-matrix"]
+    for data in (scaling, arch):
+        assert (data["E"], data["d_h"], data["conv_width"], data["bytes_per_value"]) == (2, 128, 4, 2)
+    assert (arch["d"], arch["N"]) == (4096, 128)
+    # the explorer's default series is the matrix's layer
+    i = tables.CONTEXT_LENGTHS.index(131072)
+    series = scaling["series"][tables.width_state_key(arch["d"], arch["N"])]
+    assert series["ssm_state_bytes"] == arch["decode_bytes"]["ssm"][i]
+    assert series["linear_state_bytes"] == arch["decode_bytes"]["linear-attention"][i]
+    assert series["ssm_flops"][i] == arch["flops"]["ssm"][i]
+    assert series["linear_flops"][i] == arch["flops"]["linear-attention"][i]
 
 
 def test_scaling_explorer_parity(roundtrip):
@@ -66,10 +83,12 @@ def test_scaling_explorer_parity(roundtrip):
         for N in tables.STATE_SIZES:
             series = roundtrip["scaling-explorer"]["series"][tables.width_state_key(d, N)]
             assert series["attention_flops"] == cost.attention_flops(n, d).tolist()
-            assert series["ssm_flops"] == cost.ssm_flops(n, d, N).tolist()
-            assert series["ratio"] == cost.attention_to_ssm_ratio(n, N).tolist()
+            assert series["ssm_flops"] == cost.ssm_flops(n, d, N, E=2).tolist()
+            assert series["linear_flops"] == cost.linear_attention_flops(n, d, 128).tolist()
+            assert series["ratio"] == cost.attention_to_ssm_ratio(n, N, E=2).tolist()
             assert series["kv_cache_bytes"] == cost.kv_cache_bytes(n, d).tolist()
-            assert series["ssm_state_bytes"] == cost.ssm_state_bytes(d, N)
+            assert series["ssm_state_bytes"] == cost.ssm_state_bytes(d, N, E=2, conv_width=4)
+            assert series["linear_state_bytes"] == cost.linear_attention_state_bytes(d, 128)
 
 
 def test_architecture_matrix_parity(roundtrip):
@@ -80,11 +99,18 @@ def test_architecture_matrix_parity(roundtrip):
     ]
     for i, n in enumerate(tables.CONTEXT_LENGTHS):
         for j, k in enumerate(tables.HYBRID_PERIODS):
-            costs = family_costs(n, arch["d"], arch["N"], k, arch["bytes_per_value"])
+            costs = family_costs(n, arch["d"], arch["N"], k, d_h=arch["d_h"], E=arch["E"],
+                                 conv_width=arch["conv_width"], bytes_per_value=arch["bytes_per_value"])
             for metric in ("flops", "decode_bytes"):
                 assert arch[metric]["hybrid"][j][i] == costs["hybrid"][metric]
                 for fid in ("transformer", "ssm", "linear-attention"):
                     assert arch[metric][fid][i] == costs[fid][metric]
+    for model, preset in zip(arch["models"], MODEL_PRESETS):
+        costs = model_costs(preset, np.array(tables.CONTEXT_LENGTHS), arch["bytes_per_value"])
+        assert (model["name"], model["layers"], model["source"]) == (preset.name, preset.layers, preset.source)
+        assert model["kv_cache_bytes"] == costs["kv_cache_bytes"].tolist()
+        assert model["decode_bytes"] == costs["decode_bytes"].tolist()
+        assert model["state_bytes"] == costs["state_bytes"]
 
 
 def test_bit_width_parity(roundtrip):
@@ -106,6 +132,6 @@ def test_bit_width_parity(roundtrip):
 def test_quiz_numbers_are_in_the_tables(roundtrip):
     bits = roundtrip["bit-width"]
     assert bits["storage_gb"]["70B"][qz.BIT_WIDTHS.index(2)] == 17.5
-    series = roundtrip["scaling-explorer"]["series"]["4096,16"]
+    series = roundtrip["scaling-explorer"]["series"]["4096,128"]
     assert series["attention_flops"][1] == 4 * series["attention_flops"][0]
     assert series["ssm_flops"][1] == 2 * series["ssm_flops"][0]

@@ -39,6 +39,7 @@ FORMATTERS = {
     "formatBits": sv.format_bits,
     "formatPeriod": sv.format_period,
     "groupThousands": sv.group_thousands,
+    "memoryOrNone": sv.memory_or_none,
     "sig3": sv.sig3,
 }
 
@@ -71,15 +72,19 @@ def instrument_cases() -> list[tuple[str, float]]:
     for d in scaling["model_widths"]:
         cases += [("groupThousands", d), ("shortTokens", d)]
     for series in scaling["series"].values():
-        cases += [("formatFlops", v) for v in series["attention_flops"] + series["ssm_flops"]]
+        cases += [("formatFlops", v) for v in series["attention_flops"] + series["ssm_flops"] + series["linear_flops"]]
         cases += [("formatRatio", v) for v in series["ratio"]]
-        cases += [("formatBytes", v) for v in series["kv_cache_bytes"] + [series["ssm_state_bytes"]]]
+        cases += [("formatBytes", v) for v in series["kv_cache_bytes"]
+                  + [series["ssm_state_bytes"], series["linear_state_bytes"]]]
     matrix = data["architecture-matrix"]
     for metric, fmt in (("flops", "formatFlops"), ("decode_bytes", "formatBytes")):
         for fid, values in matrix[metric].items():
             rows = values if fid == "hybrid" else [values]
             cases += [(fmt, v) for row in rows for v in row]
     cases += [("formatPeriod", k) for k in matrix["hybrid_periods"]]
+    for model in matrix["models"]:
+        cases += [("memoryOrNone", v) for v in model["kv_cache_bytes"] + [model["state_bytes"]]]
+        cases += [("formatBytes", v) for v in model["decode_bytes"]]
     bits = data["bit-width"]
     cases += [("formatBits", b) for b in bits["bit_widths"]]
     cases += [("formatGB", v) for values in bits["storage_gb"].values() for v in values]

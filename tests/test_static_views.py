@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from instruments import cost
+from instruments import cost, defaults
 from instruments import quantization as qz
 from instruments import static_views as sv
-from instruments.architectures import FAMILIES
+from instruments.architectures import FAMILIES, MODEL_PRESETS, model_costs
 from instruments.tables import (
     ARCHITECTURE_STATE,
     ARCHITECTURE_WIDTH,
     BYTES_PER_VALUE,
     CONTEXT_LENGTHS,
+    HEAD_WIDTH,
     all_instrument_data,
 )
 
@@ -74,11 +75,14 @@ def data():
     return all_instrument_data()
 
 
-def read(name: str, data: dict) -> tuple[dict, TableReader]:
+TABLES = {"bit-width": 2, "architecture-matrix": 2}  # bit-widths, then the named formats; families, then models
+
+
+def read(name: str, data: dict, index: int = 0) -> tuple[dict, TableReader]:
     reader = TableReader()
     reader.feed(sv.fallback_html(name, data[name]))
-    assert len(reader.tables) == 1
-    return reader.tables[0], reader
+    assert len(reader.tables) == TABLES.get(name, 1)
+    return reader.tables[index], reader
 
 
 @pytest.mark.parametrize("name", ["scaling-explorer", "architecture-matrix", "bit-width"])
@@ -95,21 +99,27 @@ def test_each_view_is_a_captioned_table_with_column_headers(data, name):
 def test_scaling_explorer_lists_every_length_at_the_default_width_and_state(data):
     table, _ = read("scaling-explorer", data)
     d, N = sv.SCALING_DEFAULTS["d"], sv.SCALING_DEFAULTS["N"]
+    assert (d, N) == (defaults.WIDTH, defaults.STATE_SIZE)  # the running example
     assert f"d = {d:,}" in table["caption"] and f"N = {N}" in table["caption"]
+    assert f"E = {defaults.EXPANSION}" in table["caption"] and f"d_h = {defaults.HEAD_WIDTH}" in table["caption"]
     expected = [
         [
             f"{n:,}",
             sv.format_flops(cost.attention_flops(n, d)),
             sv.format_flops(cost.ssm_flops(n, d, N)),
+            sv.format_flops(cost.linear_attention_flops(n, d, HEAD_WIDTH)),
             sv.format_ratio(cost.attention_to_ssm_ratio(n, N)),
             sv.format_bytes(cost.kv_cache_bytes(n, d, BYTES_PER_VALUE)),
-            sv.format_bytes(cost.ssm_state_bytes(d, N, BYTES_PER_VALUE)),
+            sv.format_bytes(cost.ssm_state_bytes(d, N, bytes_per_value=BYTES_PER_VALUE)),
+            sv.format_bytes(cost.linear_attention_state_bytes(d, HEAD_WIDTH, BYTES_PER_VALUE)),
         ]
         for n in CONTEXT_LENGTHS
     ]
     assert table["rows"] == expected
-    # the readable forms, at a million tokens
-    assert table["rows"][-1] == ["1,048,576", "4.5e15 FLOPs", "6.9e10 FLOPs", "65,536×", "17.2 GB", "131 KB"]
+    # by hand, at a million tokens: 2**40 * 4096; 2**20 * 2 * 4096 * 128; 2**20 * 4096 * 128;
+    # 2**20 / (2 * 128); 2 * 2**20 * 4096 * 2 B; 2 * 4096 * (128 + 3) * 2 B; 32 * 128 * 128 * 2 B
+    assert table["rows"][-1] == ["1,048,576", "4.5e15 FLOPs", "1.1e12 FLOPs", "5.5e11 FLOPs", "4,096×",
+                                 "17.2 GB", "2.15 MB", "1.05 MB"]
 
 
 def test_architecture_matrix_shows_the_four_families_at_the_default_context(data):
@@ -126,15 +136,37 @@ def test_architecture_matrix_shows_the_four_families_at_the_default_context(data
     assert rows["Attention layers"] == ["every layer", "none", "none", f"1 in every {k}"]
     assert rows["Token-mix FLOPs per layer"] == [
         sv.format_flops(v)
-        for v in (cost.attention_flops(n, d), cost.ssm_flops(n, d, N), cost.linear_attention_flops(n, d),
+        for v in (cost.attention_flops(n, d), cost.ssm_flops(n, d, N), cost.linear_attention_flops(n, d, HEAD_WIDTH),
                   cost.hybrid_flops(n, d, N, k))
     ]
     assert rows["Decode memory per layer"] == [
         sv.format_bytes(v)
-        for v in (cost.kv_cache_bytes(n, d, b), cost.ssm_state_bytes(d, N, b),
-                  cost.linear_attention_state_bytes(d, b), cost.hybrid_decode_bytes(n, d, N, k, b))
+        for v in (cost.kv_cache_bytes(n, d, b), cost.ssm_state_bytes(d, N, bytes_per_value=b),
+                  cost.linear_attention_state_bytes(d, HEAD_WIDTH, b),
+                  cost.hybrid_decode_bytes(n, d, N, k, bytes_per_value=b))
     ]
+    # by hand at 131,072 tokens: 2 * 131072 * 4096 * 2 B; 2 * 4096 * (128 + 3) * 2 B; 32 * 128 * 128 * 2 B
+    assert rows["Decode memory per layer"][:3] == ["2.15 GB", "2.15 MB", "1.05 MB"]
     assert f"{n:,} tokens" in table["caption"]
+
+
+def test_architecture_matrix_lists_the_released_models_at_the_default_context(data):
+    table, _ = read("architecture-matrix", data, index=1)
+    assert [c["text"] for c in table["columns"]] == [
+        "Model", "Token-mixing layers", "KV cache", "Recurrent state", "Decode memory"]
+    n = sv.MATRIX_DEFAULTS["n"]
+    expected = []
+    for preset in MODEL_PRESETS:
+        costs = model_costs(preset, n, BYTES_PER_VALUE)
+        expected.append([preset.name, preset.layers, sv.memory_or_none(costs["kv_cache_bytes"]),
+                         sv.memory_or_none(costs["state_bytes"]), sv.format_bytes(costs["decode_bytes"])])
+    assert table["rows"] == expected
+    rows = {row[0]: row[1:] for row in table["rows"]}
+    # by hand: 2 * 131072 * 80 layers * 8 KV heads * 128 * 2 B = 42,949,672,960 B
+    assert rows["Llama-3.1-70B"] == ["80 attention", "42.9 GB", "none", "42.9 GB"]
+    # 64 layers * (5120 * 128 + 5376 * 3) * 2 B = 85,950,464 B, at any length
+    assert rows["Mamba-2 2.7B"] == ["64 Mamba-2", "none", "86 MB", "86 MB"]
+    assert f"{n:,} tokens" in table["caption"] and "2 bytes a value" in table["caption"]
 
 
 def test_bit_width_lists_size_and_errors_for_each_width(data):
