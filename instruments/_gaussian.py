@@ -52,7 +52,7 @@ def cell_mass(lo, hi):
     return np.where(lo >= 0, right, left)
 
 
-def _upper_cell_mse(t, c):
+def upper_cell_mse(t, c):
     """integral_t^inf (x - c)**2 phi(x) dx; t may be -inf."""
     t = np.asarray(t, dtype=float)
     c = np.asarray(c, dtype=float)
@@ -123,9 +123,9 @@ def cells_mse(lo, hi, points):
     upper = np.isposinf(hi)
     lower = np.isneginf(lo) & ~upper
     bounded = ~(upper | lower)
-    total = float(np.sum(_upper_cell_mse(lo[upper], c[upper])))
+    total = float(np.sum(upper_cell_mse(lo[upper], c[upper])))
     # reflect x -> -x so a lower tail becomes an upper one
-    total += float(np.sum(_upper_cell_mse(-hi[lower], -c[lower])))
+    total += float(np.sum(upper_cell_mse(-hi[lower], -c[lower])))
     total += _bounded_cells_mse(lo[bounded], hi[bounded], c[bounded])
     return total
 

@@ -1,13 +1,16 @@
-// Instrument: bit-width slider. Weight storage against quantization error for a
-// Gaussian weight (EQ 11.6): the naive ±3σ uniform grid, the best-clip uniform
-// grid and the rate–distortion bound, from 16 bits down to ternary.
+// Instrument: bit-width slider. Weight storage against quantization error (EQ 11.6).
+// Two kinds of weights. Gaussian: the uniform grid of EQ 11.6 clipped at ±3σ and at
+// the best clip for each width, the rate–distortion bound, and the named formats
+// (INT4, MXFP4, NVFP4, NF4, FP8) at their effective bits. Heavy-tailed with outlier
+// channels: min–max rounding of each row, with and without a random Hadamard rotation.
 // Every number is looked up in the build's data (instruments/tables.py).
 
 import { ascendingOrder, formatBits, formatGB, formatParams, formatPercent, pickIndex } from "./format.js";
 import { baseLayout, bindState, h, initialState, lazyChart, rangeControl, readout } from "./widget.js";
 
 const NAME = "bit-width";
-const DEFAULTS = { b: 4, P: "70B" };
+const MODES = ["gaussian", "outliers"];
+const DEFAULTS = { b: 4, P: "70B", w: "gaussian" };
 
 /** Formats people ship at each width (examples, not a complete list). */
 const FORMATS = {
@@ -15,11 +18,14 @@ const FORMATS = {
   8: "INT8 / FP8",
   6: "FP6",
   5: "5-bit (Q5_K)",
-  4: "INT4 / NF4",
+  4: "INT4 / FP4 / NF4",
   3: "3-bit (Q3_K)",
-  2: "2-bit (QuIP#, AQLM)",
+  2: "2-bit (QuIP#, AQLM, QTIP)",
   1.58: "ternary, 3 levels",
 };
+
+/** One marker symbol per named format, so that points that nearly coincide stay apart. */
+const SYMBOLS = ["square", "diamond", "triangle-up", "triangle-down", "star"];
 
 export function mount(element, { data }) {
   const bits = data.bit_widths;
@@ -34,18 +40,25 @@ export function mount(element, { data }) {
   const defaults = {
     b: bits[order[positionOf(DEFAULTS.b, Math.floor(bits.length / 2))]],
     P: sizes[pickIndex(sizes, DEFAULTS.P, Math.floor((sizes.length - 1) / 2))],
+    w: DEFAULTS.w,
   };
   const shared = initialState(NAME);
   const state = {
     p: positionOf(shared.b, positionOf(defaults.b, 0)),
     s: pickIndex(sizes, shared.P, sizes.indexOf(defaults.P)),
+    w: MODES.includes(shared.w) ? shared.w : defaults.w,
   };
+  const clip = data.fixed_clip;
+  const rot = data.rotation;
+  const ex = rot.example;
+  const outlierWords = `${ex.rows} × ${ex.cols} Student-t weights (${ex.df} degrees of freedom), `
+    + `${ex.outlier_channels} input channels scaled ×${ex.outlier_scale}, seed ${ex.seed}`;
 
   const bitControl = rangeControl({
     id: `${NAME}-b`, label: "Bit-width", count: bits.length, index: state.p,
     valueText: (p) => `${formatBits(bitsAt(p))} · ${FORMATS[bitsAt(p)] || `${data.levels[at(p)]} levels`}`,
     tickText: (p) => String(bitsAt(p)),
-    onChange: (p) => { state.p = p; changed(true); },
+    onChange: (p) => { state.p = p; changed(false); },
   });
   const sizeControl = rangeControl({
     id: `${NAME}-P`, label: "Model size", count: sizes.length, index: state.s,
@@ -53,45 +66,84 @@ export function mount(element, { data }) {
     tickText: (s) => sizes[s],
     onChange: (s) => { state.s = s; changed(false); },
   });
+  const modeButtons = Object.fromEntries([
+    ["gaussian", "Gaussian"],
+    ["outliers", "Heavy tails, outlier channels"],
+  ].map(([mode, label]) => [mode, h("button", {
+    type: "button", class: "family-toggle weights-toggle", dataset: { mode },
+    onclick: () => { if (state.w !== mode) { state.w = mode; changed(true); } },
+  }, label)]));
+  const modeControl = h("div", { class: "control" },
+    h("div", { class: "control-head" }, h("span", { id: `${NAME}-weights` }, "Weights")),
+    h("div", { class: "family-toggles", role: "group", "aria-labelledby": `${NAME}-weights` },
+      Object.values(modeButtons)));
 
   const out = {
     weights: readout("weights", "Weights", "P × b / 8 bytes"),
-    naive: readout("naive", "Naive uniform", "±3σ clip, relative RMSE"),
-    best: readout("best-clip", "Best-clip uniform", "clip tuned for b, relative RMSE"),
+    fixed: readout("fixed-clip", `Uniform, ±${clip}σ clip`, "EQ 11.6 grid, relative RMSE"),
+    best: readout("best-clip", "Uniform, best clip", "same grid, clip tuned for b"),
     bound: readout("bound", "Rate–distortion bound", "no b-bit code does better"),
+    plain: readout("minmax", "Min–max rounding", "each row its own range"),
+    rotated: readout("rotated", "After rotation", "random Hadamard, then min–max"),
+    reference: readout("gaussian-reference", "Gaussian, best clip", "for reference"),
     regime: readout("regime", "Regime"),
+  };
+  const shown = {
+    gaussian: ["weights", "fixed", "best", "bound", "regime"],
+    outliers: ["weights", "plain", "rotated", "reference", "regime"],
   };
   const readouts = h("dl", { class: "readouts readouts-bits", "aria-live": "polite" }, Object.values(out).map((r) => r.root));
   const floor = data.regime_thresholds[data.regimes[0]];
   const costly = data.regime_thresholds[data.regimes[1]];
+  const note = h("p", { class: "instrument-note" });
+  const formatList = h("p", { class: "instrument-note bit-formats" });
+
+  const curves = () => (state.w === "gaussian"
+    ? [
+      { key: "fixed", y: data.error_curve.fixed_clip, color: "accent", wide: `Uniform, ±${clip}σ clip`, narrow: `±${clip}σ clip` },
+      { key: "best", y: data.error_curve.best_clip, color: "link", wide: "Uniform, best clip", narrow: "Best clip" },
+      { key: "bound", y: data.error_curve.bound, color: "ink2", dash: "dash", wide: "Rate–distortion bound", narrow: "R–D bound" },
+    ]
+    : [
+      { key: "plain", y: rot.plain, color: "accent", wide: "Min–max rounding", narrow: "Min–max" },
+      { key: "rotated", y: rot.rotated, color: "link", wide: "After random Hadamard rotation", narrow: "Rotated" },
+      { key: "reference", y: data.error_curve.best_clip, color: "ink2", dash: "dash", wide: "Gaussian, best clip", narrow: "Gaussian" },
+    ]);
 
   const chart = lazyChart({
-    label: `Chart of relative error against bits per weight, both on log scales: the naive ±3σ grid, the best-clip grid and the rate–distortion bound, with the ${floor}-bit floor marked and the chosen width highlighted.`,
+    label: "Chart of relative error against bits per weight, both on log scales, with the "
+      + `${floor}-bit floor marked and the chosen width highlighted. Gaussian weights: the uniform grid `
+      + `clipped at ±${clip}σ and at the best clip, the rate–distortion bound, and named formats at their `
+      + "effective bits. Heavy-tailed weights: min–max rounding with and without a random Hadamard rotation.",
     figure: (colors, narrow) => figure(colors, narrow),
     marker: () => {
       const j = at(state.p);
-      const curve = data.error_curve;
-      return {
-        x: bits[j],
-        points: [
-          { y: curve.naive[j], color: "accent" },
-          { y: curve.best_clip[j], color: "link" },
-          { y: curve.bound[j], color: "ink2" },
-        ],
-      };
+      return { x: bits[j], points: curves().map((c) => ({ y: c.y[j], color: c.color })) };
+    },
+    update: (Plotly, chartElement, colors) => {
+      const { data: traces, layout } = figure(colors, window.matchMedia("(max-width: 30rem)").matches);
+      Plotly.react(chartElement, traces, layout);
     },
   });
 
   function figure(colors, narrow) {
-    const curve = data.error_curve;
     const xs = order.map((j) => bits[j]);
     const ys = (list) => order.map((j) => list[j]);
-    const line = (name, y, color, dash) => ({
-      type: "scatter", mode: "lines+markers", name, x: xs, y,
-      line: { color, width: 2.5, dash }, marker: { color, size: 6 },
-      hovertemplate: `%{x} bits: %{y:.3p}<extra>${name}</extra>`,
+    const line = (c) => ({
+      type: "scatter", mode: "lines+markers", name: narrow ? c.narrow : c.wide, x: xs, y: ys(c.y),
+      line: { color: colors[c.color], width: 2.5, dash: c.dash || "solid" }, marker: { color: colors[c.color], size: 6 },
+      hovertemplate: `%{x} bits: %{y:.3p}<extra>${narrow ? c.narrow : c.wide}</extra>`,
     });
-    const low = Math.min(...curve.bound);
+    const traces = curves().map(line);
+    if (state.w === "gaussian") {
+      data.formats.forEach((f, k) => traces.push({
+        type: "scatter", mode: "markers", name: f.name, x: [f.bits], y: [f.error],
+        marker: { symbol: SYMBOLS[k % SYMBOLS.length], size: 10, color: colors.good, line: { color: colors.ink, width: 1 } },
+        hovertemplate: `${f.name}, ${f.elements}<br>${f.bits} bits: %{y:.3p} ± ${formatPercent(f.standard_error)}<extra></extra>`,
+      }));
+    }
+    const everything = [...data.error_curve.bound, ...rot.rotated, ...rot.plain];
+    const low = Math.min(...everything.filter((v) => v > 0));
     const decades = [];
     for (let e = Math.floor(Math.log10(low)); e <= 0; e += 1) decades.push(10 ** e);
     const region = (x0, x1, color) => ({
@@ -100,11 +152,7 @@ export function mount(element, { data }) {
     });
     const xmin = Math.min(...bits) / 1.1;
     return {
-      data: [
-        line(narrow ? "Naive ±3σ" : "Naive ±3σ uniform", ys(curve.naive), colors.accent, "solid"),
-        line(narrow ? "Best clip" : "Best-clip uniform", ys(curve.best_clip), colors.link, "solid"),
-        line(narrow ? "R–D bound" : "Rate–distortion bound", ys(curve.bound), colors.ink2, "dash"),
-      ],
+      data: traces,
       layout: baseLayout(colors, narrow, {
         margin: { l: 60, r: 12, t: 12, b: 48 },
         legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", bgcolor: "rgba(0,0,0,0)" },
@@ -134,45 +182,63 @@ export function mount(element, { data }) {
     };
   }
 
-  const values = () => ({ b: bitsAt(state.p), P: sizes[state.s] });
+  const values = () => ({ b: bitsAt(state.p), P: sizes[state.s], w: state.w });
   const save = bindState(NAME, {
     values,
     defaults,
-    apply: (shared) => {
-      state.p = positionOf(shared.b, state.p);
-      state.s = pickIndex(sizes, shared.P, state.s);
+    apply: (next) => {
+      const before = state.w;
+      state.p = positionOf(next.b, state.p);
+      state.s = pickIndex(sizes, next.P, state.s);
+      state.w = MODES.includes(next.w) ? next.w : defaults.w;
       bitControl.set(state.p);
       sizeControl.set(state.s);
-      render(true);
+      render(state.w !== before);
     },
   });
 
-  function render(chartChanged) {
+  const formatText = data.formats
+    .map((f) => `${f.name} (${f.elements}): ${formatBits(f.bits)}, ${formatPercent(f.error)}`)
+    .join("; ");
+  formatList.textContent = `Named formats, scales counted, on ${data.mc.size.toLocaleString("en-US")} Gaussian `
+    + `weights (seed ${data.mc.seed}; standard errors below 0.05%): ${formatText}.`;
+
+  function render(modeChanged) {
     const j = at(state.p);
     const curve = data.error_curve;
     out.weights.set(formatGB(data.storage_gb[sizes[state.s]][j]));
-    out.naive.set(formatPercent(curve.naive[j]));
+    out.fixed.set(formatPercent(curve.fixed_clip[j]));
     out.best.set(formatPercent(curve.best_clip[j]));
     out.bound.set(formatPercent(curve.bound[j]));
+    out.plain.set(formatPercent(rot.plain[j]));
+    out.rotated.set(formatPercent(rot.rotated[j]));
+    out.reference.set(formatPercent(curve.best_clip[j]));
     const label = data.regime[j];
     out.regime.set(label);
     out.regime.value.className = `regime regime-${data.regimes.indexOf(label)}`;
-    if (chartChanged) chart.mark();
+    for (const [key, r] of Object.entries(out)) r.root.hidden = !shown[state.w].includes(key);
+    for (const [mode, button] of Object.entries(modeButtons)) button.setAttribute("aria-pressed", String(mode === state.w));
+    note.textContent = state.w === "gaussian"
+      ? "Gaussian weights quantized per tensor; real layers with outliers do worse without rotation."
+      : `${outlierWords}; every row rounded on its own min–max grid, in the original basis or after a random Hadamard rotation.`;
+    formatList.hidden = state.w !== "gaussian";
+    if (modeChanged) chart.schedule();
+    chart.mark();
   }
 
-  function changed(chartChanged) {
-    render(chartChanged);
+  function changed(modeChanged) {
+    render(modeChanged);
     save();
   }
 
-  render(true);
+  render(false);
   element.replaceChildren(
     h("div", { class: "instrument-live instrument-bits" },
-      h("div", { class: "controls controls-bits" }, bitControl.root, sizeControl.root),
+      h("div", { class: "controls controls-bits" }, bitControl.root, sizeControl.root, modeControl),
       readouts,
-      h("p", { class: "instrument-note" },
-        "Errors are for Gaussian weights quantized per tensor; real layers with outliers do worse without rotation."),
-      chart.element),
+      note,
+      chart.element,
+      formatList),
   );
   return { values };
 }

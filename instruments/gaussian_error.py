@@ -33,8 +33,10 @@ __all__ = [
     "gaussian_midtread_mse",
     "optimal_clip",
     "best_clip_uniform_error",
-    "naive_uniform_error",
-    "NAIVE_CLIP",
+    "fixed_clip_uniform_error",
+    "midtread_uniform_error",
+    "clipping_mse",
+    "FIXED_CLIP",
     "LloydMax",
     "lloyd_max_gaussian",
     "best_ternary_error",
@@ -48,8 +50,8 @@ MAX_EXACT_BITS = 20
 MAX_LLOYD_LEVELS = 128
 """Largest level count for :func:`lloyd_max_gaussian` (Lloyd converges slowly)."""
 
-NAIVE_CLIP = 3.0
-"""Clip of the seed's naive quantizer: +-3 sigma, i.e. range R = 6 sigma."""
+FIXED_CLIP = 3.0
+"""The fixed clip of the chapter's first quantizer: +-3 sigma, i.e. range R = 6 sigma."""
 
 _BITS_REASON = "for the exact Gaussian integration"
 
@@ -62,11 +64,12 @@ def gaussian_uniform_mse(bits, clip):
     """Exact MSE of the ``2**b``-level midrise quantizer on N(0, 1) (EQ 11.6).
 
     The quantizer (:func:`instruments.quantization.uniform_quantize_midrise`)
-    has ``L = round(2**b)`` levels at ``(i + 0.5) * step - c`` with
-    ``step = 2 c / L``; inputs beyond +-c go to the outermost level.  The
-    error splits into the granular part (about ``step**2 / 12`` inside the
-    range, the RMSE ~ Delta / sqrt(12) of EQ 11.6) and the overload part from
-    the Gaussian tails beyond +-c; both are integrated exactly.
+    has ``L = round(2**b)`` levels at ``(i + 0.5) * s - c`` with step
+    ``s = 2 c / L``; inputs beyond +-c go to the outermost level, c - s/2.
+    The error splits into the rounding part (about ``s**2 / 12`` inside the
+    range) and the clipping part from the Gaussian tails beyond +-c
+    (:func:`clipping_mse`), the two terms of EQ 11.6; both are integrated
+    exactly.
 
     Parameters
     ----------
@@ -106,7 +109,7 @@ def gaussian_uniform_mse(bits, clip):
     return scalar_or_array(map_scalar(one, b, c), bits, clip)
 
 
-def gaussian_midtread_mse(bits, clip=NAIVE_CLIP, seed_rounding=False):
+def gaussian_midtread_mse(bits, clip=FIXED_CLIP, seed_rounding=False):
     """Exact MSE of the mid-tread quantizer on N(0, 1) (EQ 11.6).
 
     The quantizer is :func:`instruments.quantization.uniform_quantize`:
@@ -299,20 +302,22 @@ def best_clip_uniform_error(bits):
     return scalar_or_array(errs, bits)
 
 
-def naive_uniform_error(bits, seed_rounding=False):
-    """Relative RMSE of the seed's fixed +-3 sigma mid-tread quantizer (EQ 11.6).
+def fixed_clip_uniform_error(bits, clip=FIXED_CLIP):
+    """Relative RMSE of the ``2**b``-level midrise grid with a fixed clip (EQ 11.6).
 
-    ``sqrt(gaussian_midtread_mse(b, 3.0, seed_rounding))``, computed exactly.
-    Because the clip is fixed at 3 sigma, the overload error of the tails
-    (about 4.1e-4 in MSE) does not shrink with b, so the error flattens at
-    about 0.020 above 8 bits instead of halving per bit.
+    ``sqrt(gaussian_uniform_mse(b, c))`` with c = 3 sigma by default: the
+    same grid as :func:`best_clip_uniform_error`, only with a clip that does
+    not change with b, so the two differ in the clip alone.  Because the
+    clip is fixed, the clipping term of EQ 11.6 (about 4.1e-4 in MSE at
+    c = 3) does not shrink with b, and the error flattens at about 0.020
+    above 8 bits instead of halving per bit.
 
     Parameters
     ----------
     bits : float or array_like
         Bit-width b, 0 < b <= 20.
-    seed_rounding : bool, optional
-        Reproduce the seed code's unclamped half-to-even rounding.
+    clip : float or array_like, optional
+        Clip c > 0 in units of sigma (default 3).
 
     Returns
     -------
@@ -322,14 +327,95 @@ def naive_uniform_error(bits, seed_rounding=False):
     Raises
     ------
     InstrumentArgumentError
-        If ``bits`` is out of range.
+        If ``bits`` or ``clip`` is out of range.
 
     Examples
     --------
-    >>> [round(naive_uniform_error(b), 4) for b in (2, 4, 8, 16)]
+    >>> [round(fixed_clip_uniform_error(b), 4) for b in (2, 4, 8, 16)]
+    [0.4357, 0.1117, 0.0217, 0.0202]
+    """
+    return scalar_or_array(np.sqrt(gaussian_uniform_mse(bits, clip)), bits, clip)
+
+
+def midtread_uniform_error(bits, clip=FIXED_CLIP, seed_rounding=False):
+    """Relative RMSE of the mid-tread grid with a fixed clip (EQ 11.6).
+
+    ``sqrt(gaussian_midtread_mse(b, c, seed_rounding))``, computed exactly.
+    The mid-tread grid (step ``2 c / (2**b - 1)``, a level at zero) holds
+    only ``2**b - 1`` levels, so at the same clip it is worse than the
+    midrise grid of :func:`fixed_clip_uniform_error` by the code it leaves
+    unused: most at 2 bits (3 levels instead of 4), little from 4 bits on.
+
+    Parameters
+    ----------
+    bits : float or array_like
+        Bit-width b, 0 < b <= 20.
+    clip : float or array_like, optional
+        Clip c > 0 in units of sigma (default 3).
+    seed_rounding : bool, optional
+        Reproduce unclamped half-to-even rounding (two extra outputs at
+        +-(c + s/2), see :func:`gaussian_midtread_mse`).
+
+    Returns
+    -------
+    float or ndarray
+        Relative RMSE.
+
+    Raises
+    ------
+    InstrumentArgumentError
+        If ``bits`` or ``clip`` is out of range.
+
+    Examples
+    --------
+    >>> [round(midtread_uniform_error(b), 4) for b in (2, 4, 8, 16)]
     [0.5775, 0.1188, 0.0217, 0.0202]
     """
-    return scalar_or_array(np.sqrt(gaussian_midtread_mse(bits, NAIVE_CLIP, seed_rounding)), bits)
+    return scalar_or_array(np.sqrt(gaussian_midtread_mse(bits, clip, seed_rounding)), bits, clip)
+
+
+def clipping_mse(bits, clip):
+    """Exact clipping term of EQ 11.6 for the midrise grid on N(0, 1).
+
+    A weight beyond the clip is reconstructed at the outermost level,
+    ``c - s/2`` with ``s = 2 c / 2**b``, not at c, so the term is
+
+        E[(|w| - (c - s/2))**2 ; |w| > c]
+          = 2 * integral_c^inf (x - c + s/2)**2 phi(x) dx,
+
+    in closed form ``2 ((1 + a**2) Q(c) + (c - 2 a) phi(c))`` with
+    ``a = c - s/2``.  The rest of :func:`gaussian_uniform_mse` is the rounding
+    error inside [-c, c], close to ``s**2 / 12`` once the step is small.
+
+    Parameters
+    ----------
+    bits : float or array_like
+        Bit-width b, 0 < b <= 20.
+    clip : float or array_like
+        Clip c > 0 in units of sigma.
+
+    Returns
+    -------
+    float or ndarray
+        The clipping part of the mean squared error.
+
+    Raises
+    ------
+    InstrumentArgumentError
+        If ``bits`` or ``clip`` is out of range.
+
+    Examples
+    --------
+    At 8 bits and c = 3 the clipping term is almost all of the error:
+
+    >>> round(clipping_mse(8, 3.0), 7), round(gaussian_uniform_mse(8, 3.0), 7)
+    (0.0004252, 0.0004708)
+    """
+    b = _bits(bits)
+    c = check_positive(clip, "clip c")
+    step = 2.0 * c / np.rint(2.0**b)
+    term = 2.0 * g.upper_cell_mse(c, c - step / 2.0)
+    return scalar_or_array(term, bits, clip)
 
 
 class LloydMax(NamedTuple):

@@ -4,28 +4,33 @@ Glossary of symbols
 -------------------
 b : bit-width, bits per weight (b = 1.58 stands for ternary, log2 3)
 L : number of levels a quantizer can output
-c : clip; the uniform grid spans [-c, c]
+c : clip; the symmetric uniform grids span [-c, c] (R = 2c in the chapter)
+s : the quantizer's step, the distance between neighbouring levels
 P : parameter count; weights occupy ``P * b / 8`` bytes
 w, q : weights and their quantized values
 
-EQ 11.6 in the chapter says "a b-bit quantizer has 2**b levels" and gives
-``step = R / (2**b - 1)`` with ``q = round(x / step) * step``.  Those two do
-not fit together.  ``round(x / step) * step`` is a *mid-tread* grid: it
-contains 0 and is symmetric, so its level count is odd and can never be
-2**b.  Inside [-c, c] it has exactly ``2**b - 1`` levels (3 at 2 bits, 15 at
-4 bits), wasting one code.  The seed's code is worse: ``numpy.round`` rounds
-halves to even, and ``c / step = 2**(b-1) - 1/2`` is a half, so clipped
-weights land on +-(c + step/2), outside the range: the seed's quantizer
-emits ``2**b + 1`` distinct values (5 at 2 bits, 17 at 4 bits), which do
-not fit in b bits.  :func:`uniform_quantize` clamps the integer to the
-``2**b - 1`` levels by default and reproduces the seed with
-``seed_rounding=True``; :func:`uniform_levels` counts both.  The honest
-``2**b``-level grid is the *midrise* one, :func:`uniform_quantize_midrise`.
+Three uniform grids appear in section 11.4:
+
+* the *midrise* grid of EQ 11.6 (:func:`uniform_quantize_midrise`):
+  ``s = 2 c / 2**b``, levels at the cell centres, all ``2**b`` codes used,
+  no level at zero;
+* the *mid-tread* grid (:func:`uniform_quantize`): ``s = 2 c / (2**b - 1)``,
+  the multiples of s inside [-c, c].  Symmetric about a level at zero, its
+  level count is odd: ``2**b - 1`` (3 at 2 bits), one code unused;
+* the asymmetric *min-max* grid (:func:`minmax_quantize`): the same step
+  ``(max - min) / (2**b - 1)``, but levels counted from the minimum with an
+  integer zero point, so all ``2**b`` codes are used and zero is a level.
+
+:func:`uniform_quantize` with ``seed_rounding=True`` reproduces the unclamped
+``numpy.round(clip(w) / s) * s``, which, because ``numpy.round`` rounds
+halves to even, sends clipped weights to +-(c + s/2) and so emits
+``2**b + 1`` distinct values; :func:`uniform_levels` counts both.
 
 Non-integer bit-widths are taken at face value: storage and the
-rate-distortion bound use b itself (1.58 bits per weight), the midrise
-quantizer has ``round(2**b)`` levels (3 at b = 1.58, i.e. ternary) and the
-mid-tread grid uses ``2**b - 1`` in its step (also 3 levels at b = 1.58).
+rate-distortion bound use b itself (1.58 bits per weight), the midrise and
+min-max quantizers have ``round(2**b)`` levels (3 at b = 1.58, i.e. ternary)
+and the mid-tread grid uses ``2**b - 1`` in its step (also 3 levels at
+b = 1.58).
 
 The exact Gaussian errors (:func:`gaussian_uniform_mse`, :func:`optimal_clip`,
 :func:`lloyd_max_gaussian`, ...) live in :mod:`instruments.gaussian_error` and
@@ -39,19 +44,29 @@ from ._validate import as_float_array, check_bits, check_positive
 from ._validate import scalar_or_array
 from .errors import InstrumentArgumentError
 from .gaussian_error import (  # noqa: F401  (re-exported)
-    NAIVE_CLIP,
+    FIXED_CLIP,
     LloydMax,
     absmean_ternary_error,
     best_clip_uniform_error,
     best_ternary_error,
+    clipping_mse,
+    fixed_clip_uniform_error,
     gaussian_midtread_mse,
     gaussian_uniform_mse,
     lloyd_max_gaussian,
-    naive_uniform_error,
+    midtread_uniform_error,
     optimal_clip,
     rate_distortion_bound,
 )
-from .rotation import hadamard_matrix, hadamard_rotate, outlier_weights  # noqa: F401
+from .rotation import (  # noqa: F401  (re-exported)
+    hadamard_matrix,
+    hadamard_rotate,
+    heavy_tailed_weights,
+    outlier_weights,
+    random_hadamard_rotate,
+    random_hadamard_unrotate,
+    random_signs,
+)
 
 BIT_WIDTHS = (16, 8, 6, 5, 4, 3, 2, 1.58)
 """Positions of the bit-width slider; 1.58 is BitNet's ternary."""
@@ -79,19 +94,22 @@ __all__ = [
     "uniform_levels",
     "uniform_quantize",
     "uniform_quantize_midrise",
+    "minmax_quantize",
     "ternary_quantize",
     "quantize_per_tensor",
     "relative_rmse",
     "weight_storage_gb",
     "regime",
     # re-exported from instruments.gaussian_error
-    "NAIVE_CLIP",
+    "FIXED_CLIP",
     "LloydMax",
     "gaussian_uniform_mse",
     "gaussian_midtread_mse",
     "optimal_clip",
     "best_clip_uniform_error",
-    "naive_uniform_error",
+    "fixed_clip_uniform_error",
+    "midtread_uniform_error",
+    "clipping_mse",
     "lloyd_max_gaussian",
     "best_ternary_error",
     "absmean_ternary_error",
@@ -100,6 +118,10 @@ __all__ = [
     "hadamard_matrix",
     "hadamard_rotate",
     "outlier_weights",
+    "heavy_tailed_weights",
+    "random_signs",
+    "random_hadamard_rotate",
+    "random_hadamard_unrotate",
 ]
 
 
@@ -140,14 +162,14 @@ def midrise_levels(bits):
     return _int_or_array(np.rint(2.0**b), bits)
 
 
-def uniform_levels(bits, clip=NAIVE_CLIP, seed_rounding=False):
+def uniform_levels(bits, clip=FIXED_CLIP, seed_rounding=False):
     """Distinct outputs of the mid-tread quantizer :func:`uniform_quantize` (EQ 11.6).
 
     The clamped grid has ``2 K + 1`` levels with ``K = ceil(2**(b-1)) - 1``,
-    i.e. ``2**b - 1`` for integer b >= 1 -- one short of the ``2**b`` the
-    chapter states.  With ``seed_rounding=True`` two more values,
-    +-(c + step/2), are reached by clipped weights whenever ``numpy.round``
-    rounds ``c / step`` up (it does for b = 2..12 at c = 3, because
+    i.e. ``2**b - 1`` for integer b >= 1 -- one short of the ``2**b`` codes
+    that b bits name.  With ``seed_rounding=True`` two more values,
+    +-(c + s/2), are reached by clipped weights whenever ``numpy.round``
+    rounds ``c / s`` up (it does for b = 2..12 at c = 3, because
     ``2**(b-1) - 1/2`` is a half and half-to-even goes to the even
     ``2**(b-1)``), giving ``2**b + 1``.
 
@@ -158,7 +180,7 @@ def uniform_levels(bits, clip=NAIVE_CLIP, seed_rounding=False):
     clip : float, optional
         Clip c (only matters with ``seed_rounding``; default 3).
     seed_rounding : bool, optional
-        Count the outputs of the seed's unclamped code instead.
+        Count the outputs of the unclamped rounding instead.
 
     Returns
     -------
@@ -184,22 +206,22 @@ def uniform_levels(bits, clip=NAIVE_CLIP, seed_rounding=False):
     top = np.ceil(2.0 ** (b - 1.0)) - 1.0
     count = 2.0 * top + 1.0
     if seed_rounding:
-        step = 2.0 * c / (2.0**b - 1.0)
-        count = count + 2.0 * (np.round(c / step) > top)
+        s = 2.0 * c / (2.0**b - 1.0)
+        count = count + 2.0 * (np.round(c / s) > top)
     return _int_or_array(count, bits, clip)
 
 
 def uniform_quantize(w, bits, clip, seed_rounding=False):
-    """Mid-tread uniform quantizer of EQ 11.6: ``round(clip(w, -c, c) / step) * step``.
+    """Mid-tread uniform quantizer (section 11.4, EQ 11.6): ``round(clip(w, -c, c) / s) * s``.
 
-    ``step = 2 c / (2**b - 1)`` (the chapter's ``R / (2**b - 1)`` with
+    Step ``s = 2 c / (2**b - 1)`` (the chapter's ``R / (2**b - 1)`` with
     R = 2c).  By default the integer ``round(...)`` is clamped to
     ``[-K, K]``, ``K = ceil(2**(b-1)) - 1``: the levels that rounding an
     input strictly inside (-c, c) can reach.  For integer b that is
-    ``2**b - 1`` levels, the outermost at +-(c - step/2) (see
-    :func:`uniform_levels`); at b = 1.58 it is {-step, 0, step}.  With
+    ``2**b - 1`` levels, the outermost at +-(c - s/2) (see
+    :func:`uniform_levels`); at b = 1.58 it is {-s, 0, s}.  With
     ``seed_rounding=True`` the clamp is skipped and the result is exactly
-    the seed's ``np.round(np.clip(w, -c, c) / step) * step``.
+    ``np.round(np.clip(w, -c, c) / s) * s``.
 
     Parameters
     ----------
@@ -210,7 +232,7 @@ def uniform_quantize(w, bits, clip, seed_rounding=False):
     clip : float or array_like
         Clip c > 0.
     seed_rounding : bool, optional
-        Reproduce the seed's unclamped rounding.
+        Skip the clamp (unclamped half-to-even rounding).
 
     Returns
     -------
@@ -224,7 +246,7 @@ def uniform_quantize(w, bits, clip, seed_rounding=False):
 
     Examples
     --------
-    At 2 bits and c = 3 the step is 2 and the grid is {-2, 0, 2}:
+    At 2 bits and c = 3 the step is s = 2 and the grid is {-2, 0, 2}:
 
     >>> uniform_quantize([-3.5, -0.9, 0.2, 1.1, 3.5], 2, 3.0)
     array([-2.,  0.,  0.,  2.,  2.])
@@ -234,22 +256,22 @@ def uniform_quantize(w, bits, clip, seed_rounding=False):
     x = as_float_array(w, "weights w")
     b = _bits(bits)
     c = check_positive(clip, "clip c")
-    step = 2.0 * c / (2.0**b - 1.0)
-    k = np.round(np.clip(x, -c, c) / step)
+    s = 2.0 * c / (2.0**b - 1.0)
+    k = np.round(np.clip(x, -c, c) / s)
     if not seed_rounding:
         top = np.ceil(2.0 ** (b - 1.0)) - 1.0
         k = np.clip(k, -top, top)
-    return scalar_or_array(k * step + 0.0, w, bits, clip)  # + 0.0: no -0
+    return scalar_or_array(k * s + 0.0, w, bits, clip)  # + 0.0: no -0
 
 
 def uniform_quantize_midrise(w, bits, clip):
     """Midrise uniform quantizer with ``L = round(2**b)`` levels (EQ 11.6).
 
-    ``step = 2 c / L``; input x goes to cell ``i = floor((x + c) / step)``
-    (clamped to 0..L-1) and is reconstructed at ``(i + 0.5) * step - c``.
+    Step ``s = 2 c / L``; input x goes to cell ``i = floor((x + c) / s)``
+    (clamped to 0..L-1) and is reconstructed at ``(i + 0.5) * s - c``.
     Every one of the ``2**b`` codes is used, and the outermost cells absorb
-    everything beyond +-c.  This is the grid whose clip
-    :func:`optimal_clip` optimises.
+    everything beyond +-c, reconstructed at +-(c - s/2) (the clipping term
+    of EQ 11.6).  This is the grid whose clip :func:`optimal_clip` optimises.
 
     Parameters
     ----------
@@ -281,9 +303,66 @@ def uniform_quantize_midrise(w, bits, clip):
     b = _bits(bits)
     c = check_positive(clip, "clip c")
     levels = np.rint(2.0**b)
-    step = 2.0 * c / levels
-    cell = np.clip(np.floor((x + c) / step), 0.0, levels - 1.0)
-    return scalar_or_array((cell + 0.5) * step - c, w, bits, clip)
+    s = 2.0 * c / levels
+    cell = np.clip(np.floor((x + c) / s), 0.0, levels - 1.0)
+    return scalar_or_array((cell + 0.5) * s - c, w, bits, clip)
+
+
+def minmax_quantize(w, bits):
+    """Asymmetric min-max quantizer with an integer zero point (section 11.4, EQ 11.6).
+
+    Along the last axis (each row its own range): ``lo = min(w, 0)``,
+    ``hi = max(w, 0)``, step ``s = (hi - lo) / (L - 1)`` with
+    ``L = round(2**b)``, zero point ``z = round(-lo / s)``, codes
+    ``k = clip(round(w / s) + z, 0, L - 1)`` and output ``(k - z) * s``.
+    The step is the mid-tread grid's ``R / (2**b - 1)``, yet all ``2**b``
+    codes are used: the levels are counted from the minimum instead of
+    mirrored about zero, and zero is still a level because z is an
+    integer.  This is the usual round-to-nearest baseline of weight
+    quantization, with one scale and one zero point per row.
+
+    Parameters
+    ----------
+    w : array_like
+        Weights, a vector or a matrix whose rows are quantized separately.
+    bits : float
+        Bit-width b with ``round(2**b) >= 2`` and b <= 32.
+
+    Returns
+    -------
+    ndarray
+        Quantized weights, same shape; a row of zeros stays zero.
+
+    Raises
+    ------
+    InstrumentArgumentError
+        If ``w`` is a scalar or ``bits`` is out of range.
+
+    Examples
+    --------
+    Two bits, range [-1, 2]: s = 1, z = 1, four levels {-1, 0, 1, 2}:
+
+    >>> minmax_quantize([-1.0, -0.4, 0.3, 0.7, 2.0], 2)
+    array([-1.,  0.,  0.,  1.,  2.])
+    >>> np.unique(minmax_quantize(np.linspace(-1, 2, 1001), 3)).size
+    8
+    """
+    x = as_float_array(w, "weights w")
+    if x.ndim == 0:
+        raise InstrumentArgumentError("weights w must be a vector or matrix, got a scalar")
+    if np.ndim(bits) != 0:
+        raise InstrumentArgumentError(f"bit-width b must be a single number, got {bits!r}")
+    b = float(_bits(bits))
+    levels = float(np.rint(2.0**b))
+    if levels < 2:
+        raise InstrumentArgumentError(f"bit-width b must give at least 2 levels (b >= 0.585), got {bits!r}")
+    lo = np.minimum(np.min(x, axis=-1, keepdims=True), 0.0)
+    hi = np.maximum(np.max(x, axis=-1, keepdims=True), 0.0)
+    span = hi - lo
+    s = np.where(span > 0, span, 1.0) / (levels - 1.0)
+    z = np.round(-lo / s)
+    k = np.clip(np.round(x / s) + z, 0.0, levels - 1.0)
+    return (k - z) * s + 0.0
 
 
 def ternary_quantize(w):

@@ -63,17 +63,71 @@ def _cost_numbers() -> dict[str, str]:
     }
 
 
+def _percent(value: float, digits: int = 2) -> str:
+    return f"{100 * value:.{digits}g}"
+
+
+def _quantization_numbers() -> dict[str, str]:
+    """Errors, grids and formats of section 11.4 (EQ 11.6), from the functions the
+    cells and the bit-width instrument use."""
+    from instruments import _gaussian, formats, rotation
+
+    q = quantization
+    clip = q.FIXED_CLIP
+    fixed = {b: q.fixed_clip_uniform_error(b) for b in (2, 4)}
+    fmt = {f.name: (f, formats.format_error_gaussian(f)) for f in formats.FORMATS}
+    rot = rotation.rotation_errors([4, 3, 2], **rotation.ROTATION_EXAMPLE)
+    ex = rotation.ROTATION_EXAMPLE
+
+    def bits(name: str) -> str:
+        return f"{fmt[name][0].effective_bits():g}"
+
+    def error(name: str) -> str:
+        return _percent(fmt[name][1].rmse, 3)
+
+    return {
+        "weights_70b_2bit_gb": f"{q.weight_storage_gb(70e9, 2):g}",
+        "weights_70b_fp16_gb": f"{q.weight_storage_gb(70e9, 16):g}",
+        "uniform_levels_2bit": str(q.uniform_levels(2)),
+        "fixed_clip_sigma": f"{clip:g}",
+        "tail_beyond_fixed_clip_pct": _percent(2 * float(_gaussian.upper_tail(clip))),
+        "clipping_share_8bit_pct": f"{100 * q.clipping_mse(8, clip) / q.gaussian_uniform_mse(8, clip):.0f}",
+        "fixed_clip_err_2bit": _sig(fixed[2]),
+        "fixed_clip_err_ratio_2_over_4": f"{fixed[2] / fixed[4]:.1f}",
+        "midtread_err_2bit": _sig(q.midtread_uniform_error(2)),
+        "best_clip_2bit": _sig(q.optimal_clip(2), 3),
+        "best_err_2bit": _sig(q.best_clip_uniform_error(2)),
+        "best_err_4bit_pct": _percent(q.best_clip_uniform_error(4), 3),
+        "best_err_8bit_pct": _percent(q.best_clip_uniform_error(8)),
+        "rd_bound_2bit": _sig(q.rate_distortion_bound(2)),
+        "int4_g128_bits": bits("INT4, g128"),
+        "mxfp4_bits": bits("MXFP4"),
+        "nvfp4_bits": bits("NVFP4"),
+        "nf4_bits": bits("NF4"),
+        "int4_g128_err_pct": error("INT4, g128"),
+        "mxfp4_err_pct": error("MXFP4"),
+        "nvfp4_err_pct": error("NVFP4"),
+        "nf4_err_pct": error("NF4"),
+        "fp8_err_pct": error("FP8 E4M3"),
+        "format_mc_samples": _thousands(formats.MC_SIZE),
+        "format_mc_seed": str(formats.MC_SEED),
+        "format_max_se_pct": _sig(100 * max(e.standard_error for _, e in fmt.values()), 1),
+        "rotation_seed": str(ex["seed"]),
+        "rotation_rows": str(ex["rows"]),
+        "rotation_cols": str(ex["cols"]),
+        "rotation_df": str(ex["df"]),
+        "rotation_outlier_channels": str(ex["outlier_channels"]),
+        "rotation_outlier_scale": f"{ex['outlier_scale']:g}",
+        "rotation_plain_4bit_pct": _percent(rot["plain"][0]),
+        "rotation_rotated_4bit_pct": _percent(rot["rotated"][0]),
+        "rotation_plain_2bit_pct": _percent(rot["plain"][2]),
+        "rotation_rotated_2bit_pct": _percent(rot["rotated"][2]),
+    }
+
+
 def quoted_numbers() -> dict[str, str]:
     """Every quotable number, formatted for prose (no units)."""
-    naive = {b: quantization.naive_uniform_error(b) for b in (2, 4)}
     return {
         **_cost_numbers(),
-        "weights_70b_2bit_gb": f"{quantization.weight_storage_gb(70e9, 2):g}",
-        "weights_70b_fp16_gb": f"{quantization.weight_storage_gb(70e9, 16):g}",
-        "uniform_levels_2bit": str(quantization.uniform_levels(2)),
-        "naive_err_2bit": _sig(naive[2]),
-        "naive_err_4bit": _sig(naive[4]),
-        "naive_err_ratio_2_over_4": f"{naive[2] / naive[4]:.1f}",
-        "best_err_2bit": _sig(quantization.best_clip_uniform_error(2)),
-        "rd_bound_2bit": _sig(quantization.rate_distortion_bound(2)),
+        **_quantization_numbers(),
     }

@@ -44,7 +44,7 @@ SCALING_DEFAULTS = {"n": 131072, "d": 4096, "N": 128}
 MATRIX_DEFAULTS = {"n": 131072, "k": 8}
 """Default state of the architecture matrix (``DEFAULTS`` in architecture_matrix.js)."""
 
-BIT_WIDTH_DEFAULTS = {"b": 4, "P": "70B"}
+BIT_WIDTH_DEFAULTS = {"b": 4, "P": "70B", "w": "gaussian"}
 """Default state of the bit-width slider (``DEFAULTS`` in bit_width.js)."""
 
 
@@ -336,20 +336,34 @@ def _bit_width(data: dict) -> str:
         [
             format_bits(b),
             format_gb(data["storage_gb"][size][i]),
-            format_percent(curve["naive"][i]),
+            format_percent(curve["fixed_clip"][i]),
             format_percent(curve["best_clip"][i]),
             format_percent(curve["bound"][i]),
             data["regime"][i],
         ]
         for i, b in enumerate(data["bit_widths"])
     ]
+    clip = _number(data["fixed_clip"])
     caption = (
-        f"Weight storage of a {size} model and relative RMSE of quantizing Gaussian weights, "
+        f"Weight storage of a {size} model and relative RMSE of quantizing Gaussian weights on the "
+        f"uniform grid of EQ 11.6, clipped at ±{clip}σ or at the best clip for each width, "
         "from 16 bits down to ternary (1.58 bits)."
     )
-    columns = ["Bit-width", f"Weights, {size} model", "Naive ±3σ uniform", "Best-clip uniform",
+    columns = ["Bit-width", f"Weights, {size} model", f"Uniform, ±{clip}σ clip", "Uniform, best clip",
                "Rate–distortion bound", "Regime"]
-    return _table("Bit-width table (scrolls sideways)", caption, columns, rows)
+    widths = _table("Bit-width table (scrolls sideways)", caption, columns, rows, note=False)
+    formats = [
+        [f["name"], f["elements"], format_bits(f["bits"]), format_percent(f["error"]),
+         format_percent(f["standard_error"])]
+        for f in data["formats"]
+    ]
+    mc = data["mc"]
+    caption = (
+        f"Named formats at their effective bits per weight (scales counted), and their relative RMSE "
+        f"on {group_thousands(mc['size'])} Gaussian weights drawn with seed {mc['seed']}."
+    )
+    columns = ["Format", "Elements and scale", "Bits per weight", "Relative RMSE", "Standard error"]
+    return widths + _table("Weight formats table (scrolls sideways)", caption, columns, formats)
 
 
 _VIEWS = {

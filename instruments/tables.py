@@ -20,14 +20,17 @@ import numpy as np
 
 from . import cost, defaults
 from .architectures import FAMILIES, MODEL_PRESETS, family_costs, model_costs
+from .formats import FORMATS, MC_SEED, MC_SIZE, format_error_gaussian
+from .rotation import ROTATION_EXAMPLE, rotation_errors
 from .quantization import (
     BIT_WIDTHS,
     MODEL_SIZES,
     REGIME_THRESHOLDS,
     REGIMES,
+    FIXED_CLIP,
     best_clip_uniform_error,
+    fixed_clip_uniform_error,
     midrise_levels,
-    naive_uniform_error,
     rate_distortion_bound,
     regime,
     uniform_levels,
@@ -230,10 +233,17 @@ def bit_width_data():
         ``midtread_levels`` (:func:`uniform_levels`), ``model_sizes``
         ({name: P}), ``storage_gb`` ({name: list over b}), ``regime``
         (label per b), ``regimes`` and ``regime_thresholds``,
-        ``error_curve`` with lists over b of ``naive`` (+-3 sigma
-        mid-tread), ``best_clip`` (optimal-clip midrise) and ``bound``
-        (rate-distortion ``2**-b``), and ``ternary`` with the ``absmean`` and
-        ``best`` 3-level errors.
+        ``fixed_clip`` (the clip c of the fixed-clip curve, in sigma),
+        ``error_curve`` with lists over b of ``fixed_clip`` (the midrise grid
+        of EQ 11.6 clipped at +-c), ``best_clip`` (the same grid, clip
+        tuned for b) and ``bound`` (rate-distortion ``2**-b``), ``ternary``
+        with the ``absmean`` and ``best`` 3-level errors, ``formats``: for
+        each of :data:`instruments.formats.FORMATS` its ``name``,
+        ``elements``, effective ``bits``, Monte Carlo ``error`` and
+        ``standard_error``, ``mc`` (``size`` and ``seed`` of that sample), and
+        ``rotation``: lists over b of the ``plain`` and ``rotated`` errors of
+        :func:`instruments.rotation.rotation_errors` on the weights described
+        by its ``example`` (:data:`instruments.rotation.ROTATION_EXAMPLE`).
 
     Examples
     --------
@@ -251,12 +261,23 @@ def bit_width_data():
         "regime": [str(r) for r in regime(b)],
         "regimes": list(REGIMES),
         "regime_thresholds": dict(REGIME_THRESHOLDS),
+        "fixed_clip": FIXED_CLIP,
         "error_curve": {
-            "naive": _floats(naive_uniform_error(b)),
+            "fixed_clip": _floats(fixed_clip_uniform_error(b)),
             "best_clip": _floats(best_clip_uniform_error(b)),
             "bound": _floats(rate_distortion_bound(b)),
         },
         "ternary": {"absmean": absmean_ternary_error(), "best": best_ternary_error()},
+        "formats": [
+            {"name": f.name, "elements": f.elements, "bits": e.bits, "error": e.rmse,
+             "standard_error": e.standard_error}
+            for f, e in zip(FORMATS, map(format_error_gaussian, FORMATS))
+        ],
+        "mc": {"size": MC_SIZE, "seed": MC_SEED},
+        "rotation": {
+            **{key: _floats(v) for key, v in rotation_errors(b, **ROTATION_EXAMPLE).items()},
+            "example": dict(ROTATION_EXAMPLE),
+        },
     }
 
 

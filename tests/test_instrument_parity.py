@@ -149,7 +149,7 @@ def test_bit_width_matches_the_quantization_functions(embedded):
     assert data["regime_thresholds"] == dict(qz.REGIME_THRESHOLDS)
     failures: list[str] = []
     for i, b in enumerate(qz.BIT_WIDTHS):
-        check(f"naive b={b}", data["error_curve"]["naive"][i], qz.naive_uniform_error(b), failures)
+        check(f"fixed_clip b={b}", data["error_curve"]["fixed_clip"][i], qz.fixed_clip_uniform_error(b), failures)
         check(f"best_clip b={b}", data["error_curve"]["best_clip"][i], qz.best_clip_uniform_error(b), failures)
         check(f"bound b={b}", data["error_curve"]["bound"][i], qz.rate_distortion_bound(b), failures)
         check(f"regime b={b}", data["regime"][i], qz.regime(b), failures)

@@ -207,10 +207,10 @@ def test_three_level_optimum_is_uniform():
 
 @pytest.mark.parametrize("b", [2, 3, 4, 5])
 @pytest.mark.parametrize("seed_rounding", [False, True])
-def test_naive_error_matches_monte_carlo(gaussian_sample, b, seed_rounding):
+def test_midtread_error_matches_monte_carlo(gaussian_sample, b, seed_rounding):
     w = gaussian_sample
     q = qz.uniform_quantize(w, b, 3.0, seed_rounding=seed_rounding)
-    exact = qz.naive_uniform_error(b, seed_rounding=seed_rounding)
+    exact = qz.midtread_uniform_error(b, seed_rounding=seed_rounding)
     assert relative_mc(w, q) == pytest.approx(exact, rel=0.01)
 
 
@@ -245,30 +245,94 @@ def test_absmean_ternary_matches_monte_carlo(gaussian_sample):
 
 
 def test_error_decreases_as_bits_rise():
-    naive = qz.naive_uniform_error(np.arange(1, 17))
-    assert np.all(np.diff(naive) < 0)
+    for curve in (qz.midtread_uniform_error, qz.fixed_clip_uniform_error):
+        assert np.all(np.diff(curve(np.arange(1, 17))) < 0)
     best = qz.best_clip_uniform_error(np.array(SORTED_BITS))
     assert np.all(np.diff(best) < 0)
     lloyd = [qz.lloyd_max_gaussian(L).mse for L in (2, 3, 4, 8, 16, 32)]
     assert np.all(np.diff(lloyd) < 0)
 
 
-def test_best_clip_beats_naive_everywhere():
+def test_best_clip_beats_the_fixed_clip_everywhere():
     b = np.array(qz.BIT_WIDTHS)
-    assert np.all(qz.best_clip_uniform_error(b) < qz.naive_uniform_error(b))
+    assert np.all(qz.best_clip_uniform_error(b) < qz.fixed_clip_uniform_error(b))
 
 
-def test_naive_error_flattens_at_high_bits():
-    # the fixed +-3 sigma clip leaves an overload floor of about 0.020
-    assert qz.naive_uniform_error(16) == pytest.approx(0.0202, abs=2e-4)
-    assert qz.naive_uniform_error(8) / qz.naive_uniform_error(16) < 1.1
+@pytest.mark.parametrize("b", [1.58, 2, 3, 4, 5, 6, 8, 16])
+def test_fixed_clip_and_best_clip_are_the_same_grid(gaussian_sample, b):
+    # like with like: both curves are gaussian_uniform_mse of the midrise grid, and
+    # differ in the clip only (the +-3 sigma curve is not the mid-tread grid)
+    assert qz.fixed_clip_uniform_error(b) ** 2 == pytest.approx(qz.gaussian_uniform_mse(b, 3.0), rel=1e-14)
+    assert qz.best_clip_uniform_error(b) ** 2 == pytest.approx(qz.gaussian_uniform_mse(b, qz.optimal_clip(b)), rel=1e-12)
+    w = gaussian_sample
+    assert relative_mc(w, qz.uniform_quantize_midrise(w, b, 3.0)) == pytest.approx(qz.fixed_clip_uniform_error(b), rel=0.02)
+
+
+def test_the_wasted_code_is_its_own_effect():
+    # at the same +-3 sigma clip the mid-tread grid (2**b - 1 levels) is worse than the
+    # midrise grid (2**b levels), by a lot at 2 bits and by little from 4 bits on
+    ratio = {b: qz.midtread_uniform_error(b) / qz.fixed_clip_uniform_error(b) for b in (2, 4, 8)}
+    assert ratio[2] > 1.3
+    assert 1.0 < ratio[4] < 1.1
+    assert ratio[8] == pytest.approx(1.0, abs=0.01)
+
+
+def test_fixed_clip_error_flattens_at_high_bits():
+    # the fixed +-3 sigma clip leaves a clipping floor of about 0.020
+    for curve in (qz.midtread_uniform_error, qz.fixed_clip_uniform_error):
+        assert curve(16) == pytest.approx(0.0202, abs=2e-4)
+        assert curve(8) / curve(16) < 1.1
+
+
+# --- the clipping term of EQ 11.6 -------------------------------------------------
+
+
+def _old_clipping_term(b, c):
+    """The overshoot measured from the clip, E[(|w| - c)_+**2]: what EQ 11.6 used to say."""
+    from instruments import _gaussian as g
+
+    return 2.0 * float(g.upper_cell_mse(c, c))
+
+
+@pytest.mark.parametrize("b", [4, 5, 6, 8])
+@pytest.mark.parametrize("clip", [2.0, 3.0, "best"])
+def test_eq_11_6_with_the_outermost_level_matches_the_exact_error(b, clip):
+    c = qz.optimal_clip(b) if clip == "best" else clip
+    s = 2 * c / 2**b
+    exact = qz.gaussian_uniform_mse(b, c)
+    eq_11_6 = s**2 / 12 + qz.clipping_mse(b, c)
+    assert eq_11_6 == pytest.approx(exact, rel=0.012)
+    # measuring the overshoot from R/2 instead of R/2 - s/2 is several times further off
+    assert abs(s**2 / 12 + _old_clipping_term(b, c) - exact) > 3 * abs(eq_11_6 - exact)
+
+
+@pytest.mark.parametrize("b, clip", [(2, 2.0), (3, 3.0), (4, 2.5), (8, 3.0)])
+def test_clipped_weights_land_on_the_outermost_level(gaussian_sample, b, clip):
+    w = gaussian_sample
+    q = qz.uniform_quantize_midrise(w, b, clip)
+    s = 2 * clip / 2**b
+    out = np.abs(w) > clip
+    assert np.allclose(np.abs(q[out]), clip - s / 2)
+    # the clipping term, sample by sample, is exactly the error of the clipped weights
+    assert np.sum((w - q)[out] ** 2) == pytest.approx(np.sum((np.abs(w[out]) - (clip - s / 2)) ** 2), rel=1e-12)
+    mc = np.sum((np.abs(w[out]) - (clip - s / 2)) ** 2) / w.size
+    assert mc == pytest.approx(qz.clipping_mse(b, clip), rel=0.05)
+
+
+def test_clipping_term_is_what_is_left_of_the_exact_error_beyond_the_clip():
+    from instruments import _gaussian as g
+
+    lo, hi, points = g.midrise_cells(16, 3.0)
+    inner = g.cells_mse(np.maximum(lo, -3.0), np.minimum(hi, 3.0), points)
+    assert qz.gaussian_uniform_mse(4, 3.0) - inner == pytest.approx(qz.clipping_mse(4, 3.0), rel=1e-12)
 
 
 @pytest.mark.parametrize("b", SORTED_BITS + [1, 7, 10, 12])
 def test_never_below_rate_distortion_bound(b):
     bound = qz.rate_distortion_bound(b)
-    assert qz.naive_uniform_error(b) >= bound
-    assert qz.naive_uniform_error(b, seed_rounding=True) >= bound
+    assert qz.fixed_clip_uniform_error(b) >= bound
+    assert qz.midtread_uniform_error(b) >= bound
+    assert qz.midtread_uniform_error(b, seed_rounding=True) >= bound
     assert qz.best_clip_uniform_error(b) >= bound
 
 
@@ -382,7 +446,15 @@ def test_scalar_in_scalar_out_and_broadcasting():
         (lambda: qz.uniform_quantize([1.0], 4, -1.0), "clip c must be > 0, got -1"),
         (lambda: qz.gaussian_uniform_mse(24, 3.0), "bit-width b must be <= 20"),
         (lambda: qz.optimal_clip(0.3), "bit-width b must give at least 2 levels"),
-        (lambda: qz.naive_uniform_error(-1), "bit-width b must be > 0, got -1"),
+        (lambda: qz.midtread_uniform_error(-1), "bit-width b must be > 0, got -1"),
+        (lambda: qz.fixed_clip_uniform_error(2, 0.0), "clip c must be > 0, got 0"),
+        (lambda: qz.clipping_mse(30, 3.0), "bit-width b must be <= 20"),
+        (lambda: qz.minmax_quantize(1.0, 4), "weights w must be a vector or matrix, got a scalar"),
+        (lambda: qz.minmax_quantize([1.0, 2.0], 0.5), "bit-width b must give at least 2 levels"),
+        (lambda: qz.heavy_tailed_weights(4, 12), "columns must be a power of 2, got 12"),
+        (lambda: qz.heavy_tailed_weights(4, 16, df=2), "degrees of freedom must be > 2"),
+        (lambda: qz.random_hadamard_rotate(np.ones((2, 4)), [1.0, -1.0]), "signs D must be a vector of +-1"),
+        (lambda: qz.random_hadamard_rotate(np.ones(4), [1.0, 0.5, 1.0, 1.0]), "signs D must be a vector of +-1"),
         (lambda: qz.lloyd_max_gaussian(0), "level count L must be a positive integer, got 0"),
         (lambda: qz.lloyd_max_gaussian(1000), "level count L must be <= 128"),
         (lambda: qz.weight_storage_gb(0, 4), "parameter count P must be > 0, got 0"),
@@ -397,3 +469,107 @@ def test_bad_arguments_raise_named_error(call, message):
     with pytest.raises(InstrumentArgumentError, match=None) as info:
         call()
     assert str(info.value).startswith(message)
+
+
+# --- the asymmetric min-max grid (EQ 11.6's step, all 2**b codes) ----------------------
+
+
+@pytest.mark.parametrize("b", [1.58, 2, 3, 4, 5])
+def test_minmax_uses_every_code_with_the_midtread_step(b):
+    w = np.linspace(-1.0, 2.0, 100_001)
+    q = qz.minmax_quantize(w, b)
+    levels = np.unique(q)
+    assert levels.size == qz.midrise_levels(b)  # 2**b codes, not 2**b - 1
+    step = 3.0 / (round(2**b) - 1)  # (max - min) / (2**b - 1), the mid-tread grid's step
+    assert np.allclose(np.diff(levels), step)
+    assert 0.0 in levels  # the integer zero point keeps zero on the grid
+    assert np.max(np.abs(w - q)) <= step / 2 + 1e-12
+
+
+def test_minmax_on_a_symmetric_range_against_the_midtread_grid():
+    # same range [-c, c], same step 2c / (2**b - 1): mid-tread has 2**b - 1 levels,
+    # min-max 2**b (its extra level sits one step beyond the top of the range)
+    c, b = 3.0, 2
+    w = np.concatenate([np.linspace(-c, c, 10_001), [-c, c]])
+    tread = np.unique(qz.uniform_quantize(w, b, c))
+    minmax = np.unique(qz.minmax_quantize(w, b))
+    assert tread.size == 3 and minmax.size == 4
+    assert np.allclose(np.diff(minmax), 2 * c / 3) and np.allclose(np.diff(tread), 2 * c / 3)
+
+
+def test_minmax_quantizes_each_row_on_its_own_range():
+    w = np.array([[0.0, 1.0, 3.0], [-100.0, 0.0, 50.0]])
+    q = qz.minmax_quantize(w, 2)
+    assert np.array_equal(q[0], qz.minmax_quantize(w[0], 2))
+    assert np.array_equal(q[0], [0.0, 1.0, 3.0])
+    assert np.array_equal(qz.minmax_quantize(np.zeros((2, 4)), 3), np.zeros((2, 4)))
+
+
+# --- random Hadamard rotation on heavy-tailed weights (the rotation cell) -------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 8), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_random_hadamard_rotation_is_orthogonal_and_leaves_a_layer_unchanged(log_n, rows, seed):
+    n = 2**log_n
+    rng = np.random.default_rng(seed)
+    w, x = rng.standard_normal((rows, n)), rng.standard_normal(n)
+    d = qz.random_signs(n, seed)
+    r = qz.random_hadamard_rotate(w, d)
+    assert np.allclose(r, w @ np.diag(d) @ qz.hadamard_matrix(n) / np.sqrt(n))
+    assert np.allclose(qz.random_hadamard_unrotate(r, d), w)
+    assert np.allclose(r @ qz.random_hadamard_rotate(x, d), w @ x)  # (W Q)(x Q) = W x
+
+
+def test_heavy_tailed_weights_have_unit_variance_and_a_few_outlier_channels():
+    w = qz.heavy_tailed_weights(256, 1024, df=5, outlier_channels=6, outlier_scale=8.0, seed=3)
+    assert np.array_equal(w, qz.heavy_tailed_weights(256, 1024, df=5, outlier_channels=6, outlier_scale=8.0, seed=3))
+    column_rms = np.sqrt(np.mean(w**2, axis=0))
+    loud = column_rms > 4
+    assert loud.sum() == 6
+    assert np.mean(w[:, ~loud] ** 2) == pytest.approx(1.0, rel=0.05)
+    assert np.mean(w[:, loud] ** 2) == pytest.approx(64.0, rel=0.1)
+    kurtosis = np.mean(w[:, ~loud] ** 4) / np.mean(w[:, ~loud] ** 2) ** 2
+    assert kurtosis > 4  # heavier tailed than a Gaussian (3)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rotation_lowers_the_error_at_4_3_and_2_bits(seed):
+    e = rotation_errors_for(seed)
+    assert np.all(e["rotated"] < e["plain"])
+    assert e["rotated"][0] < 0.5 * e["plain"][0]  # 4 bits: most of the error is the outliers' range
+
+
+def rotation_errors_for(seed):
+    from instruments.rotation import ROTATION_EXAMPLE, rotation_errors
+
+    return rotation_errors([4, 3, 2], **{**ROTATION_EXAMPLE, "seed": seed})
+
+
+def test_the_rotation_helps_most_with_outlier_channels():
+    from instruments.rotation import ROTATION_EXAMPLE, rotation_errors
+
+    with_outliers = rotation_errors([4], **ROTATION_EXAMPLE)
+    without = rotation_errors([4], **{**ROTATION_EXAMPLE, "outlier_scale": 1.0})
+    gain = lambda e: e["plain"][0] / e["rotated"][0]  # noqa: E731
+    assert gain(without) > 1.2  # heavy tails alone: the rotation still helps
+    assert gain(with_outliers) > 1.4 * gain(without)
+
+
+def test_the_rotation_cell_prints_what_rotation_errors_computes(capsys):
+    import runpy
+
+    from instruments.rotation import ROTATION_EXAMPLE, rotation_errors
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "runnable"))
+    try:
+        runpy.run_path(str(root / "runnable" / "rotation_outliers.py"), run_name="__main__")
+    finally:
+        sys.path.remove(str(root / "runnable"))
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    printed = {int(r[0]): (float(r[1]), float(r[2])) for r in rows}
+    e = rotation_errors([4, 3, 2], **ROTATION_EXAMPLE)
+    for k, b in enumerate([4, 3, 2]):
+        assert printed[b] == (round(e["plain"][k], 4), round(e["rotated"][k], 4))

@@ -119,7 +119,7 @@ def test_bit_width_parity(roundtrip):
         assert bits["levels"][i] == qz.midrise_levels(b)
         assert bits["midtread_levels"][i] == qz.uniform_levels(b)
         assert bits["regime"][i] == qz.regime(b)
-        assert bits["error_curve"]["naive"][i] == qz.naive_uniform_error(b)
+        assert bits["error_curve"]["fixed_clip"][i] == qz.fixed_clip_uniform_error(b, bits["fixed_clip"])
         assert bits["error_curve"]["best_clip"][i] == qz.best_clip_uniform_error(b)
         assert bits["error_curve"]["bound"][i] == qz.rate_distortion_bound(b)
         for name, p in qz.MODEL_SIZES.items():
@@ -127,6 +127,24 @@ def test_bit_width_parity(roundtrip):
     assert bits["ternary"] == {"absmean": qz.absmean_ternary_error(), "best": qz.best_ternary_error()}
     assert bits["regimes"] == list(qz.REGIMES)
     assert bits["model_sizes"] == qz.MODEL_SIZES
+    assert bits["fixed_clip"] == qz.FIXED_CLIP
+
+
+def test_bit_width_formats_and_rotation_parity(roundtrip):
+    from instruments.formats import FORMATS, MC_SEED, MC_SIZE, format_error_gaussian
+    from instruments.rotation import ROTATION_EXAMPLE, rotation_errors
+
+    bits = roundtrip["bit-width"]
+    assert bits["mc"] == {"size": MC_SIZE, "seed": MC_SEED}
+    assert [f["name"] for f in bits["formats"]] == [f.name for f in FORMATS]
+    for entry, fmt in zip(bits["formats"], FORMATS):
+        e = format_error_gaussian(fmt)
+        assert (entry["bits"], entry["error"], entry["standard_error"]) == (fmt.effective_bits(), e.rmse, e.standard_error)
+        assert entry["elements"] == fmt.elements
+    e = rotation_errors(list(qz.BIT_WIDTHS), **ROTATION_EXAMPLE)
+    assert bits["rotation"]["plain"] == e["plain"].tolist()
+    assert bits["rotation"]["rotated"] == e["rotated"].tolist()
+    assert bits["rotation"]["example"] == ROTATION_EXAMPLE
 
 
 def test_quiz_numbers_are_in_the_tables(roundtrip):

@@ -177,7 +177,7 @@ def test_bit_width_lists_size_and_errors_for_each_width(data):
         [
             sv.format_bits(b),
             sv.format_gb(qz.weight_storage_gb(params, b)),
-            sv.format_percent(qz.naive_uniform_error(b)),
+            sv.format_percent(qz.fixed_clip_uniform_error(b)),
             sv.format_percent(qz.best_clip_uniform_error(b)),
             sv.format_percent(qz.rate_distortion_bound(b)),
             qz.regime(b),
@@ -190,6 +190,23 @@ def test_bit_width_lists_size_and_errors_for_each_width(data):
     assert rows["16 bits"][0] == "140 GB"
     assert rows["4 bits"][3] == "6.25%"
     assert rows["1.58 bits"][4] == "only with rotation and codebooks"
+    assert [c["text"] for c in table["columns"]][2:4] == ["Uniform, ±3σ clip", "Uniform, best clip"]
+
+
+def test_bit_width_lists_the_named_formats_at_their_effective_bits(data):
+    from instruments.formats import FORMATS, format_error_gaussian
+
+    table, _ = read("bit-width", data, index=1)
+    expected = []
+    for fmt in FORMATS:
+        e = format_error_gaussian(fmt)
+        expected.append([fmt.name, fmt.elements, sv.format_bits(fmt.effective_bits()),
+                         sv.format_percent(e.rmse), sv.format_percent(e.standard_error)])
+    assert table["rows"] == expected
+    rows = {row[0]: row[2] for row in table["rows"]}
+    assert rows == {"INT4, g128": "4.125 bits", "MXFP4": "4.25 bits", "NVFP4": "4.5 bits",
+                    "NF4": "4.5 bits", "FP8 E4M3": "8 bits"}
+    assert "262,144 Gaussian weights" in table["caption"] and "seed 0" in table["caption"]
 
 
 def test_unknown_instrument_is_an_error(data):
