@@ -353,19 +353,30 @@ def render_quiz_part(part: str):
 def render_quiz_form(self, tokens, idx, options, env):
     meta = tokens[idx].meta
     qid = meta["id"]
-    hint = "a number" if meta["kind"] == "numeric" else "true or false"
-    if meta["kind"] == "numeric" and meta["unit"]:
-        hint += f"; the unit {meta['unit']} is optional"
+    if meta["kind"] == "numeric":
+        hint = "a number" + (f"; the unit {meta['unit']} is optional" if meta["unit"] else "")
+        field = (
+            f'<label for="{qid}-answer">Your answer</label>\n'
+            f'<input id="{qid}-answer" name="answer" type="text" autocomplete="off" '
+            f'spellcheck="false" aria-describedby="{qid}-hint">\n'
+        )
+        after = f'<span class="quiz-hint" id="{qid}-hint">Answer with {html.escape(hint)}.</span>\n'
+    else:
+        field = (
+            '<fieldset class="quiz-choices">\n<legend>Your answer</legend>\n'
+            + "".join(
+                f'<label class="quiz-choice"><input type="radio" name="answer" value="{value}"> {value.title()}</label>\n'
+                for value in ("true", "false")
+            )
+            + "</fieldset>\n"
+        )
+        after = ""
     return (
-        f'<form class="quiz-form" hidden>\n'
-        f'<label for="{qid}-answer">Your answer</label>\n'
-        f'<input id="{qid}-answer" name="answer" type="text" autocomplete="off" '
-        f'spellcheck="false" aria-describedby="{qid}-hint">\n'
+        f'<form class="quiz-form" hidden>\n{field}'
         f'<button type="submit">Check</button>\n'
         f'<button type="button" class="quiz-reveal">Show answer</button>\n'
-        f'<span class="quiz-hint" id="{qid}-hint">Answer with {html.escape(hint)}.</span>\n'
-        f"</form>\n"
-        f'<p class="quiz-verdict" role="status" aria-live="polite"></p>\n'
+        f"{after}</form>\n"
+        f'<div class="quiz-verdict" role="status" aria-live="polite"></div>\n'
         f'<details class="quiz-solution">\n<summary>Answer and explanation</summary>\n'
         f'<p class="quiz-answer"><strong>Answer:</strong> {html.escape(quiz_answer_text(meta))}</p>\n'
     )
@@ -374,6 +385,9 @@ def render_quiz_form(self, tokens, idx, options, env):
 def quiz_plugin(md: MarkdownIt, *, render_open=render_quiz_open, render_form=render_quiz_form):
     """``::: quiz ID numeric|truefalse answer=…`` with ``--- if`` and ``--- explain``.
 
+    """The answer form (a text field, or two radio buttons for true/false), the live
+    region where the verdict and the feedback for a likely mistake appear, and the
+    opening of the closed answer and explanation."""
     Tokens come in reading order: the question, the hidden feedback for likely wrong
     answers, the form, then the explanation inside a closed ``<details>``.
     """

@@ -9,7 +9,11 @@ import * as cells from "./cells.js";
 
 document.documentElement.classList.remove("no-js");
 
-const quizzes = [...document.querySelectorAll(".quiz[data-quiz]")].map((el) => quiz.mount(el));
+let updateProgress = () => {};
+const quizzes = [...document.querySelectorAll(".quiz[data-quiz]")].map((el) =>
+  quiz.mount(el, { onChange: () => updateProgress() }),
+);
+updateProgress = quiz.showProgress(document.getElementById("quiz-progress"), quizzes);
 const codeCells = cells.mountAll(document); // before charts are drawn: cells keep the build's output
 const nav = document.querySelector(".toc");
 if (nav) toc.mount(nav);

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-QUIZZES = ["q-doubling", "q-ssm-linear", "q-sub4-tradeoff", "q-70b-2bit"]
+QUIZZES = ["q-doubling", "q-kv-vs-state", "q-ssm-linear", "q-levels", "q-sub4-tradeoff", "q-70b-2bit"]
 
 
 def quiz_spec(page, quiz_id):
@@ -16,8 +16,12 @@ def quiz_spec(page, quiz_id):
 
 
 def answer(page, quiz_id, text):
+    """Answer as a reader does: type into the field, or pick True or False; then Check."""
     quiz = page.locator(f"#{quiz_id}")
-    quiz.get_by_label("Your answer").fill(text)
+    if quiz_spec(page, quiz_id)["kind"] == "truefalse":
+        quiz.get_by_role("radio", name=text.title(), exact=True).check()
+    else:
+        quiz.get_by_label("Your answer").fill(text)
     quiz.get_by_role("button", name="Check").click()
     return quiz.get_by_role("status")
 
@@ -53,62 +57,118 @@ def test_every_module_of_the_load_is_preloaded_and_every_preload_is_used(page, s
 
 
 @pytest.mark.parametrize("quiz_id", QUIZZES)
-def test_each_quiz_is_graded_right_and_wrong(page, server, quiz_id):
+def test_a_wrong_answer_gets_a_verdict_and_a_right_one_the_explanation(page, server, quiz_id):
     page.goto(server)
     spec = quiz_spec(page, quiz_id)
     right, wrong = right_and_wrong(spec)
     quiz = page.locator(f"#{quiz_id}")
     expect(quiz.locator(".quiz-solution")).to_be_hidden()
     expect(answer(page, quiz_id, wrong)).to_contain_text("Not quite")
-    expect(quiz.locator(".quiz-explanation")).to_be_visible()
+    # a wrong answer gives nothing away: no answer, no explanation
+    expect(quiz.locator(".quiz-answer")).to_be_hidden()
+    expect(quiz.locator(".quiz-explanation")).to_be_hidden()
     expect(answer(page, quiz_id, right)).to_contain_text("Right")
+    expect(quiz.locator(".quiz-answer")).to_be_visible()
+    expect(quiz.locator(".quiz-explanation")).to_be_visible()
+
+
+def test_the_hint_for_a_foreseen_mistake_is_inside_the_live_region(page, server):
+    page.goto(server)
+    quiz = page.locator("#q-doubling")
+    status = answer(page, "q-doubling", "2")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_contain_text("Not quite: 2× is not the answer")
+    expect(status).to_contain_text("scan")  # the feedback written for the answer 2
+    expect(status.locator(".quiz-feedback[data-when='2']")).to_be_visible()
+    expect(quiz.locator(".quiz-answer")).to_be_hidden()
+    # another wrong answer, with no foreseen mistake: the verdict alone
+    expect(answer(page, "q-doubling", "7")).to_contain_text("Not quite: 7×")
+    expect(status.locator(".quiz-feedback")).to_be_hidden()
+    quiz.get_by_role("button", name="Show answer").click()
+    expect(quiz.locator(".quiz-answer")).to_contain_text("4×")
+    expect(quiz.locator(".quiz-explanation")).to_be_visible()
 
 
 def test_numeric_answers_take_units_and_the_likely_mistake_gets_feedback(page, server):
     page.goto(server)
     for text in ("4", "4.0", "4x", "4×"):
         expect(answer(page, "q-doubling", text)).to_contain_text("Right")
-    expect(answer(page, "q-doubling", "2")).to_contain_text("Not quite")
-    feedback = page.locator("#q-doubling .quiz-feedback[data-when='2']")
-    expect(feedback).to_be_visible()
-    expect(feedback).to_contain_text("scan")
-    for text in ("17.5 GB", "17.5GB"):
+    for text in ("17.5 GB", "17.5GB", "17.5e0 GB"):
         expect(answer(page, "q-70b-2bit", text)).to_contain_text("Right")
     expect(answer(page, "q-70b-2bit", "140")).to_contain_text("Not quite")
     expect(page.locator("#q-70b-2bit .quiz-feedback[data-when='140']")).to_be_visible()
+    expect(answer(page, "q-levels", "3 level")).to_contain_text("Right")
 
 
-@pytest.mark.parametrize("text", ["", "abc"])
-def test_unreadable_input_says_what_is_expected(page, server, text):
+@pytest.mark.parametrize(
+    "quiz_id,text,said",
+    [
+        ("q-doubling", "", "Nothing to check yet. Enter a number"),
+        ("q-doubling", "abc", "is not a number. Enter a number"),
+        ("q-doubling", "four", "“four” is not a number. Enter a number"),
+        ("q-doubling", "0x11", "“0x11” is not a number. Enter a number"),
+        ("q-70b-2bit", "17,5", "Use a point for decimals: 17.5, not 17,5."),
+        ("q-70b-2bit", "1e400", "1e400 is too large a number to check."),
+    ],
+)
+def test_unreadable_input_says_what_is_expected(page, server, quiz_id, text, said):
     page.goto(server)
-    status = answer(page, "q-doubling", text)
-    expect(status).to_contain_text("Enter a number")
+    status = answer(page, quiz_id, text)
+    expect(status).to_contain_text(said)
     expect(status).not_to_contain_text("Not quite")
-    expect(page.locator("#q-doubling").get_by_label("Your answer")).to_have_attribute("aria-invalid", "true")
-    expect(answer(page, "q-ssm-linear", "maybe")).to_contain_text("true or false")
+    expect(status).not_to_contain_text("∞")
+    expect(page.locator(f"#{quiz_id}").get_by_label("Your answer")).to_have_attribute("aria-invalid", "true")
 
 
-def test_true_false_in_any_case(page, server):
+def test_true_false_is_a_group_of_two_radio_buttons(page, server):
     page.goto(server)
-    spec = quiz_spec(page, "q-ssm-linear")
-    expect(answer(page, "q-ssm-linear", str(spec["answer"]).upper())).to_contain_text("Right")
+    quiz = page.locator("#q-ssm-linear")
+    group = quiz.get_by_role("group", name="Your answer")
+    expect(group.get_by_role("radio")).to_have_count(2)
+    expect(quiz.get_by_role("textbox")).to_have_count(0)
+    # nothing chosen yet
+    quiz.get_by_role("button", name="Check").click()
+    expect(quiz.get_by_role("status")).to_contain_text("Choose True or False")
+    # by keyboard: Tab to the group, arrows choose, Enter checks
+    group.get_by_role("radio", name="True").focus()
+    page.keyboard.press("ArrowRight")
+    expect(group.get_by_role("radio", name="False")).to_be_checked()
+    page.keyboard.press("Enter")
+    expect(quiz.get_by_role("status")).to_contain_text("Not quite")
+    page.keyboard.press("ArrowLeft")
+    expect(group.get_by_role("radio", name="True")).to_be_checked()
+    page.keyboard.press("Enter")
+    expect(quiz.get_by_role("status")).to_contain_text("Right: the statement is true")
 
 
-def test_show_answer_and_answers_survive_a_reload(page, server):
+def test_show_answer_and_answers_survive_a_reload_with_the_progress(page, server):
     page.goto(server)
+    progress = page.get_by_role("navigation", name="Sections of this chapter").get_by_text(re.compile("quizzes answered"))
+    expect(progress).to_have_text("0 of 6 quizzes answered")
     expect(answer(page, "q-70b-2bit", "17.5 GB")).to_contain_text("Right")
+    expect(progress).to_have_text("1 of 6 quizzes answered")
+    expect(answer(page, "q-levels", "2")).to_contain_text("Not quite")
+    expect(progress).to_have_text("1 of 6 quizzes answered")  # a wrong answer is not answered yet
     quiz = page.locator("#q-doubling")
     quiz.get_by_role("button", name="Show answer").click()
     expect(quiz.locator(".quiz-answer")).to_be_visible()
+    expect(answer(page, "q-ssm-linear", "true")).to_contain_text("Right")
+    expect(progress).to_have_text("3 of 6 quizzes answered")
     page.reload()
     expect(page.locator("#q-70b-2bit").get_by_label("Your answer")).to_have_value("17.5 GB")
     expect(page.locator("#q-70b-2bit").get_by_role("status")).to_contain_text("Right")
     expect(page.locator("#q-doubling .quiz-answer")).to_be_visible()
+    expect(page.locator("#q-ssm-linear").get_by_role("radio", name="True")).to_be_checked()
+    expect(page.locator("#q-levels").get_by_role("status")).to_contain_text("Not quite")
+    expect(page.locator("#q-levels .quiz-answer")).to_be_hidden()
+    expect(progress).to_have_text("3 of 6 quizzes answered")
     page.get_by_role("button", name=re.compile("Clear my saved answers")).click()
     expect(page.locator("#q-70b-2bit").get_by_label("Your answer")).to_have_value("")
+    expect(progress).to_have_text("0 of 6 quizzes answered")
     page.reload()
     expect(page.locator("#q-70b-2bit").get_by_label("Your answer")).to_have_value("")
     expect(page.locator("#q-doubling .quiz-answer")).to_be_hidden()
+    expect(progress).to_have_text("0 of 6 quizzes answered")
 
 
 def test_table_of_contents_marks_the_section_being_read(page, server):

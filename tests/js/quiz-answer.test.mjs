@@ -32,7 +32,7 @@ test("a likely wrong answer gets its own feedback", () => {
 });
 
 test("unreadable input says what is expected, never wrong", () => {
-  for (const text of ["", "   ", "abc", "four", "4..0", "x", "1,2,3"]) {
+  for (const text of ["", "   ", "abc", "four", "4..0", "x", "1,2,3", "0x11", "0x4", "3 4", "4e"]) {
     const result = grade(text, doubling);
     assert.equal(result.verdict, "unreadable", text);
     assert.match(result.message, /Enter a number/, text);
@@ -47,13 +47,68 @@ test("thousands separators and the minus sign", () => {
   assert.deepEqual(readNumber("\u22124", { answer: 1 }), { ok: true, value: -4 });
 });
 
-test("true/false in any case", () => {
-  for (const text of ["true", "TRUE", "True", " tRuE "]) assert.equal(grade(text, truth).verdict, "right", text);
+test("true/false: the two radio values, and nothing chosen", () => {
+  for (const text of ["true", "TRUE", "True", " tRuE ", "true."]) assert.equal(grade(text, truth).verdict, "right", text);
   for (const text of ["false", "FALSE"]) assert.equal(grade(text, truth).verdict, "wrong", text);
-  for (const text of ["", "yes", "1", "maybe"]) {
+  for (const text of ["", "maybe"]) {
     const result = grade(text, truth);
     assert.equal(result.verdict, "unreadable", text);
-    assert.match(result.message, /true or false/);
+    assert.match(result.message, /Choose True or False/);
   }
   assert.equal(readBoolean("False").value, false);
+});
+
+test("a wrong answer never gives the answer away, and gets its foreseen hint", () => {
+  const wrong = grade("false", truth, ["false"]);
+  assert.equal(wrong.verdict, "wrong");
+  assert.doesNotMatch(wrong.message, /true/i);
+  assert.equal(wrong.feedback, "false");
+  const numeric = grade("2", doubling, ["2"]);
+  assert.doesNotMatch(numeric.message, /4/);
+  assert.equal(numeric.feedback, "2");
+});
+
+test("a number with an exponent and a unit", () => {
+  for (const text of ["17.5e0 GB", "1.75e1", "1.75E1 GB", "17.5e0GB", "17.5 GB."]) {
+    assert.equal(grade(text, storage).verdict, "right", text);
+  }
+});
+
+test("hexadecimal and words are not numbers", () => {
+  for (const text of ["0x11", "four", "seventeen GB"]) {
+    const result = grade(text, text.endsWith("GB") ? storage : doubling);
+    assert.equal(result.verdict, "unreadable", text);
+    assert.match(result.message, /is not a number\. Enter a number/, text);
+    assert.doesNotMatch(result.message, /This question is in/, text);
+  }
+});
+
+test("a plural unit also takes its singular", () => {
+  const levels = { kind: "numeric", answer: 3, tolerance: 1e-9, unit: "levels", units: [] };
+  for (const text of ["3 levels", "3 level", "3 Level", "3"]) assert.equal(grade(text, levels).verdict, "right", text);
+  assert.equal(grade("3 leve", levels).verdict, "unreadable");
+  // a short unit is not cut: GB has no singular "G"
+  assert.equal(grade("17.5 G", storage).verdict, "unreadable");
+});
+
+test("a decimal comma asks for a point", () => {
+  for (const [text, pointed] of [["17,5", "17.5"], ["17,5 GB", "17.5 GB"], ["0,25", "0.25"]]) {
+    const result = grade(text, storage);
+    assert.equal(result.verdict, "unreadable", text);
+    assert.equal(result.message, `Use a point for decimals: ${pointed}, not ${text}.`);
+  }
+  assert.equal(readNumber("65,536", { answer: 1 }).value, 65536); // thousands still read
+});
+
+test("a number too large to represent is said to be so, never shown as ∞", () => {
+  for (const text of ["1e400", "-1e400 GB", "9".repeat(400)]) {
+    const result = grade(text, storage);
+    assert.equal(result.verdict, "unreadable", text);
+    assert.match(result.message, /too large a number to check/, text);
+    assert.doesNotMatch(result.message, /∞|Infinity/, text);
+  }
+  // large but finite numbers are graded, and shown in powers of ten
+  const big = grade("1e300", storage);
+  assert.equal(big.verdict, "wrong");
+  assert.match(big.message, /1e300 GB is not the answer/);
 });
