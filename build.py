@@ -351,6 +351,9 @@ def render_quiz_part(part: str):
 
 
 def render_quiz_form(self, tokens, idx, options, env):
+    """The answer form (a text field, or two radio buttons for true/false), the live
+    region where the verdict and the feedback for a likely mistake appear, and the
+    opening of the closed answer and explanation."""
     meta = tokens[idx].meta
     qid = meta["id"]
     if meta["kind"] == "numeric":
@@ -385,9 +388,6 @@ def render_quiz_form(self, tokens, idx, options, env):
 def quiz_plugin(md: MarkdownIt, *, render_open=render_quiz_open, render_form=render_quiz_form):
     """``::: quiz ID numeric|truefalse answer=…`` with ``--- if`` and ``--- explain``.
 
-    """The answer form (a text field, or two radio buttons for true/false), the live
-    region where the verdict and the feedback for a likely mistake appear, and the
-    opening of the closed answer and explanation."""
     Tokens come in reading order: the question, the hidden feedback for likely wrong
     answers, the form, then the explanation inside a closed ``<details>``.
     """
