@@ -122,3 +122,243 @@ def linear_attention_recurrent(Q, K, V):
         z += phi_k[i]
         out[i] = (phi_q[i] @ S) / (phi_q[i] @ z)
     return out
+
+
+# ── multi-head mixers, as the GPU kernels compute them (tests/bench/measure_mixers.py) ──
+#
+# Leading axes broadcast: a head axis (and a batch axis, if any) sits in front of the
+# token axis, so one call runs every head. Symbols: P channels per SSD head, N state
+# size per head, d_k and d_v the key and value widths, H heads.
+
+
+def _lead(*pairs):
+    """Broadcast the leading (head) axes of (array, trailing ndim) pairs; check n agrees."""
+    try:
+        lead = np.broadcast_shapes(*(arr.shape[: arr.ndim - trail] for arr, trail in pairs))
+    except ValueError as exc:
+        raise InstrumentArgumentError(f"leading (head) axes do not broadcast: {exc}") from None
+    lengths = {arr.shape[arr.ndim - trail] for arr, trail in pairs}
+    if len(lengths) != 1:
+        raise InstrumentArgumentError(f"all inputs need the same number of tokens n, got {sorted(lengths)}")
+    return lead, lengths.pop()
+
+
+def _as_arrays(names, values, min_ndims):
+    arrays = []
+    for name, value, ndim in zip(names, values, min_ndims):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf":
+            raise InstrumentArgumentError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+        arr = arr.astype(float)
+        if arr.ndim < ndim:
+            raise InstrumentArgumentError(f"{name} needs at least {ndim} axes, got shape {arr.shape}")
+        arrays.append(arr)
+    return arrays
+
+
+def _check_gates(a, label, closed_at_one=True):
+    high = (a > 1) if closed_at_one else (a >= 1)
+    if np.any(~np.isfinite(a)) or np.any(a <= 0) or np.any(high):
+        interval = "(0, 1]" if closed_at_one else "(0, 1)"
+        raise InstrumentArgumentError(f"{label} must lie in {interval}")
+
+
+def ssd_multihead(x, a, B, C):
+    """Mamba-2's SSD with P channels per head sharing a scalar decay, as a recurrence.
+
+    For each head, with state ``h_t`` of shape (N, P)::
+
+        h_t = a_t h_{t-1} + B_t x_t^T,        y_t = h_t^T C_t
+
+    which is the linear side of EQ 11.4 (``eq-11-4``) run on P channels at once: every
+    channel of a head has its own N-number state but shares ``a_t``, ``B_t`` and ``C_t``.
+    A layer with E·d channels in heads of P runs E·d/P such heads, holding E·d·N numbers.
+    In the notation of the GPU kernel (fla's ``chunk_simple_gla``) ``C`` is the query,
+    ``B`` the key, ``x`` the value and ``log a`` the gate, with scale 1.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n, P)
+        Inputs, P channels per head.
+    a : array_like, shape (..., n)
+        Scalar decay per head and step, 0 < a_t <= 1.
+    B, C : array_like, shape (..., n, N)
+        Write and read vectors per head and step.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n, P)
+        Outputs; leading (head) axes are the broadcast of the inputs'.
+
+    Raises
+    ------
+    InstrumentArgumentError
+        If shapes disagree or a decay lies outside (0, 1].
+
+    Examples
+    --------
+    With one channel per head this is :func:`ssd_recurrent`:
+
+    >>> ssd_multihead([[1.0], [0.0]], [0.5, 0.5], [[1.0], [1.0]], [[1.0], [1.0]]).tolist()
+    [[1.0], [0.5]]
+
+    Two heads with different decays, broadcast over a leading axis:
+
+    >>> ssd_multihead([[[1.0], [0.0]]], [[1.0, 1.0], [0.5, 0.5]], [[1.0], [1.0]], [[1.0], [1.0]])[:, -1].tolist()
+    [[1.0], [0.5]]
+    """
+    x, a, B, C = _as_arrays(("x", "a", "B", "C"), (x, a, B, C), (2, 1, 2, 2))
+    lead, n = _lead((x, 2), (a, 1), (B, 2), (C, 2))
+    if B.shape[-1] != C.shape[-1]:
+        raise InstrumentArgumentError(f"B and C need the same state size N, got {B.shape[-1]} and {C.shape[-1]}")
+    _check_gates(a, "decays a")
+    N, P = B.shape[-1], x.shape[-1]
+    h = np.zeros(lead + (N, P))
+    y = np.empty(lead + (n, P))
+    for t in range(n):
+        h = a[..., t, None, None] * h + B[..., t, :, None] * x[..., t, None, :]
+        y[..., t, :] = np.einsum("...np,...n->...p", h, C[..., t, :])
+    return y
+
+
+def linear_attention_unnormalised(Q, K, V):
+    """Causal linear attention with the identity feature map and no normaliser.
+
+    ``S_t = S_{t-1} + k_t v_t^T`` (a d_k-by-d_v state per head) and ``o_t = S_t^T q_t``: the
+    numerator of EQ 11.5 (``eq-11-5``) with phi(x) = x, which is also SSD (EQ 11.4) with
+    every decay a_t = 1. This is what fla's ``chunk_linear_attn(..., normalize=False)``
+    computes, with the scale folded into ``Q``.
+
+    Parameters
+    ----------
+    Q, K : array_like, shape (..., n, d_k)
+        Queries and keys.
+    V : array_like, shape (..., n, d_v)
+        Values.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n, d_v)
+
+    Raises
+    ------
+    InstrumentArgumentError
+        If shapes disagree.
+
+    Examples
+    --------
+    >>> linear_attention_unnormalised([[1.0], [1.0]], [[1.0], [2.0]], [[3.0], [1.0]]).tolist()
+    [[3.0], [5.0]]
+    """
+    Q, K, V = _as_arrays(("Q", "K", "V"), (Q, K, V), (2, 2, 2))
+    lead, n = _lead((Q, 2), (K, 2), (V, 2))
+    if Q.shape[-1] != K.shape[-1]:
+        raise InstrumentArgumentError(f"Q and K need the same width, got {Q.shape[-1]} and {K.shape[-1]}")
+    S = np.zeros(lead + (K.shape[-1], V.shape[-1]))
+    out = np.empty(lead + (n, V.shape[-1]))
+    for t in range(n):
+        S = S + K[..., t, :, None] * V[..., t, None, :]
+        out[..., t, :] = np.einsum("...kv,...k->...v", S, Q[..., t, :])
+    return out
+
+
+def gated_delta_rule(Q, K, V, a, beta):
+    """Gated DeltaNet's recurrence: decay, erase what the key points at, write.
+
+    With a d_k-by-d_v state per head (section 11.3's delta rule, with decay)::
+
+        S_t = a_t (I - beta_t k_t k_t^T) S_{t-1} + beta_t k_t v_t^T,     o_t = S_t^T q_t
+
+    computed as fla's kernels do: decay the state, predict ``S^T k_t``, write
+    ``beta_t`` times the error. With ``a_t = 1`` and ``beta_t = 0`` nothing changes;
+    with a unit-norm key and ``beta_t = 1`` the state reads back ``v_t`` at ``k_t``.
+    Keys are usually L2-normalised (fla's ``chunk_gated_delta_rule`` expects them so).
+    Apply any query scale to ``Q`` first.
+
+    Parameters
+    ----------
+    Q, K : array_like, shape (..., n, d_k)
+        Queries and keys.
+    V : array_like, shape (..., n, d_v)
+        Values.
+    a : array_like, shape (..., n)
+        Decay per head and step, 0 < a_t <= 1.
+    beta : array_like, shape (..., n)
+        Write strength per head and step, 0 < beta_t <= 1.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n, d_v)
+
+    Raises
+    ------
+    InstrumentArgumentError
+        If shapes disagree or a gate lies outside (0, 1].
+
+    Examples
+    --------
+    Writing 3 and then 5 at the same unit key with beta = 1 overwrites, where plain
+    linear attention would add (3 + 5 = 8):
+
+    >>> gated_delta_rule([[1.0], [1.0]], [[1.0], [1.0]], [[3.0], [5.0]], [1.0, 1.0], [1.0, 1.0]).tolist()
+    [[3.0], [5.0]]
+    """
+    Q, K, V, a, beta = _as_arrays(("Q", "K", "V", "a", "beta"), (Q, K, V, a, beta), (2, 2, 2, 1, 1))
+    lead, n = _lead((Q, 2), (K, 2), (V, 2), (a, 1), (beta, 1))
+    if Q.shape[-1] != K.shape[-1]:
+        raise InstrumentArgumentError(f"Q and K need the same width, got {Q.shape[-1]} and {K.shape[-1]}")
+    _check_gates(a, "decays a")
+    _check_gates(beta, "write strengths beta")
+    S = np.zeros(lead + (K.shape[-1], V.shape[-1]))
+    out = np.empty(lead + (n, V.shape[-1]))
+    for t in range(n):
+        k = K[..., t, :]
+        S = a[..., t, None, None] * S
+        error = V[..., t, :] - np.einsum("...kv,...k->...v", S, k)
+        S = S + beta[..., t, None, None] * k[..., :, None] * error[..., None, :]
+        out[..., t, :] = np.einsum("...kv,...k->...v", S, Q[..., t, :])
+    return out
+
+
+def causal_softmax_attention(Q, K, V):
+    """Causal softmax attention, every head at once: softmax(mask(Q K^T)) V.
+
+    The quadratic mixer of EQ 11.1 (``eq-11-1``): row t weights the values of tokens
+    1..t by the softmax of ``q_t . k_s``. Apply the usual 1/sqrt(d_h) by scaling ``Q``.
+
+    Parameters
+    ----------
+    Q, K : array_like, shape (..., n, d_h)
+        Queries and keys.
+    V : array_like, shape (..., n, d_v)
+        Values.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., n, d_v)
+
+    Raises
+    ------
+    InstrumentArgumentError
+        If shapes disagree.
+
+    Examples
+    --------
+    The first token sees only itself; equal scores average:
+
+    >>> causal_softmax_attention([[0.0], [0.0]], [[1.0], [1.0]], [[2.0], [4.0]]).tolist()
+    [[2.0], [3.0]]
+    """
+    Q, K, V = _as_arrays(("Q", "K", "V"), (Q, K, V), (2, 2, 2))
+    _lead((Q, 2), (K, 2), (V, 2))
+    if Q.shape[-1] != K.shape[-1]:
+        raise InstrumentArgumentError(f"Q and K need the same width, got {Q.shape[-1]} and {K.shape[-1]}")
+    n = Q.shape[-2]
+    scores = np.einsum("...td,...sd->...ts", Q, K)
+    scores = np.where(np.tril(np.ones((n, n), dtype=bool)), scores, -np.inf)
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights /= weights.sum(axis=-1, keepdims=True)
+    return np.einsum("...ts,...sv->...tv", weights, V)
+
+
+# ── state tracking: the parity of a bit string read off the sign of one channel (§11.2) ──
