@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import jinja2
+import markupsafe
 import nbformat
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -54,7 +55,7 @@ from pygments.lexers import PythonLexer
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("build")
 
-BLOCK_KINDS = ("equation", "quiz", "runnable", "instrument")
+BLOCK_KINDS = ("equation", "quiz", "runnable", "instrument", "references")
 INSTRUMENTS = ("scaling-explorer", "architecture-matrix", "bit-width")
 WORDS_PER_MINUTE = 220
 PYODIDE_CDN = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
@@ -518,6 +519,89 @@ def instrument_plugin(md: MarkdownIt, *, render_open=render_instrument_open):
     )
 
 
+# citations and the reference list ─────────────────────────────────────────────
+#
+# Pandoc's and MyST's syntax: ``[@key]``, ``[@key1; @key2]``, and a locator after a
+# comma, ``[@dao2024ssd, §6]``. The inline rule makes one ``citation`` token per
+# bracket; a bracket that starts with ``@`` but does not parse keeps the reason in
+# ``meta["error"]`` for the numbering step to report with its line. The keys are
+# numbered in order of first citation by ``number_citations``; ``::: references``
+# marks where the list goes.
+
+CITE_KEY = r"[A-Za-z0-9_](?:[\w:.-]*\w)?"
+CITATION_RE = re.compile(r"\[@([^\[\]]*)\](?![(\[])")
+CITE_ITEM_RE = re.compile(rf"\s*@({CITE_KEY})\s*(?:,\s*(.*?))?\s*")
+
+
+def parse_citation(inner: str) -> dict:
+    """``key1; @key2, locator`` (the bracket without ``[@`` and ``]``) as token meta:
+    ``{"keys": [...], "locators": [...]}``, or ``{"error": reason}``."""
+    keys, locators = [], []
+    for item in ("@" + inner).split(";"):
+        found = CITE_ITEM_RE.fullmatch(item)
+        if not found:
+            return {"error": f"cannot read the citation '[@{inner}]': write [@key] or [@key1; @key2]"}
+        if found.group(1) in keys:
+            return {"error": f"the citation '[@{inner}]' names '{found.group(1)}' twice"}
+        keys.append(found.group(1))
+        locators.append(" ".join((found.group(2) or "").split()))
+    return {"keys": keys, "locators": locators}
+
+
+def _citation_rule(state, silent: bool) -> bool:
+    if not state.src.startswith("[@", state.pos):
+        return False
+    found = CITATION_RE.match(state.src, state.pos)
+    if not found:
+        return False
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.content = found.group(0)
+        # the line inside the paragraph, so an error can name its own line
+        token.meta = parse_citation(found.group(1)) | {"line": state.src.count("\n", 0, state.pos)}
+    state.pos = found.end()
+    return True
+
+
+def _references_tokens(state, start, close, positional, named):
+    _reject_unknown(named, set(), start, "references")
+    if positional:
+        raise BlockError(start, "references block takes no arguments: '::: references'")
+    if any(_line(state, line).strip() for line in range(start + 1, close)):
+        raise BlockError(start + 1, "references block takes no content: the list is made from chapter/references.toml")
+    opening = state.push("references_open", "div", 1)
+    opening.block, opening.map = True, [start, close + 1]
+    state.push("references_close", "div", -1).block = True
+
+
+def render_citation(self, tokens, idx, options, env):
+    """``[3]`` or ``[3, 5]`` (``[3, §6]`` with a locator), each number a link to its
+    entry in the list; the link's title names the work."""
+    meta = tokens[idx].meta
+    cited = env["citations"]
+    links = []
+    for key, locator in zip(meta["keys"], meta["locators"]):
+        entry = cited[key]
+        link = (f'<a href="#ref-{key}" role="doc-biblioref" title="{html.escape(entry["label"])}">'
+                f'{entry["number"]}</a>')
+        links.append(f"{link}, {html.escape(locator)}" if locator else link)
+    joiner = "; " if any(meta["locators"]) else ", "
+    return f'<span class="citation">[{joiner.join(links)}]</span>'
+
+
+def render_references(self, tokens, idx, options, env):
+    """The list itself, rendered from ``templates/references.html.j2`` beforehand."""
+    return env["bibliography"] if tokens[idx].nesting == 1 else ""
+
+
+def citations_plugin(md: MarkdownIt, *, render_cite=render_citation, render_list=render_references):
+    """``[@key]`` and ``[@key1; @key2]`` citations, and ``::: references`` for the list."""
+    md.inline.ruler.before("link", "citation", _citation_rule)
+    md.add_render_rule("citation", render_cite)
+    _add_block(md, "references", _references_tokens,
+               {"references_open": render_list, "references_close": render_list})
+
+
 # stray and unknown blocks ─────────────────────────────────────────────────────
 
 
@@ -586,6 +670,7 @@ def make_markdown() -> MarkdownIt:
     md.use(quiz_plugin)
     md.use(runnable_plugin)
     md.use(instrument_plugin)
+    md.use(citations_plugin)
     md.use(strict_blocks_plugin)
     md.use(anchors_plugin, min_level=3, max_level=3, permalink=True, permalinkSymbol="#")
     return md
@@ -636,6 +721,64 @@ def read_chapter(root: Path) -> tuple[dict, list[Section]]:
     if not sections:
         raise BuildError("chapter", None, "no section files (chapter/NN-*.md)")
     return meta, sections
+
+
+REFERENCES = "chapter/references.toml"
+REFERENCE_FIELDS = {"authors": str, "year": int, "title": str, "venue": str, "url": str, "note": str}
+
+
+@dataclasses.dataclass
+class Reference:
+    """One table of ``chapter/references.toml``; ``line`` is that of its ``[key]``."""
+
+    key: str
+    line: int
+    authors: str
+    year: int
+    title: str
+    venue: str
+    url: str
+    note: str = ""
+    note_tokens: list = dataclasses.field(default_factory=list)
+
+
+def read_references(root: Path) -> dict[str, Reference]:
+    """The works the chapter may cite, by key, in the file's order."""
+    path = root / REFERENCES
+    if not path.is_file():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    try:
+        tables = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        at = re.search(r"line (\d+)", str(error))
+        raise BuildError(REFERENCES, int(at.group(1)) if at else None, f"cannot read the references: {error}")
+    lines = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"\s*\[\s*\"?([^\]\"]+?)\"?\s*\]\s*(#.*)?$", line)
+        if header:
+            lines.setdefault(header.group(1), number)
+    references = {}
+    for key, fields in tables.items():
+        line = lines.get(key)
+        if not isinstance(fields, dict):
+            raise BuildError(REFERENCES, None, f"'{key}' must be a table: [{key}] followed by its fields")
+        if not re.fullmatch(CITE_KEY, key):
+            raise BuildError(REFERENCES, line, f"reference key '{key}' must be letters, digits and _ : . - inside")
+        unknown = sorted(set(fields) - set(REFERENCE_FIELDS))
+        if unknown:
+            raise BuildError(REFERENCES, line, f"reference '{key}' has unknown fields {', '.join(unknown)} "
+                             f"(known: {', '.join(REFERENCE_FIELDS)})")
+        for name, kind in REFERENCE_FIELDS.items():
+            if name == "note" and name not in fields:
+                continue
+            if not isinstance(fields.get(name), kind) or (kind is str and not fields[name].strip()):
+                what = "a year" if kind is int else "text"
+                raise BuildError(REFERENCES, line, f"reference '{key}' needs '{name}' ({what})")
+        if not re.match(r"https://\S+$", fields["url"]):
+            raise BuildError(REFERENCES, line, f"reference '{key}': url must be an https:// link, got '{fields['url']}'")
+        references[key] = Reference(key=key, line=line, **fields)
+    return references
 
 
 # ── step 2: parse ─────────────────────────────────────────────────────────────
@@ -717,6 +860,62 @@ def block_location(sections: list[Section], token_type: str, field: str, value: 
             if token.type == token_type and token.meta.get(field) == value:
                 return section.rel, line + 1
     return "chapter", 0
+
+
+def parse_notes(md: MarkdownIt, references: dict[str, Reference], env: dict) -> None:
+    """Tokens for each reference's note (inline Markdown: links, math, citations)."""
+    for reference in references.values():
+        reference.note_tokens = md.parseInline(reference.note, env) if reference.note else []
+
+
+def reference_label(reference: Reference) -> str:
+    """A short name for the work: first author's surname, "et al.", year, title."""
+    names = [n.split(",")[0].strip() for n in re.split(r"\s*&\s*|\.,\s*", reference.authors) if n.strip()]
+    first = names[0] if names else reference.authors
+    who = first if len(names) == 1 and "et al" not in reference.authors else f"{first} et al."
+    if len(names) == 2 and "et al" not in reference.authors:
+        who = f"{names[0]} & {names[1]}"
+    return f"{who} ({reference.year}), {reference.title}"
+
+
+def number_citations(sections: list[Section], references: dict[str, Reference]) -> dict[str, dict]:
+    """Number the cited works in order of first citation (the chapter, then the notes).
+
+    Returns ``{key: {"number", "label", "sections": [(id, number), ...]}}``. Stops on
+    an unreadable citation or an unknown key, with the citation's file and line.
+    """
+    cited: dict[str, dict] = {}
+    sources = [(s.rel, s.tokens, 0, s.meta) for s in sections]
+    sources += [(REFERENCES, r.note_tokens, r.line - 1, None) for r in references.values()]
+    for rel, tokens, base, section_meta in sources:
+        for token, line in walk(tokens):
+            if token.type != "citation":
+                continue
+            where = base + (line or 0) + 1 + token.meta["line"]
+            if "error" in token.meta:
+                raise BuildError(rel, where, token.meta["error"])
+            for key in token.meta["keys"]:
+                if key not in references:
+                    raise BuildError(rel, where, f"unknown reference key '{key}'")
+                entry = cited.setdefault(key, {"number": len(cited) + 1, "label": reference_label(references[key]),
+                                               "sections": []})
+                place = (section_meta["id"], section_meta["number"]) if section_meta else None
+                if place and place not in entry["sections"]:
+                    entry["sections"].append(place)
+    return cited
+
+
+def check_references(sections: list[Section], references: dict[str, Reference], cited: dict[str, dict]) -> None:
+    """Stop unless the cited works have exactly one ``::: references`` block to list
+    them, and on a listed work that the chapter never cites (with its line)."""
+    lists = [(s.rel, line + 1) for s in sections for token, line in walk(s.tokens) if token.type == "references_open"]
+    if len(lists) > 1:
+        raise BuildError(*lists[1], f"a second '::: references' block (the first is at {lists[0][0]}:{lists[0][1]})")
+    if cited and not lists:
+        raise BuildError("chapter", None, "the chapter cites works but has no '::: references' block to list them")
+    for key, reference in references.items():
+        if key not in cited:
+            raise BuildError(REFERENCES, reference.line, f"reference '{key}' is never cited")
 
 
 # ── step 3: execute ───────────────────────────────────────────────────────────
@@ -808,14 +1007,19 @@ process.stdout.write(JSON.stringify(out));
 MATH_TOKENS = {"math_inline": False, "math_block": True, "equation_math": True}
 
 
-def typeset_math(root: Path, sections: list[Section]) -> dict[tuple[str, bool], str]:
-    """All the chapter's math through KaTeX in one Node process, at build time."""
+def typeset_math(
+    root: Path, sections: list[Section], references: dict[str, Reference] | None = None
+) -> dict[tuple[str, bool], str]:
+    """All the chapter's math (the references' notes too) through KaTeX in one Node
+    process, at build time."""
     found: dict[tuple[str, bool], tuple[str, int]] = {}
-    for section in sections:
-        for token, line in walk(section.tokens):
+    sources = [(s.rel, s.tokens, 0) for s in sections]
+    sources += [(REFERENCES, r.note_tokens, r.line - 1) for r in (references or {}).values()]
+    for rel, tokens, base in sources:
+        for token, line in walk(tokens):
             if token.type in MATH_TOKENS:
                 key = (token.content.strip(), MATH_TOKENS[token.type])
-                found.setdefault(key, (section.rel, (line or 0) + 1))
+                found.setdefault(key, (rel, base + (line or 0) + 1))
     items = sorted(found)
     done = subprocess.run(
         ["node", "-e", KATEX_BATCH], input=json.dumps(items), capture_output=True,
@@ -848,6 +1052,29 @@ def quote_numbers(sections: list[Section]) -> dict[str, str]:
                     f"unknown computed number '{{{{ {token.content} }}}}' (known: {', '.join(sorted(numbers))})",
                 )
     return numbers
+
+
+def render_bibliography(md: MarkdownIt, root: Path, references: dict[str, Reference], env: dict) -> str:
+    """The reference list, in order of first citation, from ``references.html.j2``;
+    notes are inline Markdown, rendered like the prose."""
+    entries = []
+    for key, cited in sorted(env["citations"].items(), key=lambda item: item[1]["number"]):
+        reference = references[key]
+        entries.append({
+            "key": key,
+            "number": cited["number"],
+            "authors": reference.authors,
+            "year": reference.year,
+            "title": reference.title,
+            "title_stop": "" if reference.title[-1] in ".?!" else ".",
+            "venue": reference.venue,
+            "url": reference.url,
+            "url_text": re.sub(r"^https://(www\.)?", "", reference.url).rstrip("/"),
+            "note_html": markupsafe.Markup(
+                md.renderer.render(reference.note_tokens, md.options, env)) if reference.note_tokens else "",
+            "sections": [{"id": ident, "number": number} for ident, number in cited["sections"]],
+        })
+    return template_environment(root).get_template("references.html.j2").render(references=entries)
 
 
 def render_sections(md: MarkdownIt, sections: list[Section], env: dict) -> None:
@@ -888,8 +1115,8 @@ def pyodide_version(root: Path) -> str:
     return lock["packages"]["node_modules/pyodide"]["version"]
 
 
-def assemble_pages(root: Path, context: dict) -> dict[str, str]:
-    environment = jinja2.Environment(
+def template_environment(root: Path) -> jinja2.Environment:
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / "templates"),
         autoescape=jinja2.select_autoescape(["j2", "html"]),
         undefined=jinja2.StrictUndefined,
@@ -897,6 +1124,10 @@ def assemble_pages(root: Path, context: dict) -> dict[str, str]:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def assemble_pages(root: Path, context: dict) -> dict[str, str]:
+    environment = template_environment(root)
     return {
         "index.html": environment.get_template("index.html.j2").render(context),
         "404.html": environment.get_template("404.html.j2").render(context),
@@ -1000,10 +1231,41 @@ def notebook_cells(section: Section, env: dict) -> list:
             )
         elif kind == "instrument":
             prose.append(f"*Instrument: {token.meta['title']} (interactive on the web page).* {inner.strip()}\n")
+        elif kind == "references":
+            prose.append(notebook_references(env) + "\n")
         i = end
     if "\n".join(prose).strip():
         cells.append(nbformat.v4.new_markdown_cell("\n".join(prose).strip()))
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            cell.source = cite_markdown(cell.source, env)
     return [c for c in cells if c.source.strip()]
+
+
+def cite_markdown(text: str, env: dict) -> str:
+    """``[@a; @b]`` in Markdown as the page numbers them, ``[[3](url), [5](url)]``:
+    each number links to the work itself, since a notebook has no list to jump to."""
+
+    def number(found: re.Match) -> str:
+        meta = parse_citation(found.group(1))
+        if "error" in meta:
+            return found.group(0)
+        items = [f"[{env['citations'][key]['number']}]({env['works'][key].url})" + (f", {loc}" if loc else "")
+                 for key, loc in zip(meta["keys"], meta["locators"])]
+        return "[" + ("; " if any(meta["locators"]) else ", ").join(items) + "]"
+
+    return CITATION_RE.sub(number, text)
+
+
+def notebook_references(env: dict) -> str:
+    """The reference list as a numbered Markdown list, in order of first citation."""
+    lines = []
+    for key, cited in sorted(env["citations"].items(), key=lambda item: item[1]["number"]):
+        ref = env["works"][key]
+        stop = "" if ref.title[-1] in ".?!" else "."
+        note = f" {ref.note}" if ref.note else ""
+        lines.append(f"{cited['number']}. {ref.authors} ({ref.year}). *{ref.title}*{stop} {ref.venue}. <{ref.url}>{note}")
+    return "\n".join(lines)
 
 
 # ── step 7: write ─────────────────────────────────────────────────────────────
@@ -1103,21 +1365,27 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     root = options.root
     sys.path.insert(0, str(root))
     chapter, sections = read_chapter(root)
+    references = read_references(root)
     md = make_markdown()
     env: dict[str, Any] = {"cells_dir": root / "runnable"}
     parse_sections(md, sections, env)
+    parse_notes(md, references, env)
+    env["works"] = references
     env["numbers"] = number_blocks(chapter["number"], sections)
+    env["citations"] = number_citations(sections, references)
+    check_references(sections, references, env["citations"])
     # The cells (a Python process), KaTeX (a Node process) and esbuild run side by
     # side while this process computes the instruments' data.
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
         executed = pool.submit(execute_cells, root, env.get("cells", []), sections)
-        katex = pool.submit(typeset_math, root, sections)
+        katex = pool.submit(typeset_math, root, sections, references)
         assets = pool.submit(collect_assets, options)
         env["quoted"] = quote_numbers(sections)
         env["instrument_data"] = instrument_data()
         env["executed"], env["katex"] = executed.result(), katex.result()
         files: dict[str, str | bytes | Path] = dict(assets.result())
     env["instrument_fallbacks"] = instrument_fallbacks(env["instrument_data"])
+    env["bibliography"] = render_bibliography(md, root, references, env)
     render_sections(md, sections, env)
     context = page_context(options, chapter, sections, env)
     files.update(assemble_pages(root, context))

@@ -123,6 +123,7 @@ BROKEN = [
     ("11-3-linear-hybrid.md", r"\Z", "\n::: quiz q-open truefalse answer=true\nQ?\n--- explain\nA.\n", "is not closed"),
     ("11-1-landscape.md", r"\$\$\n", r"$$\n\\frac{1}{\n", "invalid TeX"),
     ("11-4-quantization.md", r"::: runnable quant_error", "::: runnable quant_errors", "no file runnable/quant_errors.py"),
+    ("11-5-race.md", r"\Z", "\nAs argued before [@nobody2099none].\n", "unknown reference key 'nobody2099none'"),
 ]
 
 
@@ -177,3 +178,40 @@ def test_build_runs_cells_as_the_page_does(project_copy):
     assert '<pre class="cell-stdout">to stdout\n<span class="cell-stderr">to stderr\n</span></pre>' in page
     assert "Data of the chart “plain lists”" in page
     assert "<td>1,048,576</td><td>0.0001235</td>" in page
+
+
+def test_a_reference_never_cited_stops_with_its_line_and_keeps_the_site(project_copy):
+    out = project_copy / "_site"
+    build.build(build.Options(root=project_copy, out=out))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    path = project_copy / "chapter" / "references.toml"
+    text = path.read_text(encoding="utf-8")
+    text += ('\n[nobody2099none]\nauthors = "Nobody, N."\nyear = 2099\ntitle = "Never Cited"\n'
+             'venue = "arXiv:2099.00001"\nurl = "https://arxiv.org/abs/2099.00001"\n')
+    path.write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(project_copy / "build.py"), "--out", str(out), "-q"],
+        capture_output=True, text=True, cwd=project_copy, env={"PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 1
+    found = re.search(r"chapter/references\.toml:(\d+): reference 'nobody2099none' is never cited", done.stderr)
+    assert found, done.stderr
+    assert text.splitlines()[int(found.group(1)) - 1] == "[nobody2099none]"
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_citations_link_to_the_list_numbered_in_order_of_first_citation(index):
+    body, listed = index.split('<ol class="references">', 1)
+    listed = listed.split("</ol>", 1)[0]
+    cited = re.findall(r'<a href="#ref-([\w:.-]+)" role="doc-biblioref" title="[^"]*">(\d+)</a>', body)
+    assert cited, "the chapter cites nothing"
+    first: dict[str, int] = {}
+    for key, number in cited:
+        assert first.setdefault(key, int(number)) == int(number), f"{key} has two numbers"
+    assert list(first.values()) == list(range(1, len(first) + 1))
+    entries = re.findall(r'<li id="ref-([\w:.-]+)">(.*?)</li>', listed, re.S)
+    assert [key for key, _ in entries] == list(first)
+    works = build.read_references(ROOT)
+    assert sorted(first) == sorted(works), "every listed work is cited and every cited work listed"
+    for key, entry in entries:
+        assert f'href="{works[key].url}"' in entry and "<cite>" in entry and str(works[key].year) in entry

@@ -121,3 +121,16 @@ def test_a_notebook_cell_may_call_plot_xy_without_importing_it(notebook, tmp_pat
     probe = nbformat.v4.new_code_cell("plot_xy([1, 2, 3], [1, 4, 9], title='Squares')")
     outputs = _run_in_a_subprocess(nbformat.v4.new_notebook(cells=[setup, probe]), tmp_path)
     assert outputs[1].startswith("[chart: Squares")
+
+
+def test_the_notebook_numbers_citations_and_lists_the_references(notebook):
+    text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert "[@" not in text, "a citation was left in its source form"
+    works = build.read_references(ROOT)
+    numbers = re.findall(r"\[\[(\d+)\]\((https://[^)]+)\)", text)
+    assert numbers and numbers[0][0] == "1"
+    listed = re.findall(r"^(\d+)\. .*? <(https://[^>]+)>", text, re.M)
+    assert [int(n) for n, _ in listed] == list(range(1, len(works) + 1))
+    urls = dict(listed)
+    for number, url in numbers:
+        assert urls[number] == url, f"citation [{number}] links elsewhere than entry {number}"
