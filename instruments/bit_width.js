@@ -6,7 +6,7 @@
 // Every number is looked up in the build's data (instruments/tables.py).
 
 import { ascendingOrder, formatBits, formatGB, formatParams, formatPercent, pickIndex } from "./format.js";
-import { baseLayout, bindState, h, initialState, lazyChart, rangeControl, readout } from "./widget.js";
+import { baseLayout, bindState, h, initialState, lazyChart, rangeControl, readout, scrollRegion } from "./widget.js";
 
 const NAME = "bit-width";
 const MODES = ["gaussian", "outliers"];
@@ -68,7 +68,7 @@ export function mount(element, { data }) {
   });
   const modeButtons = Object.fromEntries([
     ["gaussian", "Gaussian"],
-    ["outliers", "Heavy tails, outlier channels"],
+    ["outliers", "Heavy tails + outliers"],
   ].map(([mode, label]) => [mode, h("button", {
     type: "button", class: "family-toggle weights-toggle", dataset: { mode },
     onclick: () => { if (state.w !== mode) { state.w = mode; changed(true); } },
@@ -90,13 +90,25 @@ export function mount(element, { data }) {
   };
   const shown = {
     gaussian: ["weights", "fixed", "best", "bound", "regime"],
-    outliers: ["weights", "plain", "rotated", "reference", "regime"],
+    outliers: ["weights", "plain", "rotated", "reference"],
   };
   const readouts = h("dl", { class: "readouts readouts-bits", "aria-live": "polite" }, Object.values(out).map((r) => r.root));
   const floor = data.regime_thresholds[data.regimes[0]];
   const costly = data.regime_thresholds[data.regimes[1]];
   const note = h("p", { class: "instrument-note" });
-  const formatList = h("p", { class: "instrument-note bit-formats" });
+  const maxError = Math.max(...data.formats.map((f) => f.standard_error));
+  const formatCaption = `Named formats at their effective bits, scales counted: relative RMSE on ${
+    data.mc.size.toLocaleString("en-US")} Gaussian weights (seed ${data.mc.seed}; standard errors at most ${
+    formatPercent(maxError)}).`;
+  const formatTable = h("table", { class: "bit-formats" },
+    h("caption", {}, formatCaption),
+    h("thead", {}, h("tr", {}, ["Format", "Elements and scale", "Bits per weight", "Relative RMSE"]
+      .map((text) => h("th", { scope: "col" }, text)))),
+    h("tbody", {}, data.formats.map((f) => h("tr", {},
+      h("th", { scope: "row" }, f.name), h("td", {}, f.elements), h("td", {}, formatBits(f.bits)),
+      h("td", {}, formatPercent(f.error))))));
+  const formatList = h("div", { class: "table-scroll" }, formatTable);
+  scrollRegion(formatList, "Named formats (scrolls sideways)");
 
   const curves = () => (state.w === "gaussian"
     ? [
@@ -196,12 +208,6 @@ export function mount(element, { data }) {
       render(state.w !== before);
     },
   });
-
-  const formatText = data.formats
-    .map((f) => `${f.name} (${f.elements}): ${formatBits(f.bits)}, ${formatPercent(f.error)}`)
-    .join("; ");
-  formatList.textContent = `Named formats, scales counted, on ${data.mc.size.toLocaleString("en-US")} Gaussian `
-    + `weights (seed ${data.mc.seed}; standard errors below 0.05%): ${formatText}.`;
 
   function render(modeChanged) {
     const j = at(state.p);
