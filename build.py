@@ -930,7 +930,9 @@ def execute_cells(root: Path, names: list[str], sections: list[Section]) -> dict
     if cache.is_file():
         result = json.loads(cache.read_text(encoding="utf-8"))
         return {c["name"]: ExecutedCell(**c) for c in result["cells"]}
-    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg")
+    # One BLAS thread, as in the page (Pyodide has none): idle BLAS threads spin and
+    # would count in the CPU time that a cell measures with time.process_time.
+    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     done = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--execute-cells"],
         input=request, capture_output=True, text=True, env=env, cwd=root, timeout=300,

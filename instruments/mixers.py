@@ -1,13 +1,17 @@
 """Token mixers computed two ways: as a recurrence and as a masked matrix product.
 
-Symbols
+Symbols (as in the chapter)
 -------
 n : sequence length (tokens)
-N : state size of the SSM
-d : head width of linear attention
-a : per-step scalar decay of the SSM, 0 < a_t <= 1 (the ``A`` of SSD, EQ 11.4)
-B, C : per-step input and output projections of the SSM, shape (n, N)
-Q, K, V : queries, keys, values, shape (n, d)
+N : state size of the SSM, per channel
+d_h : head width of linear attention
+x_t : the scalar input of one SSM channel at step t; ``x`` stacks them, shape (n,)
+u_t : the token vector in R^d from which B_t, C_t and Delta_t are computed (EQ 11.3)
+Delta_t : the SSM step; with A < 0 it sets the decay a_t = exp(Delta_t A)
+a : per-step scalar decay of the SSM, 0 < a_t <= 1 (the ``a_t`` of SSD, EQ 11.4)
+B_t, C_t : write and read vectors of the SSM, columns in R^N, y_t = C_t^T h_t;
+    ``B`` and ``C`` stack them as rows, shape (n, N)
+Q, K, V : queries, keys, values, shape (n, d_h)
 
 Each pair of functions computes the same outputs: the recurrence carries a fixed-size
 state through the sequence (linear in n), the matrix form builds an n-by-n mixing
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from instruments._validate import as_float_array
 from instruments.errors import InstrumentArgumentError
 
 
@@ -35,10 +40,12 @@ def _check_ssm(x, a, B, C):
 
 
 def ssd_recurrent(x, a, B, C):
-    """Selective SSM with scalar decay, as a scan: h_t = a_t h_{t-1} + B_t x_t, y_t = C_t . h_t.
+    """Selective SSM with scalar decay, as a scan: h_t = a_t h_{t-1} + B_t x_t, y_t = C_t^T h_t.
 
     This is the linear form of EQ 11.4 (and EQ 11.2-11.3 with a scalar-times-identity
-    transition): one pass over the sequence with an N-number state, O(n N) work.
+    transition, a_t = exp(Delta_t A), and Delta_t absorbed into B_t): one pass over the
+    sequence with an N-number state, O(n N) work. ``x``, ``a`` have shape (n,) and
+    ``B``, ``C`` shape (n, N), one row per step; returns ``y`` of shape (n,).
 
     Examples
     --------
@@ -54,23 +61,59 @@ def ssd_recurrent(x, a, B, C):
     return y
 
 
-def ssd_quadratic(x, a, B, C):
+def ssd_quadratic(x, a, B, C, block=64):
     """The same operator in its masked "attention" form: y = (L o (C B^T)) x  (EQ 11.4).
 
     ``L[t, s]`` is the product of the decays a_{s+1} ... a_t for s <= t and 0 above
-    the diagonal: a 1-semiseparable mask. Builds n-by-n matrices: O(n^2 N) work.
+    the diagonal: a 1-semiseparable mask. The n-by-n matrix ``L o (C B^T)`` is formed
+    ``block`` rows at a time, every entry of each row (those above the diagonal masked
+    to zero), and applied to ``x``: O(n^2 N) work whatever the block, while at most
+    ``block * n`` entries are held at once.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        Inputs of one channel.
+    a : array_like, shape (n,)
+        Decays, 0 < a_t <= 1.
+    B, C : array_like, shape (n, N)
+        Write and read vectors, one row per step.
+    block : int, optional
+        Rows of the mixing matrix formed at a time (default 64); the output does not
+        depend on it.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+
+    Raises
+    ------
+    InstrumentArgumentError
+        If shapes disagree, a decay lies outside (0, 1] or ``block`` is not a positive
+        integer.
 
     Examples
     --------
     >>> ssd_quadratic([1.0, 0.0], [0.5, 0.5], [[1.0], [1.0]], [[1.0], [1.0]]).tolist()
     [1.0, 0.5]
+    >>> ssd_quadratic([1.0, 0.0, 2.0], [1.0, 0.5, 0.5], [[1.0]] * 3, [[1.0]] * 3, block=2).tolist()
+    [1.0, 0.5, 2.25]
     """
     x, a, B, C = _check_ssm(x, a, B, C)
+    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
+        raise InstrumentArgumentError(f"block must be a positive integer, got {block!r}")
+    n = x.shape[0]
     log_decay = np.cumsum(np.log(a))
-    gaps = log_decay[:, None] - log_decay[None, :]
-    causal = np.tril(np.ones((x.shape[0], x.shape[0]), dtype=bool))
-    L = np.where(causal, np.exp(np.where(causal, gaps, 0.0)), 0.0)
-    return (L * (C @ B.T)) @ x
+    position = np.arange(n)
+    y = np.empty(n)
+    for start in range(0, n, block):
+        rows = slice(start, start + block)
+        mixing = np.subtract.outer(log_decay[rows], log_decay)       # log(a_{s+1} ... a_t)
+        mixing[np.less.outer(position[rows], position)] = -np.inf     # s > t: masked
+        np.exp(mixing, out=mixing)
+        mixing *= C[rows] @ B.T
+        y[rows] = mixing @ x
+    return y
 
 
 def feature_map(x):
@@ -83,7 +126,7 @@ def _check_qkv(Q, K, V):
     Q, K, V = (np.asarray(v, dtype=float) for v in (Q, K, V))
     if Q.ndim != 2 or Q.shape != K.shape or V.ndim != 2 or V.shape[0] != Q.shape[0]:
         raise InstrumentArgumentError(
-            f"expected Q, K of shape (n, d) and V of shape (n, d_v); got {Q.shape}, {K.shape}, {V.shape}"
+            f"expected Q, K of shape (n, d_h) and V of shape (n, d_v); got {Q.shape}, {K.shape}, {V.shape}"
         )
     return Q, K, V
 
@@ -104,8 +147,8 @@ def linear_attention_masked(Q, K, V):
 def linear_attention_recurrent(Q, K, V):
     """The same outputs by reassociation (EQ 11.5): running sums S_i and z_i.
 
-    S_i = sum_{j<=i} phi(k_j) v_j^T (a d-by-d_v matrix), z_i = sum_{j<=i} phi(k_j);
-    output_i = phi(q_i)^T S_i / phi(q_i)^T z_i. Fixed-size state, O(n d d_v) work.
+    S_i = sum_{j<=i} phi(k_j) v_j^T (a d_h-by-d_v matrix), z_i = sum_{j<=i} phi(k_j);
+    output_i = phi(q_i)^T S_i / phi(q_i)^T z_i. Fixed-size state, O(n d_h d_v) work.
 
     Examples
     --------
@@ -362,3 +405,66 @@ def causal_softmax_attention(Q, K, V):
 
 
 # ── state tracking: the parity of a bit string read off the sign of one channel (§11.2) ──
+
+
+def bit_recurrence_states(bits, on_zero=1.0, on_one=-1.0):
+    """States h_1 ... h_n of the one-channel recurrence h_t = lambda_t h_{t-1}, h_0 = 1.
+
+    Each bit x_t picks the transition: lambda_t = ``on_zero`` where x_t = 0 and
+    ``on_one`` where x_t = 1. This is the recurrence of EQ 11.3 (``eq-11-3``) for one
+    channel with the write term left out and the transition chosen by the input, the
+    part of a selective SSM that decides what happens to the state it already holds.
+
+    With the defaults, lambda_t = 1 - 2 x_t: a 1 flips the sign of the state and a 0
+    keeps it, so h_t = (-1)^(x_1 + ... + x_t) and the sign of h_n is the parity of the
+    string, exactly, at any length. With both transitions in (0, 1), where the decays
+    exp(Delta_t A) of a Mamba layer always lie, h_t is a product of positive numbers:
+    it shrinks but never changes sign (``numpy.signbit`` stays False even once it
+    underflows to zero), so its sign carries no information about the bits.
+
+    Parameters
+    ----------
+    bits : array_like of 0 and 1, shape (..., n)
+        Bit strings along the last axis, n >= 1.
+    on_zero, on_one : float or array_like, optional
+        Finite real transitions for a 0 and for a 1 (defaults 1 and -1); they broadcast
+        against ``bits``, so a shape (k, 1, 1) tries k choices on a (m, n) batch.
+
+    Returns
+    -------
+    numpy.ndarray, shape broadcast(bits, on_zero, on_one)
+        The states h_1 ... h_n along the last axis.
+
+    Raises
+    ------
+    InstrumentArgumentError
+        If ``bits`` has no axis, an empty last axis or an entry other than 0 and 1, or
+        a transition is not a finite real number.
+
+    Examples
+    --------
+    The sign of the last state is the parity, negative for an odd number of ones:
+
+    >>> bit_recurrence_states([1, 0, 1, 1]).tolist()
+    [-1.0, -1.0, 1.0, -1.0]
+
+    Positive decays shrink the state and never flip it:
+
+    >>> bit_recurrence_states([1, 0, 1, 1], on_zero=0.9, on_one=0.5).tolist()
+    [0.5, 0.45, 0.225, 0.1125]
+    """
+    raw = np.asarray(bits)
+    if raw.dtype.kind not in "biuf":
+        raise InstrumentArgumentError(f"bits must be an array of 0s and 1s, got dtype {raw.dtype}")
+    if raw.ndim < 1 or raw.shape[-1] < 1:
+        raise InstrumentArgumentError(f"bits needs a last axis of length n >= 1, got shape {raw.shape}")
+    if not np.all((raw == 0) | (raw == 1)):
+        raise InstrumentArgumentError("bits must contain only 0 and 1")
+    transitions = []
+    for label, value in (("transition on_zero", on_zero), ("transition on_one", on_one)):
+        arr = as_float_array(value, label)
+        if not np.all(np.isfinite(arr)):
+            raise InstrumentArgumentError(f"{label} must be finite, got {value!r}")
+        transitions.append(arr)
+    on_zero, on_one = transitions
+    return np.cumprod(np.where(raw == 1, on_one, on_zero), axis=-1)

@@ -125,9 +125,28 @@ def _quantization_numbers() -> dict[str, str]:
     }
 
 
+# Layers of Mamba-2-Hybrid, the 8B hybrid of Waleffe et al. (2024), arXiv:2406.07887
+WALEFFE_HYBRID_LAYERS = {"mamba2": 24, "attention": 4, "mlp": 28}
+
+
+def _hybrid_evidence_numbers() -> dict[str, str]:
+    """The composition of the controlled 8B hybrid of sections 11.2-11.3."""
+    layers = WALEFFE_HYBRID_LAYERS
+    total = sum(layers.values())
+    return {
+        "waleffe_hybrid_layers": str(total),
+        "waleffe_mamba2_layers": str(layers["mamba2"]),
+        "waleffe_attention_layers": str(layers["attention"]),
+        "waleffe_mlp_layers": str(layers["mlp"]),
+        "waleffe_attention_pct": f"{100 * layers['attention'] / total:.0f}",
+        "waleffe_mamba2_per_attention": f"{layers['mamba2'] / layers['attention']:g}",
+    }
+
+
 def quoted_numbers() -> dict[str, str]:
     """Every quotable number, formatted for prose (no units)."""
     return {
         **_cost_numbers(),
         **_quantization_numbers(),
+        **_hybrid_evidence_numbers(),
     }

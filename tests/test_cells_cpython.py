@@ -1,13 +1,15 @@
 """Every live cell, run as the page runs it (session.run_cell, one namespace, chapter
 order) under CPython with real numpy, prints what the build printed for it.
 
-Timings are the one thing that differ between two runs, so ``N ms`` is normalised and
-charts whose y axis is a time are compared by shape only.
+Timings are the one thing that differ between two runs, so ``N ms`` and the growth
+factors computed from timings (printed ``×N.NN``) are normalised, and charts whose y
+axis is a time are compared by shape only.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import build
 import session
 
 ROOT = Path(__file__).resolve().parents[1]
-TIMING = re.compile(r" *\d+(\.\d+)? ms\b")  # with its padding: widths vary
+TIMING = re.compile(r" *\d+(\.\d+)? ms\b| *×\d+\.\d+")  # with its padding: widths vary
 
 
 def chapter_cell_names() -> list[str]:
@@ -91,3 +93,27 @@ def test_each_cell_draws_the_charts_the_build_drew(names, live, prerun):
                     assert len(ta["y"]) == len(tb["y"]) and all(v is None or v >= 0 for v in ta["y"]), name
                 else:
                     assert ta["y"] == pytest.approx(tb["y"], rel=1e-12), name
+
+
+SSD_ROW = re.compile(r"^ *(\d+) +([\d.]+) ms(?: +×([\d.]+))? +([\d.]+) ms(?: +×([\d.]+))?$", re.M)
+SSD_AVERAGE = re.compile(r"scan ×([\d.]+) \(linear work: 2\), masked matrix ×([\d.]+) \(quadratic work: 4\)")
+GROWTH_TOLERANCE = 1.25    # each printed growth per doubling within a factor 1.25 of 2 or 4
+AVERAGE_TOLERANCE = 0.10   # the average growth per doubling within 10 % of 2 or 4
+
+
+def test_ssd_cell_timings_grow_like_linear_and_quadratic_work(prerun):
+    """The build's own run of the SSD cell shows what its caption claims: per doubling
+    of n the scan's time grows about 2× and the masked matrix's about 4×, each printed
+    growth within a factor 1.25 and their average within 10 %."""
+    out = prerun["ssd_duality"]["stdout"]
+    rows = [(int(n), float(s), g1 and float(g1), float(m), g2 and float(g2)) for n, s, g1, m, g2 in SSD_ROW.findall(out)]
+    assert len(rows) >= 3, out
+    for (n0, *_), (n1, s1, g_scan, m1, g_matrix) in zip(rows, rows[1:]):
+        assert n1 == 2 * n0 and s1 > 0 and m1 > 0, out
+        assert 2 / GROWTH_TOLERANCE <= g_scan <= 2 * GROWTH_TOLERANCE, f"scan grew ×{g_scan} from n = {n0}:\n{out}"
+        assert 4 / GROWTH_TOLERANCE <= g_matrix <= 4 * GROWTH_TOLERANCE, f"matrix grew ×{g_matrix} from n = {n0}:\n{out}"
+    (scan, matrix), = [tuple(map(float, m)) for m in SSD_AVERAGE.findall(out)]
+    doublings = len(rows) - 1
+    assert scan == pytest.approx(math.prod(r[2] for r in rows[1:]) ** (1 / doublings), rel=0.01), out
+    assert matrix == pytest.approx(math.prod(r[4] for r in rows[1:]) ** (1 / doublings), rel=0.01), out
+    assert scan == pytest.approx(2, rel=AVERAGE_TOLERANCE) and matrix == pytest.approx(4, rel=AVERAGE_TOLERANCE), out
