@@ -6,6 +6,7 @@ Pure numpy functions, one source of truth for every number in the chapter:
 * :mod:`instruments.quantization` -- quantizers, storage, regimes (EQ 11.6)
 * :mod:`instruments.gaussian_error` -- exact errors on Gaussian weights (EQ 11.6)
 * :mod:`instruments.rotation` -- Hadamard incoherence rotation (section 11.4)
+* :mod:`instruments.formats` -- FP8, FP4 and block-scaled weight formats (section 11.4)
 * :mod:`instruments.architectures` -- the four families of section 11.5
 * :mod:`instruments.tables` -- the JSON the browser instruments embed
 
