@@ -7,15 +7,15 @@ from instruments.mixers import ssd_quadratic, ssd_recurrent
 from plotting import plot_xy
 
 rng = np.random.default_rng(11)
-N = 16                                            # state size: the original Mamba's, to keep timings short
+N = 16                                          # state size, the original Mamba's: try 128
 
 
 def random_ssm(n):
-    x = rng.normal(size=n)                        # one input channel, x_t
-    step = rng.uniform(0.001, 0.1, size=n)        # the step Δ_t of each token
-    a = np.exp(-step)                             # decay a_t = exp(Δ_t A), A = -1: how fast to forget
-    B = rng.normal(size=(n, N)) / np.sqrt(N)      # what each token writes into the state (rows B_t)
-    C = rng.normal(size=(n, N)) / np.sqrt(N)      # what each token reads out of it (rows C_t)
+    x = rng.normal(size=n)                      # one input channel, x_t
+    step = rng.uniform(0.001, 0.1, size=n)      # the step Δ_t of each token
+    a = np.exp(-step)                           # decay a_t = exp(Δ_t A), with A = -1
+    B = rng.normal(size=(n, N)) / np.sqrt(N)    # rows B_t: what each token writes
+    C = rng.normal(size=(n, N)) / np.sqrt(N)    # rows C_t: what each token reads
     return x, a, B, C
 
 
@@ -29,6 +29,8 @@ print(f"largest difference: {np.abs(y_scan - y_matrix).max():.1e}")
 # each after one untimed warm-up run, so a busy spell on the machine slows neighbouring
 # lengths alike; the growth from one length to the next is therefore taken within each
 # round, and the median over the rounds is printed.
+# (Under CPython with a multi-threaded BLAS, set OPENBLAS_NUM_THREADS=1 before numpy
+# loads: idle BLAS threads spin, and their CPU time would be counted too.)
 lengths = [256, 512, 1024, 2048]
 routes = {"scan": ssd_recurrent, "masked matrix": ssd_quadratic}
 inputs = {n: random_ssm(n) for n in lengths}
@@ -45,7 +47,7 @@ ms, growth = {}, {}
 for route in routes:
     runs = [np.array(seconds[route, n]) for n in lengths]
     ms[route] = [1000 * np.median(r) for r in runs]
-    growth[route] = [np.median(longer / shorter) for shorter, longer in zip(runs, runs[1:])]
+    growth[route] = [np.median(b / a) for a, b in zip(runs, runs[1:])]   # within rounds
 
 print(f"\n{'n':>6}  {'scan':>9}  {'growth':>6}  {'masked matrix':>13}  {'growth':>6}")
 for i, n in enumerate(lengths):
@@ -59,7 +61,8 @@ print(f"\nPer doubling of n, on average: scan ×{average['scan']:.2f} (linear wo
       f" masked matrix ×{average['masked matrix']:.2f} (quadratic work: 4).")
 
 plot_xy(
-    lengths, {"recurrence (linear)": ms["scan"], "masked matrix (quadratic)": ms["masked matrix"]},
+    lengths,
+    {"recurrence (linear)": ms["scan"], "masked matrix (quadratic)": ms["masked matrix"]},
     logx=True, logy=True, xlabel="sequence length n", ylabel="CPU time (ms)",
     title="Same outputs, different costs",
 )
