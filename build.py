@@ -1265,7 +1265,7 @@ def notebook_references(env: dict) -> str:
     for key, cited in sorted(env["citations"].items(), key=lambda item: item[1]["number"]):
         ref = env["works"][key]
         stop = "" if ref.title[-1] in ".?!" else "."
-        note = f" {ref.note}" if ref.note else ""
+        note = f". {ref.note}" if ref.note else ""
         lines.append(f"{cited['number']}. {ref.authors} ({ref.year}). *{ref.title}*{stop} {ref.venue}. <{ref.url}>{note}")
     return "\n".join(lines)
 

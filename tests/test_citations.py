@@ -126,7 +126,8 @@ def test_the_notebook_form_links_each_number_to_the_work():
         "B [[1](https://doi.org/10.0000/two); [2](https://arxiv.org/abs/2001.00001), §3], not [@x](y)."
     )
     listed = build.notebook_references(env).splitlines()
-    assert listed[0].startswith("1. Beta, B. & Gamma, G. (2021). *Two: Is It Linear?* ICML 2021. <https://doi.org/")
+    assert listed[0] == ("1. Beta, B. & Gamma, G. (2021). *Two: Is It Linear?* ICML 2021. <https://doi.org/10.0000/two>. "
+                         "The bound $x \\le y$ of [EQ 11.1](#eq-a).")
     assert listed[1].startswith("2. Alpha, A. (2020). *One Title*. arXiv:2001.00001.")
 
 
