@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import dataclasses
 import hashlib
 import html
@@ -35,6 +36,7 @@ import tempfile
 import threading
 import time
 import tomllib
+import traceback
 from pathlib import Path
 from typing import Any, Callable
 
@@ -80,6 +82,26 @@ class BuildError(Exception):
         self.path, self.line, self.reason = str(path), line, reason
         where = self.path if line is None else f"{self.path}:{line}"
         super().__init__(f"{where}: {reason}")
+
+
+@contextlib.contextmanager
+def processing(path: Path | str):
+    """Any error raised while ``path`` is processed becomes a ``BuildError`` that names
+    it, with the innermost line of that file in the traceback (or a template's line)."""
+    try:
+        yield
+    except (BuildError, BlockError):
+        raise
+    except Exception as error:  # noqa: BLE001 - every failure is reported with its file
+        rel, line = str(path), None
+        for frame in traceback.extract_tb(error.__traceback__):
+            if frame.filename.endswith(rel):
+                line = frame.lineno
+            elif isinstance(error, jinja2.TemplateError) and "/templates/" in frame.filename:
+                rel, line = "templates/" + frame.filename.rsplit("/templates/", 1)[1], frame.lineno
+        if isinstance(error, jinja2.TemplateSyntaxError) and error.name:
+            rel, line = f"templates/{error.name}", error.lineno
+        raise BuildError(rel, line, f"{type(error).__name__}: {error}") from error
 
 
 # ── Markdown block plugins ────────────────────────────────────────────────────
@@ -440,35 +462,32 @@ def render_runnable_open(self, tokens, idx, options, env):
 
 def render_cell_output(cell: "ExecutedCell") -> str:
     parts = []
-    if cell.stdout:
-        parts.append(f'<pre class="cell-stdout">{html.escape(cell.stdout)}</pre>\n')
+    if cell.output:
+        text = "".join(
+            html.escape(chunk) if stream == "stdout" else f'<span class="cell-stderr">{html.escape(chunk)}</span>'
+            for stream, chunk in cell.output
+        )
+        parts.append(f'<pre class="cell-stdout">{text}</pre>\n')
     for figure in cell.figures:
         parts.append(render_figure(figure))
     return "".join(parts)
 
 
 def render_figure(figure: dict) -> str:
-    """A chart placeholder with its data, and the same data as a table without JS."""
-    layout = figure.get("layout", {})
-    title = layout.get("title", "") or "Chart"
-    xlabel = layout.get("xaxis", {}).get("title", "x")
-    rows, heads = [], [xlabel] + [t.get("name") or layout.get("yaxis", {}).get("title", "y") for t in figure["traces"]]
-    for i, x in enumerate(figure["traces"][0]["x"]):
-        cells = [x] + [t["y"][i] if i < len(t["y"]) else "" for t in figure["traces"]]
-        rows.append("<tr>" + "".join(f"<td>{_fmt_cell(v)}</td>" for v in cells) + "</tr>")
+    """A chart placeholder with its data, and the same data as a table without JS
+    (the display strings ``plot_xy`` made, as the page shows them after a Run)."""
+    title = figure.get("layout", {}).get("title", "") or "Chart"
+    table = figure["table"]
+    heads = "".join(f"<th scope=col>{html.escape(h)}</th>" for h in table["columns"])
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in table["rows"])
+    more = (f'<p>First {len(table["rows"])} of {table["total"]} rows.</p>\n'
+            if table["total"] > len(table["rows"]) else "")
     payload = html.escape(json.dumps(figure, separators=(",", ":")), quote=True)
     return (
         f'<div class="plot" data-figure="{payload}" role="group" aria-label="Chart: {html.escape(title)}"></div>\n'
         f'<details class="plot-data"><summary>Data of the chart “{html.escape(title)}”</summary>\n'
-        f'<table><thead><tr>{"".join(f"<th scope=col>{html.escape(str(h))}</th>" for h in heads)}</tr></thead>'
-        f'<tbody>{"".join(rows)}</tbody></table></details>\n'
+        f'<table><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>{more}</details>\n'
     )
-
-
-def _fmt_cell(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return html.escape(str(value))
 
 
 def runnable_plugin(md: MarkdownIt, *, render_open=render_runnable_open):
@@ -698,10 +717,17 @@ class Section:
 
 @dataclasses.dataclass
 class ExecutedCell:
+    """A cell as the build ran it: its output chunks ``[stream, text]`` in order, and
+    its charts (figure dicts), exactly as ``session.run_cell`` hands them to the page."""
+
     name: str
     source: str
-    stdout: str
+    output: list
     figures: list
+
+    @property
+    def stdout(self) -> str:
+        return "".join(text for stream, text in self.output if stream == "stdout")
 
 
 def read_chapter(root: Path) -> tuple[dict, list[Section]]:
@@ -816,7 +842,8 @@ def parse_sections(md: MarkdownIt, sections: list[Section], env: dict) -> None:
         section.meta = parse_front_matter(section)
         env["file"] = section.rel
         try:
-            section.tokens = md.parse(section.source, env)
+            with processing(section.rel):
+                section.tokens = md.parse(section.source, env)
         except BlockError as error:
             raise BuildError(section.rel, error.line + 1, error.reason) from None
 
@@ -852,14 +879,6 @@ def number_blocks(chapter_number: int, sections: list[Section]) -> dict:
             seen[anchor] = f"{section.rel}:{line + 1}"
             numbers[kind][ident] = f"{chapter_number}.{len(numbers[kind]) + 1}"
     return numbers
-
-
-def block_location(sections: list[Section], token_type: str, field: str, value: str) -> tuple[str, int]:
-    for section in sections:
-        for token, line in walk(section.tokens):
-            if token.type == token_type and token.meta.get(field) == value:
-                return section.rel, line + 1
-    return "chapter", 0
 
 
 def parse_notes(md: MarkdownIt, references: dict[str, Reference], env: dict) -> None:
@@ -921,7 +940,7 @@ def check_references(sections: list[Section], references: dict[str, Reference], 
 # ── step 3: execute ───────────────────────────────────────────────────────────
 
 
-def execute_cells(root: Path, names: list[str], sections: list[Section]) -> dict[str, ExecutedCell]:
+def execute_cells(root: Path, names: list[str]) -> dict[str, ExecutedCell]:
     """Run the cells under CPython, in page order, in one namespace (as the page does)."""
     if not names:
         return {}
@@ -941,9 +960,8 @@ def execute_cells(root: Path, names: list[str], sections: list[Section]) -> dict
         raise BuildError("build.py", None, f"the cell runner failed:\n{done.stderr}")
     result = json.loads(done.stdout)
     if result.get("error"):
-        name = result["error"]["cell"]
-        path, line = block_location(sections, "runnable_open", "name", name)
-        raise BuildError(path, line, f"cell runnable/{name}.py raised:\n{result['error']['traceback']}")
+        error = result["error"]
+        raise BuildError(f"runnable/{error['cell']}.py", error["line"], f"the cell failed:\n{error['reason']}")
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(result), encoding="utf-8")
     return {c["name"]: ExecutedCell(**c) for c in result["cells"]}
@@ -958,36 +976,36 @@ def execution_key(root: Path, names: list[str]) -> str:
 
     digest.update(f"{sys.version}|{numpy.__version__}|{names}".encode())
     for path in [root / "runnable" / f"{n}.py" for n in names] + sorted((root / "instruments").glob("*.py")) + [
-        ROOT / "runnable" / "plotting.py", Path(__file__).resolve()
+        root / "runnable" / "plotting.py", root / "runnable" / "session.py", Path(__file__).resolve()
     ]:
         digest.update(path.read_bytes() if path.is_file() else b"-")
     return digest.hexdigest()[:24]
 
 
 def run_cells_here(request: dict) -> dict:
-    """The runner's side of ``execute_cells``: exec each cell, capture its output."""
-    import contextlib
-    import io
-    import traceback
-
+    """The runner's side of ``execute_cells``: each cell through ``session.run_cell``,
+    the page's own runner, in one namespace; output and charts captured as it sends
+    them to the page."""
     root = Path(request["root"])
     sys.path[:0] = [str(root / "runnable"), str(root), str(ROOT / "runnable"), str(ROOT)]
-    import plotting
+    import session
 
+    session.install()
     namespace: dict[str, Any] = {"__name__": "__main__"}
     cells = []
     for name in request["cells"]:
-        path = root / "runnable" / f"{name}.py"
-        source = path.read_text(encoding="utf-8")
+        source = (root / "runnable" / f"{name}.py").read_text(encoding="utf-8")
+        output: list[list[str]] = []
         figures: list[dict] = []
-        plotting.emit = figures.append
-        buffer = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(buffer):
-                exec(compile(source, f"runnable/{name}.py", "exec"), namespace)
-        except BaseException:  # a cell's SystemExit is a failure too
-            return {"error": {"cell": name, "traceback": traceback.format_exc(limit=-8)}}
-        cells.append({"name": name, "source": source, "stdout": buffer.getvalue(), "figures": figures})
+        result = session.run_cell(
+            source, name, namespace=namespace,
+            write=lambda stream, text, out=output: out.append([stream, text]),
+            emit_figure=lambda text, found=figures: found.append(json.loads(text)),
+        )
+        if result["status"] != "ok" or result["truncated"]:
+            reason = result["traceback"] or result["note"] or "its output exceeds the page's cap"
+            return {"error": {"cell": name, "line": result["line"], "reason": reason}}
+        cells.append({"name": name, "source": source, "output": output, "figures": figures})
     return {"cells": cells}
 
 
@@ -1023,12 +1041,17 @@ def typeset_math(
                 key = (token.content.strip(), MATH_TOKENS[token.type])
                 found.setdefault(key, (rel, base + (line or 0) + 1))
     items = sorted(found)
-    done = subprocess.run(
-        ["node", "-e", KATEX_BATCH], input=json.dumps(items), capture_output=True,
-        text=True, cwd=root, timeout=120,
-    )
+    if not (root / "node_modules" / "katex").is_dir():
+        raise BuildError("node_modules", None, "KaTeX is not installed: run the setup ('make site' or 'npm ci') first")
+    try:
+        done = subprocess.run(
+            ["node", "-e", KATEX_BATCH], input=json.dumps(items), capture_output=True,
+            text=True, cwd=root, timeout=120,
+        )
+    except FileNotFoundError:
+        raise BuildError("build.py", None, "Node.js is not installed: the math is typeset by KaTeX under Node") from None
     if done.returncode != 0:
-        raise BuildError("build.py", None, f"KaTeX (node) failed; run 'npm ci' first:\n{done.stderr.strip()}")
+        raise BuildError("build.py", None, f"KaTeX (node) failed:\n{done.stderr.strip()}")
     rendered = {}
     for key, result in zip(items, json.loads(done.stdout)):
         if "error" in result:
@@ -1082,7 +1105,8 @@ def render_bibliography(md: MarkdownIt, root: Path, references: dict[str, Refere
 def render_sections(md: MarkdownIt, sections: list[Section], env: dict) -> None:
     for section in sections:
         body = [t for t in section.tokens if t.type != "front_matter"]
-        section.html = md.renderer.render(body, md.options, env)
+        with processing(section.rel):
+            section.html = md.renderer.render(body, md.options, env)
 
 
 def reading_minutes(sections: list[Section]) -> int:
@@ -1130,10 +1154,11 @@ def template_environment(root: Path) -> jinja2.Environment:
 
 def assemble_pages(root: Path, context: dict) -> dict[str, str]:
     environment = template_environment(root)
-    return {
-        "index.html": environment.get_template("index.html.j2").render(context),
-        "404.html": environment.get_template("404.html.j2").render(context),
-    }
+    pages = {}
+    for name in ("index.html", "404.html"):
+        with processing(f"templates/{name}.j2"):
+            pages[name] = environment.get_template(f"{name}.j2").render(context)
+    return pages
 
 
 def export_notebook(chapter: dict, sections: list[Section], env: dict, root: Path) -> str:
@@ -1178,6 +1203,9 @@ for rel, text in SOURCES_BY_PATH.items():
 sys.path.insert(0, str(here.resolve()))
 
 import plotting
+import session
+
+globals().update(session.PROVIDED)  # what the page's cells may use without importing
 
 
 def show(figure):
@@ -1379,11 +1407,13 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     # The cells (a Python process), KaTeX (a Node process) and esbuild run side by
     # side while this process computes the instruments' data.
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
-        executed = pool.submit(execute_cells, root, env.get("cells", []), sections)
+        executed = pool.submit(execute_cells, root, env.get("cells", []))
         katex = pool.submit(typeset_math, root, sections, references)
         assets = pool.submit(collect_assets, options)
-        env["quoted"] = quote_numbers(sections)
-        env["instrument_data"] = instrument_data()
+        with processing("instruments/quoted.py"):
+            env["quoted"] = quote_numbers(sections)
+        with processing("instruments/tables.py"):
+            env["instrument_data"] = instrument_data()
         env["executed"], env["katex"] = executed.result(), katex.result()
         files: dict[str, str | bytes | Path] = dict(assets.result())
     env["instrument_fallbacks"] = instrument_fallbacks(env["instrument_data"])
@@ -1444,6 +1474,16 @@ def page_context(options: Options, chapter: dict, sections: list[Section], env: 
 # ── serving ───────────────────────────────────────────────────────────────────
 
 WATCHED = ("chapter", "runnable", "instruments", "templates", "static")
+MIME_TYPES = {
+    ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+    ".json": "application/json", ".wasm": "application/wasm", ".zip": "application/zip",
+    ".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf", ".svg": "image/svg+xml",
+    ".py": "text/x-python; charset=utf-8", ".ipynb": "application/x-ipynb+json",
+    ".txt": "text/plain; charset=utf-8", ".map": "application/json",
+}
+"""How the site's files are served, as a static host (GitHub Pages) serves them: the
+one map of the local servers (``--serve``, the browser tests, the benchmark)."""
 
 
 def snapshot(root: Path) -> dict[str, float]:
@@ -1455,14 +1495,28 @@ def snapshot(root: Path) -> dict[str, float]:
     }
 
 
+def rebuild_in_a_fresh_process(options: Options) -> bool:
+    """One build in a new Python process: every module (``instruments``, the quoted
+    numbers, the cells) is imported afresh, so what is served is what the files say."""
+    done = subprocess.run(
+        [sys.executable, str(options.root / "build.py"), "--out", str(options.out),
+         "--pyodide", options.pyodide, "-q"],
+        cwd=options.root, capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        log.error("%s", (done.stderr or done.stdout).strip() or f"the build failed (exit code {done.returncode})")
+        return False
+    log.info("rebuilt %s", options.out)
+    return True
+
+
 def serve(options: Options, port: int) -> None:
-    """Serve the site on 127.0.0.1 and rebuild when a source folder changes."""
+    """Serve the site on 127.0.0.1 and rebuild when a source folder changes. Every
+    build runs in a fresh process; a failed one is printed, the last good site stays
+    served, and watching goes on."""
 
     class Handler(http.server.SimpleHTTPRequestHandler):
-        extensions_map = {
-            **http.server.SimpleHTTPRequestHandler.extensions_map,
-            ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
-        }
+        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(options.out), **kwargs)
@@ -1477,11 +1531,9 @@ def serve(options: Options, port: int) -> None:
             now = snapshot(options.root)
             if now != seen:
                 seen = now
-                try:
-                    build(options)
-                except BuildError as error:
-                    log.error("%s", error)
+                rebuild_in_a_fresh_process(options)
 
+    rebuild_in_a_fresh_process(options)
     threading.Thread(target=watch, daemon=True).start()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     log.info("serving %s at http://127.0.0.1:%d/ (Ctrl+C stops)", options.out, port)
@@ -1510,14 +1562,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     options = Options(root=ROOT, out=args.out.resolve(), pyodide=args.pyodide)
+    if args.serve:
+        serve(options, args.port)
+        return 0
     try:
         build(options)
     except BuildError as error:
         log.error("%s", error)
-        if not args.serve:
-            return 1
-    if args.serve:
-        serve(options, args.port)
+        return 1
     return 0
 
 

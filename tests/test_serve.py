@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 
 
@@ -28,25 +29,54 @@ def fetch(url: str, timeout: float = 60) -> str:
             time.sleep(0.3)
 
 
+def wait_for(url: str, wanted: str, what: str, log: Path, timeout: float = 180) -> str:
+    deadline = time.monotonic() + timeout
+    while wanted not in (page := fetch(url)):
+        assert time.monotonic() < deadline, f"{what}; the server said:\n{log.read_text()}"
+        time.sleep(0.5)
+    return page
+
+
+def wait_for_log(log: Path, wanted: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while wanted not in log.read_text():
+        assert time.monotonic() < deadline, f"the server never said {wanted!r}:\n{log.read_text()}"
+        time.sleep(0.5)
+
+
 def test_serve_rebuilds_on_change(project_copy):
     port = free_port()
+    log = project_copy / "serve.log"
     server = subprocess.Popen(
         [sys.executable, str(project_copy / "build.py"), "--serve", "--port", str(port), "-q"],
-        cwd=project_copy, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=project_copy, stdout=subprocess.DEVNULL, stderr=log.open("w"),
     )
     try:
         url = f"http://127.0.0.1:{port}/"
         assert "State-space models" in fetch(url)
         chapter = project_copy / "chapter" / "11-5-race.md"
         chapter.write_text(chapter.read_text() + "\nA sentence added while serving.\n")
-        deadline = time.monotonic() + 60
-        while "A sentence added while serving." not in fetch(url):
-            assert time.monotonic() < deadline, "the page was not rebuilt"
-            time.sleep(0.5)
+        wait_for(url, "A sentence added while serving.", "the page was not rebuilt", log)
         chapter.write_text(chapter.read_text() + "\n::: nonsense\n:::\n")
-        time.sleep(3)
+        wait_for_log(log, "unknown block kind 'nonsense'")
         assert "A sentence added while serving." in fetch(url), "a broken rebuild must keep serving the last site"
+
+        # A quoted number follows an edit of the function that computes it (the
+        # modules are not kept from an earlier build).
+        chapter.write_text(chapter.read_text().replace("\n::: nonsense\n:::\n", "\nQuoted: {{ probe }}.\n"))
+        quoted = project_copy / "instruments" / "quoted.py"
+        original = quoted.read_text()
+        hook = "def quoted_numbers() -> dict[str, str]:\n"
+        assert hook in original
+        quoted.write_text(original.replace(hook, hook + "    return {**_all_numbers(), 'probe': '41'}\n\n\ndef _all_numbers():\n"))
+        wait_for(url, "data-name=\"probe\">41<", "the quoted number was not computed", log)
+        # An exception that is no block error does not stop the watching.
+        quoted.write_text(original.replace(hook, hook + "    raise RuntimeError('probe failure')\n"))
+        wait_for_log(log, "probe failure")
+        assert "data-name=\"probe\">41<" in fetch(url)
+        quoted.write_text(original.replace(hook, hook + "    return {**_all_numbers(), 'probe': '42'}\n\n\ndef _all_numbers():\n"))
+        wait_for(url, "data-name=\"probe\">42<", "the edited function did not reach the page", log)
     finally:
         server.terminate()
-        _, err = server.communicate(timeout=10)
-    assert b"unknown block kind 'nonsense'" in err
+        server.wait(timeout=10)
+    assert "instruments/quoted.py" in log.read_text()  # the failure names its file

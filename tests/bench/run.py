@@ -49,6 +49,9 @@ from urllib.parse import unquote, urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+import build  # noqa: E402  (the site's MIME types: one map for every local server)
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -80,14 +83,6 @@ def log(message: str) -> None:
 
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/wasm",
                 "application/x-ipynb+json")
-TYPES = {
-    ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-    ".json": "application/json", ".wasm": "application/wasm", ".zip": "application/zip",
-    ".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf", ".svg": "image/svg+xml",
-    ".py": "text/x-python; charset=utf-8", ".ipynb": "application/x-ipynb+json", ".txt": "text/plain; charset=utf-8",
-    ".map": "application/json",
-}
 
 
 class Served:
@@ -102,7 +97,7 @@ class Served:
         with self.lock:
             if path not in self.cache:
                 body = path.read_bytes()
-                kind = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                kind = build.MIME_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                 packed = gzip.compress(body, 6, mtime=0) if kind.startswith(COMPRESSIBLE) else None
                 self.cache[path] = (body, packed, kind)
             return self.cache[path]

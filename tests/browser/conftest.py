@@ -42,10 +42,7 @@ def site(tmp_path_factory) -> Path:
 
 
 class SubPathHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {
-        **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm",
-    }
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **build.MIME_TYPES}
 
     def translate_path(self, path):
         parsed = urlparse(path).path
