@@ -111,7 +111,7 @@ export function mount(element, { data }) {
         h("th", { scope: "row" }, h("a", { href: `#ref-${m.source}`, title: m.shape }, m.name)),
         h("td", {}, m.layers),
         modelCell(`model-kv-${m.id}`),
-        h("td", { dataset: { readout: `model-state-${m.id}` } }, memoryOrNone(m.state_bytes)),
+        h("td", { class: "computed-cell", dataset: { readout: `model-state-${m.id}` } }, memoryOrNone(m.state_bytes)),
         modelCell(`model-total-${m.id}`)))));
   const modelWrap = h("div", { class: "table-scroll" }, modelTable);
   scrollRegion(modelWrap, "Released models (scrolls sideways)");

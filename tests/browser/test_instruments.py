@@ -12,11 +12,16 @@ from playwright.sync_api import expect
 from instruments import cost
 from instruments import quantization as qz
 from instruments import static_views as sv
+from instruments.architectures import MODEL_PRESETS, model_costs
+
 from instruments.tables import (
     ARCHITECTURE_STATE,
     ARCHITECTURE_WIDTH,
     BYTES_PER_VALUE,
     CONTEXT_LENGTHS,
+    CONV_WIDTH,
+    EXPANSION,
+    HEAD_WIDTH,
     HYBRID_PERIODS,
     MODEL_WIDTHS,
     STATE_SIZES,
@@ -33,26 +38,35 @@ FAMILY_IDS = ["transformer", "ssm", "linear-attention", "hybrid"]
 
 
 def scaling_readouts(n: int, d: int, N: int) -> dict[str, str]:
+    E, d_h, w, b = EXPANSION, HEAD_WIDTH, CONV_WIDTH, BYTES_PER_VALUE
     return {
         "attention-flops": sv.format_flops(cost.attention_flops(n, d)),
-        "ssm-flops": sv.format_flops(cost.ssm_flops(n, d, N)),
-        "ratio": sv.format_ratio(cost.attention_to_ssm_ratio(n, N)),
-        "kv-cache": sv.format_bytes(cost.kv_cache_bytes(n, d, BYTES_PER_VALUE)),
-        "ssm-state": sv.format_bytes(cost.ssm_state_bytes(d, N, BYTES_PER_VALUE)),
+        "ssm-flops": sv.format_flops(cost.ssm_flops(n, d, N, E=E)),
+        "linear-flops": sv.format_flops(cost.linear_attention_flops(n, d, d_h)),
+        "ratio": sv.format_ratio(cost.attention_to_ssm_ratio(n, N, E=E)),
+        "kv-cache": sv.format_bytes(cost.kv_cache_bytes(n, d, b)),
+        "ssm-state": sv.format_bytes(cost.ssm_state_bytes(d, N, E=E, conv_width=w, bytes_per_value=b)),
+        "linear-state": sv.format_bytes(cost.linear_attention_state_bytes(d, d_h, b)),
     }
 
 
 def matrix_readouts(n: int, k: int) -> dict[str, str]:
     d, N, b = ARCHITECTURE_WIDTH, ARCHITECTURE_STATE, BYTES_PER_VALUE
-    flops = [cost.attention_flops(n, d), cost.ssm_flops(n, d, N), cost.linear_attention_flops(n, d),
-             cost.hybrid_flops(n, d, N, k)]
-    memory = [cost.kv_cache_bytes(n, d, b), cost.ssm_state_bytes(d, N, b), cost.linear_attention_state_bytes(d, b),
-              cost.hybrid_decode_bytes(n, d, N, k, b)]
+    shape = dict(E=EXPANSION, conv_width=CONV_WIDTH, bytes_per_value=b)
+    flops = [cost.attention_flops(n, d), cost.ssm_flops(n, d, N, E=EXPANSION),
+             cost.linear_attention_flops(n, d, HEAD_WIDTH), cost.hybrid_flops(n, d, N, k, E=EXPANSION)]
+    memory = [cost.kv_cache_bytes(n, d, b), cost.ssm_state_bytes(d, N, **shape),
+              cost.linear_attention_state_bytes(d, HEAD_WIDTH, b), cost.hybrid_decode_bytes(n, d, N, k, **shape)]
     out = {}
     for fid, f, m in zip(FAMILY_IDS, flops, memory):
         out[f"flops-{fid}"] = sv.format_flops(f)
         out[f"decode_bytes-{fid}"] = sv.format_bytes(m)
     out["attention-hybrid"] = sv.format_period(k)
+    for preset in MODEL_PRESETS:
+        costs = model_costs(preset, n, b)
+        out[f"model-kv-{preset.id}"] = sv.memory_or_none(costs["kv_cache_bytes"])
+        out[f"model-state-{preset.id}"] = sv.memory_or_none(costs["state_bytes"])
+        out[f"model-total-{preset.id}"] = sv.format_bytes(costs["decode_bytes"])
     return out
 
 
@@ -160,23 +174,29 @@ def test_readouts_sit_in_polite_live_regions(page, server):
 def test_scaling_explorer_by_keyboard(page, server):
     open_page(page, server)
     fig = figure(page, "scaling-explorer")
-    n = fig.get_by_label("Context length")
-    width = fig.get_by_label("Model width")
-    state = fig.get_by_label("State size")
+    n = fig.get_by_role("slider", name="Context length")
+    width = fig.get_by_role("slider", name="Model width")
+    state = fig.get_by_role("slider", name="State size")
     n.focus()
     n.press("Home")
-    expect_readouts(fig, scaling_readouts(512, 4096, 16))
+    expect_readouts(fig, scaling_readouts(512, 4096, 128))
     expect(n).to_have_attribute("aria-valuetext", "512 tokens")
     n.press("ArrowRight")
-    expect_readouts(fig, scaling_readouts(1024, 4096, 16))
+    expect_readouts(fig, scaling_readouts(1024, 4096, 128))
     n.press("End")
-    expect_readouts(fig, scaling_readouts(2**20, 4096, 16))
-    expect(fig.locator('[data-readout="ratio"]')).to_have_text("65,536×")
+    expect_readouts(fig, scaling_readouts(2**20, 4096, 128))
+    # by hand: 2**20 / (2 * 128); a Mamba-2 layer keeps 2 * 4096 * (128 + 3) values of 2 bytes
+    expect(fig.locator('[data-readout="ratio"]')).to_have_text("4,096×")
+    expect(fig.locator('[data-readout="ssm-state"]')).to_have_text("2.15 MB")
+    expect(fig.locator('[data-readout="linear-state"]')).to_have_text("1.05 MB")
     width.focus()
     width.press("End")
-    expect_readouts(fig, scaling_readouts(2**20, 8192, 16))
+    expect_readouts(fig, scaling_readouts(2**20, 8192, 128))
     width.press("Home")
     state.focus()
+    state.press("Home")
+    expect_readouts(fig, scaling_readouts(2**20, 1024, 16))
+    expect(state).to_have_attribute("aria-valuetext", "16")
     state.press("ArrowRight")
     expect_readouts(fig, scaling_readouts(2**20, 1024, 32))
     expect(state).to_have_attribute("aria-valuetext", "32")
@@ -186,21 +206,21 @@ def test_scaling_explorer_by_keyboard(page, server):
 def test_scaling_explorer_by_mouse(page, server):
     open_page(page, server)
     fig = figure(page, "scaling-explorer")
-    n = fig.get_by_label("Context length")
+    n = fig.get_by_role("slider", name="Context length")
     count = len(CONTEXT_LENGTHS)
     for index in (0, 5, count - 1, 2):
         click_at(n, index, count)
         assert position(n) == index
-        expect_readouts(fig, scaling_readouts(CONTEXT_LENGTHS[index], 4096, 16))
+        expect_readouts(fig, scaling_readouts(CONTEXT_LENGTHS[index], 4096, 128))
     drag(page, n, 2, count - 1, count)
     assert position(n) == count - 1
-    expect_readouts(fig, scaling_readouts(CONTEXT_LENGTHS[-1], 4096, 16))
-    click_at(fig.get_by_label("Model width"), 0, len(MODEL_WIDTHS))
-    click_at(fig.get_by_label("State size"), len(STATE_SIZES) - 1, len(STATE_SIZES))
-    expect_readouts(fig, scaling_readouts(CONTEXT_LENGTHS[-1], MODEL_WIDTHS[0], STATE_SIZES[-1]))
+    expect_readouts(fig, scaling_readouts(CONTEXT_LENGTHS[-1], 4096, 128))
+    click_at(fig.get_by_role("slider", name="Model width"), 0, len(MODEL_WIDTHS))
+    click_at(fig.get_by_role("slider", name="State size"), 0, len(STATE_SIZES))
+    expect_readouts(fig, scaling_readouts(CONTEXT_LENGTHS[-1], MODEL_WIDTHS[0], STATE_SIZES[0]))
     # a tick label is a target too
     page.locator("#scaling-explorer-n ~ .ticks .tick", has_text=re.compile(r"^4K$")).click()
-    expect_readouts(fig, scaling_readouts(4096, MODEL_WIDTHS[0], STATE_SIZES[-1]))
+    expect_readouts(fig, scaling_readouts(4096, MODEL_WIDTHS[0], STATE_SIZES[0]))
     no_errors(page)
 
 
@@ -208,7 +228,7 @@ def test_every_scaling_position_reads_as_the_functions_say(page, server):
     """Walk all 12 × 4 × 4 positions by keyboard."""
     open_page(page, server)
     fig = figure(page, "scaling-explorer")
-    n, width, state = (fig.get_by_label(label) for label in ("Context length", "Model width", "State size"))
+    n, width, state = (fig.get_by_role("slider", name=label) for label in ("Context length", "Model width", "State size"))
     for di, d in enumerate(MODEL_WIDTHS):
         width.focus()
         width.press("Home")
@@ -235,7 +255,7 @@ def test_every_scaling_position_reads_as_the_functions_say(page, server):
 def test_matrix_family_toggles(page, server):
     open_page(page, server)
     fig = figure(page, "architecture-matrix")
-    table = fig.get_by_role("table")
+    table = fig.get_by_role("table", name="The four families compared")
     for name in FAMILY_NAMES:
         button = fig.get_by_role("button", name=name, exact=True)
         header = table.get_by_role("columnheader", name=name, exact=True)
@@ -258,18 +278,43 @@ def test_matrix_family_toggles(page, server):
     expect(table.get_by_role("columnheader", name="Hybrid")).to_be_visible()
     expect(fig.get_by_role("status")).to_have_text("At least one family stays shown.")
     # the hybrid's control goes with its column
-    expect(fig.get_by_label("Attention layers")).to_be_visible()
+    expect(fig.get_by_role("slider", name="Attention layers")).to_be_visible()
     fig.get_by_role("button", name="Transformer", exact=True).click()
     last.click()
-    expect(fig.get_by_label("Attention layers")).to_be_hidden()
+    expect(fig.get_by_role("slider", name="Attention layers")).to_be_hidden()
+    no_errors(page)
+
+
+def test_matrix_released_models_follow_the_context_length(page, server):
+    open_page(page, server)
+    fig = figure(page, "architecture-matrix")
+    models = fig.get_by_role("table", name=re.compile("Released models"))
+    expect(models.get_by_role("row")).to_have_count(1 + len(MODEL_PRESETS))
+    expect_readouts(fig, matrix_readouts(131072, 8))
+    expect(fig.locator('[data-readout="model-total-llama-3.1-70b"]')).to_have_text("42.9 GB")
+    expect(fig.locator('[data-readout="model-kv-mamba2-2.7b"]')).to_have_text("none")
+    n = fig.get_by_role("slider", name="Context length")
+    n.focus()
+    n.press("End")
+    expect_readouts(fig, matrix_readouts(2**20, 8))
+    n.press("Home")
+    expect_readouts(fig, matrix_readouts(512, 8))
+    # each model's name links to its entry in the reference list
+    for preset in MODEL_PRESETS:
+        link = models.get_by_role("link", name=preset.name, exact=True)
+        expect(link).to_have_attribute("href", f"#ref-{preset.source}")
+        expect(page.locator(f"#ref-{preset.source}")).to_have_count(1)
+    # on a phone the table's box scrolls sideways: it becomes a named region the keyboard reaches
+    page.set_viewport_size({"width": 375, "height": 800})
+    expect(fig.get_by_role("region", name=re.compile("Released models"))).to_have_attribute("tabindex", "0")
     no_errors(page)
 
 
 def test_matrix_context_and_hybrid_ratio(page, server):
     open_page(page, server)
     fig = figure(page, "architecture-matrix")
-    n = fig.get_by_label("Context length")
-    k = fig.get_by_label("Attention layers")
+    n = fig.get_by_role("slider", name="Context length")
+    k = fig.get_by_role("slider", name="Attention layers")
     n.focus()
     n.press("Home")
     expect_readouts(fig, matrix_readouts(512, 8))
@@ -365,7 +410,12 @@ def install_counters(page):
         if (!fresh) return;
         for (const name of Object.keys(window.__calls)) {
             const original = window.Plotly[name];
-            window.Plotly[name] = function (...args) { window.__calls[name] += 1; return original.apply(this, args); };
+            // calls on the instruments' charts only (a code cell's chart nearby is drawn by plots.js)
+            window.Plotly[name] = function (...args) {
+                const target = typeof args[0] === 'string' ? document.getElementById(args[0]) : args[0];
+                if (target && target.closest && target.closest('figure.instrument')) window.__calls[name] += 1;
+                return original.apply(this, args);
+            };
         }
     }""")
 
@@ -413,7 +463,7 @@ def test_the_chosen_point_sits_on_the_curves_and_follows_them(page, server):
                 slider.press("ArrowLeft")
             state = marker_state(page, name)
             assert state["x"] == values[-4] and state["onTop"], state
-            assert len(state["dots"]) == (2 if name == "scaling-explorer" else 3)
+            assert len(state["dots"]) == 3  # attention, scan, linear attention; or the three error curves
             for dot in state["dots"]:
                 assert dot["miss"] < 1.0, (width, name, state)
                 assert abs(dot["cx"] - state["lineX"]) < 1.0, (width, name, state)
@@ -472,7 +522,7 @@ def test_moving_the_chosen_point_never_redraws_the_chart(page, server):
             slider.press("ArrowLeft")
         assert marker_state(page, name)["x"] == values[-5]
         calls = page.evaluate("window.__calls")
-        assert sum(calls.values()) == 0, calls  # Plotly is not called at all
+        assert sum(calls.values()) == 0, (name, calls)  # Plotly is not called at all
     no_errors(page)
 
 
@@ -547,19 +597,20 @@ def test_chart_colours_follow_the_theme(context_factory, server, scheme):
 def test_a_shared_url_restores_every_instrument(page, server, context_factory):
     open_page(page, server)
     scaling, matrix, bits = (figure(page, name) for name in NAMES)
-    n = scaling.get_by_label("Context length")
+    n = scaling.get_by_role("slider", name="Context length")
     n.focus()
     n.press("End")
-    scaling.get_by_label("State size").focus()
-    scaling.get_by_label("State size").press("End")
+    scaling.get_by_role("slider", name="State size").focus()
+    scaling.get_by_role("slider", name="State size").press("Home")
     matrix.get_by_role("button", name="SSM (Mamba-2)", exact=True).click()
-    matrix.get_by_label("Attention layers").focus()
-    matrix.get_by_label("Attention layers").press("Home")
+    matrix.get_by_role("slider", name="Attention layers").focus()
+    matrix.get_by_role("slider", name="Attention layers").press("Home")
     bits.get_by_label("Bit-width").focus()
     bits.get_by_label("Bit-width").press("Home")
     bits.get_by_label("Model size").focus()
     bits.get_by_label("Model size").press("End")
-    shared = ("#instrument-bit-width?scaling-explorer:n=1048576,d=4096,N=128;"
+    shared = ("#instrument-bit-width?scaling-explorer:n=1048576,d=4096,N=16;"
+
               "architecture-matrix:n=131072,k=1,hide=ssm;bit-width:b=1.58,P=405B")
     expect(page).to_have_url(server + shared)
     url = page.url
@@ -571,12 +622,12 @@ def test_a_shared_url_restores_every_instrument(page, server, context_factory):
     other.goto(url)
     for name in NAMES:
         expect(figure(other, name).locator(".instrument-live")).to_be_attached()
-    expect_readouts(figure(other, "scaling-explorer"), scaling_readouts(2**20, 4096, 128))
+    expect_readouts(figure(other, "scaling-explorer"), scaling_readouts(2**20, 4096, 16))
     expect_readouts(figure(other, "architecture-matrix"), matrix_readouts(131072, 1))
     expect_readouts(figure(other, "bit-width"), bit_readouts(1.58, "405B"))
     expect(figure(other, "architecture-matrix").get_by_role("button", name="SSM (Mamba-2)", exact=True)).to_have_attribute("aria-pressed", "false")
     expect(figure(other, "bit-width").get_by_label("Bit-width")).to_have_value("0")
-    expect(figure(other, "scaling-explorer").get_by_label("State size")).to_have_value("3")
+    expect(figure(other, "scaling-explorer").get_by_role("slider", name="State size")).to_have_value("0")
     # and it scrolled to the instrument the link was made from
     other.wait_for_function("Math.abs(document.getElementById('instrument-bit-width').getBoundingClientRect().top) < 120")
     assert other.url == url  # restoring writes nothing
@@ -590,7 +641,7 @@ def test_a_hand_written_fragment_and_a_later_hash_change(page, server):
     expect(matrix.locator(".instrument-live")).to_be_attached()
     expect_readouts(matrix, {k: v for k, v in matrix_readouts(2**20, 4).items() if "ssm" in k or "linear" in k})
     expect(matrix.get_by_role("button", name="Hybrid", exact=True)).to_have_attribute("aria-pressed", "false")
-    expect(matrix.get_by_label("Attention layers")).to_be_hidden()
+    expect(matrix.get_by_role("slider", name="Attention layers")).to_be_hidden()
     page.wait_for_function("Math.abs(document.getElementById('instrument-architecture-matrix').getBoundingClientRect().top) < 120")
     # pasting a new state into the same tab applies it
     page.evaluate("location.hash = '#instrument-scaling-explorer?scaling-explorer:n=2048,d=1024,N=64'")
@@ -612,15 +663,20 @@ def test_without_javascript_each_instrument_is_a_table(context_factory, server):
     context, watch = context_factory(java_script_enabled=False)
     page = context.new_page()
     page.goto(server)
+    tables = {"architecture-matrix": 2, "bit-width": 2}  # families and released models; bit-widths and formats
     for name in NAMES:
         fig = figure(page, name)
         table = fig.get_by_role("table")
-        expect(table).to_have_count(1)
-        expect(table.locator("caption")).not_to_be_empty()
+        expect(table).to_have_count(tables.get(name, 1))
+        for i in range(tables.get(name, 1)):
+            expect(table.nth(i).locator("caption")).not_to_be_empty()
         expect(fig.locator("figcaption")).to_be_visible()
-    expect(figure(page, "scaling-explorer").get_by_role("table")).to_contain_text("65,536×")
-    expect(figure(page, "bit-width").get_by_role("table")).to_contain_text("17.5 GB")
-    expect(figure(page, "architecture-matrix").get_by_role("columnheader", name="Hybrid")).to_be_visible()
+    expect(figure(page, "scaling-explorer").get_by_role("table")).to_contain_text("4,096×")
+    expect(figure(page, "bit-width").get_by_role("table").first).to_contain_text("17.5 GB")
+    matrix = figure(page, "architecture-matrix")
+    expect(matrix.get_by_role("columnheader", name="Hybrid")).to_be_visible()
+    # by hand: 2 * 131,072 tokens * 80 layers * 8 KV heads * 128 * 2 bytes
+    expect(matrix.get_by_role("row", name=re.compile("^Llama-3.1-70B"))).to_contain_text("42.9 GB")
 
 
 @pytest.mark.parametrize("width,scheme", [(375, "light"), (375, "dark"), (1280, "light"), (1280, "dark")])
