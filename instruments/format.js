@@ -55,6 +55,19 @@ export function formatPercent(x) {
   return `${sig3(x * 100)}%`;
 }
 
+const TIME_UNITS = [["µs", 1e-3], ["ms", 1], ["s", 1e3]];
+
+/** A time given in milliseconds, 3 significant digits: 0.0112 -> "11.2 µs", 437.7 -> "438 ms", 19400 -> "19.4 s". */
+export function formatMs(ms) {
+  let unit = ms < 1 ? 0 : ms < 1000 ? 1 : 2;
+  let text = sig3(ms / TIME_UNITS[unit][1]);
+  if (Number(text) >= 1000 && unit < TIME_UNITS.length - 1) {
+    unit += 1;
+    text = sig3(ms / TIME_UNITS[unit][1]);
+  }
+  return `${text} ${TIME_UNITS[unit][0]}`;
+}
+
 /** Tokens with separators: "131,072 tokens". */
 export function formatTokens(n) {
   return `${groupThousands(n)} tokens`;

@@ -143,9 +143,52 @@ def _hybrid_evidence_numbers() -> dict[str, str]:
     }
 
 
+MEASURED_CONTEXTS = {"128k": 2**17, "1m": 2**20}           # n of the measured-vs-modeled comparison
+
+
+def _measured_numbers() -> dict[str, str]:
+    """The token mixers timed on a GPU (instruments/data/, read by instruments/measured.py)."""
+    from instruments import measured
+
+    runs = measured.load_runs()
+    s = measured.series(runs)
+    primary = measured.primary_attention(runs)
+    lengths = sorted(set(s["ssd"]["prefill_n"]) & set(s[primary]["prefill_n"]))
+    cross = measured.prefill_crossover(primary, "ssd", runs)
+    flash = measured.prefill_crossover("attention_flash", "ssd", runs)
+    if cross["bound"] != "interpolated" or flash["bound"] != "below":
+        raise ValueError(f"the prose describes an interpolated crossover and FlashAttention-2 slower from the shortest "
+                         f"length; the data say {cross} and {flash}")
+    sig2 = lambda x: _thousands(measured.round_sig(x, 2))  # noqa: E731
+    out = {
+        "measured_gpu": runs["main"]["provenance"]["gpu"],
+        "measured_crossover": sig2(cross["tokens"]),
+        "measured_shortest": _thousands(lengths[0]),
+        "measured_attention_tflops_1m": sig2(measured.attention_tflops(LONG_CONTEXT, primary, runs)),
+        "measured_attention_1m_s": sig2(measured.value_at(s[primary]["prefill_n"], s[primary]["prefill_ms"], LONG_CONTEXT) / 1e3),
+        "measured_ssd_1m_ms": sig2(measured.value_at(s["ssd"]["prefill_n"], s["ssd"]["prefill_ms"], LONG_CONTEXT)),
+    }
+    for key, n in MEASURED_CONTEXTS.items():
+        ratio = measured.measured_ratio(n, primary, "ssd", runs=runs)
+        model = measured.modeled_ratio(n, runs)
+        out[f"measured_ratio_{key}"] = sig2(ratio)
+        out[f"measured_flash_ratio_{key}"] = sig2(measured.measured_ratio(n, "attention_flash", "ssd", runs=runs))
+        out[f"modeled_ratio_{key}"] = _thousands(model)
+        out[f"measured_overstatement_{key}"] = sig2(model / ratio)
+    a, m = s[primary], s["ssd"]
+    step_ms = measured.value_at(a["decode_n"], a["decode_ms"], LONG_CONTEXT)
+    out["measured_decode_attention_1m_ms"] = f"{measured.round_sig(step_ms, 2):g}"
+    out["measured_decode_ssd_us"] = sig2(measured.value_at(m["decode_n"], m["decode_ms"], LONG_CONTEXT) * 1e3)
+    out["measured_decode_ratio_1m"] = sig2(measured.measured_ratio(LONG_CONTEXT, primary, "ssd", "decode", runs))
+    kv_bytes = measured.value_at(a["decode_n"], a["bytes_held"], LONG_CONTEXT)
+    out["measured_kv_read_tbps"] = f"{measured.round_sig(kv_bytes / (step_ms / 1e3) / 1e12, 2):g}"
+    return out
+
+
 def quoted_numbers() -> dict[str, str]:
     """Every quotable number, formatted for prose (no units)."""
     return {
+        **_measured_numbers(),
         **_cost_numbers(),
         **_quantization_numbers(),
         **_hybrid_evidence_numbers(),

@@ -5,6 +5,7 @@
 
 import { formatBytes, formatFlops, formatRatio, formatTokens, groupThousands, pickIndex, shortTokens } from "./format.js";
 import { bindState, h, initialState, lazyChart, rangeControl, readout, baseLayout } from "./widget.js";
+import { measuredViews, VIEWS } from "./measured_view.js";
 
 const NAME = "scaling-explorer";
 const DEFAULTS = { n: 131072, d: 4096, N: 128 };
@@ -18,12 +19,14 @@ export function mount(element, { data }) {
     n: lengths[pickIndex(lengths, DEFAULTS.n, middle(lengths))],
     d: widths[pickIndex(widths, DEFAULTS.d, middle(widths))],
     N: states[pickIndex(states, DEFAULTS.N, states.length - 1)],
+    v: undefined, // the modeled view, VIEWS[0]: left out of a shared URL
   };
   const shared = initialState(NAME);
   const state = {
     i: pickIndex(lengths, shared.n, lengths.indexOf(defaults.n)),
     d: pickIndex(widths, shared.d, widths.indexOf(defaults.d)),
     N: pickIndex(states, shared.N, states.indexOf(defaults.N)),
+    v: VIEWS.includes(shared.v) ? shared.v : VIEWS[0],
   };
   const series = () => data.series[`${widths[state.d]},${states[state.N]}`];
 
@@ -112,7 +115,13 @@ export function mount(element, { data }) {
     };
   }
 
-  const values = () => ({ n: lengths[state.i], d: widths[state.d], N: states[state.N] });
+  // the same layers measured on a GPU (instruments/measured_view.js): a view each for prefill and decode
+  const measured = data.measured
+    ? measuredViews({ data: data.measured, lengths, labelled, view: state.v, onView: (v) => { state.v = v; changed(); } })
+    : null;
+  const modeled = h("div", { class: "instrument-view", dataset: { view: "model" } });
+
+  const values = () => ({ n: lengths[state.i], d: widths[state.d], N: states[state.N], v: state.v === VIEWS[0] ? undefined : state.v });
   const save = bindState(NAME, {
     values,
     defaults,
@@ -120,6 +129,7 @@ export function mount(element, { data }) {
       state.i = pickIndex(lengths, shared.n, state.i);
       state.d = pickIndex(widths, shared.d, state.d);
       state.N = pickIndex(states, shared.N, state.N);
+      state.v = VIEWS.includes(shared.v) ? shared.v : VIEWS[0];
       context.set(state.i);
       width.set(state.d);
       stateSize.set(state.N);
@@ -139,6 +149,13 @@ export function mount(element, { data }) {
     out.linearState.set(formatBytes(s.linear_state_bytes));
     if (s !== drawnSeries) chart.schedule();
     chart.mark();
+    if (measured) {
+      const modelShown = state.v === "model";
+      modeled.hidden = !modelShown;
+      width.root.hidden = !modelShown;
+      stateSize.root.hidden = !modelShown;
+      measured.render(state.i, state.v);
+    }
   }
 
   function changed() {
@@ -160,5 +177,12 @@ export function mount(element, { data }) {
         + "value (fp16); constant factors dropped, as in EQ 11.1. N = 128 is Mamba-2's default; Mamba used 16."),
       chart.element),
   );
+  if (measured) {
+    // the modeled view's readouts, note and chart go into a panel of their own, beside the measured ones
+    const live = element.firstElementChild;
+    live.querySelector(".controls").append(measured.control);
+    modeled.append(...[...live.children].slice(1));
+    live.append(modeled, ...measured.panels);
+  }
   return { values };
 }

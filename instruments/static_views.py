@@ -30,6 +30,7 @@ __all__ = [
     "format_bytes",
     "format_gb",
     "format_percent",
+    "format_ms",
     "format_tokens",
     "short_tokens",
     "format_bits",
@@ -168,6 +169,25 @@ def format_percent(x: float) -> str:
     return f"{sig3(x * 100)}%"
 
 
+_TIME_UNITS = (("µs", 1e-3), ("ms", 1.0), ("s", 1e3))
+
+
+def format_ms(ms: float) -> str:
+    """A time given in milliseconds, 3 significant digits in µs, ms or s.
+
+    Examples
+    --------
+    >>> format_ms(0.01122), format_ms(437.72), format_ms(19400.0), format_ms(0.9997)
+    ('11.2 µs', '438 ms', '19.4 s', '1 ms')
+    """
+    unit = 0 if ms < 1 else 1 if ms < 1000 else 2
+    text = sig3(ms / _TIME_UNITS[unit][1])
+    if float(text) >= 1000 and unit < len(_TIME_UNITS) - 1:
+        unit += 1
+        text = sig3(ms / _TIME_UNITS[unit][1])
+    return f"{text} {_TIME_UNITS[unit][0]}"
+
+
 def format_tokens(n: int) -> str:
     """``131,072 tokens``.
 
@@ -269,7 +289,57 @@ def _scaling_explorer(data: dict) -> str:
     )
     columns = ["Context length (tokens)", "Attention FLOPs", "SSM scan FLOPs", "Linear attention FLOPs",
                "Attention ÷ scan", "KV cache", "SSM state", "Linear-attention state"]
-    return _table("Scaling explorer table (scrolls sideways)", caption, columns, rows)
+    modeled = _table("Scaling explorer table (scrolls sideways)", caption, columns, rows,
+                     note="measured" not in data)
+    return modeled + (_scaling_measured(data["measured"]) if "measured" in data else "")
+
+
+def _or_dash(value, format_value) -> str:
+    return "—" if value is None else format_value(value)
+
+
+def _scaling_measured(m: dict) -> str:
+    """The measured views as two tables: prefill time per layer, decode per token."""
+    primary = m["primary_attention"]
+    labels = {s["id"]: s["label"] for s in m["series"]}
+    ids = [s["id"] for s in m["series"]]
+    measured_at = [i for i, _ in enumerate(m["modeled_ratio"]) if any(m["prefill_ms"][k][i] for k in ids)]
+    lengths = m["context_lengths"]
+    rows = [
+        [group_thousands(lengths[i])]
+        + [_or_dash(m["prefill_ms"][k][i], format_ms) for k in ids]
+        + [_or_dash(m["measured_ratio"][i], format_ratio), format_ratio(m["modeled_ratio"][i])]
+        for i in measured_at
+    ]
+    cross = m["crossover"]
+    where = {"interpolated": f"at about {format_tokens(cross['tokens'])}",
+             "below": f"below {format_tokens(cross['tokens'])}",
+             "above": f"beyond {format_tokens(cross['tokens'])}"}[cross["bound"]]
+    caption = (
+        f"Measured on an {m['gpu']}: one layer's forward pass in bf16 (median time), and the ratio of the "
+        f"{labels[primary].split(', ')[-1]} attention layer's time to the SSD layer's next to EQ 11.1's modeled "
+        f"n/(E·N). The SSD layer becomes the faster of the two {where}."
+    )
+    prefill = _table("Measured prefill table (scrolls sideways)", caption,
+                     ["Context length (tokens)"] + [labels[k] for k in ids] + ["Attention ÷ SSD, measured",
+                                                                                "Attention ÷ SSD, modeled"],
+                     rows, note=False)
+    decoded = [i for i in range(len(lengths)) if m["decode_ms"][primary][i] is not None]
+    held = [primary, "ssd", "gated_deltanet"]
+    rows = [
+        [group_thousands(lengths[i])]
+        + [_or_dash(m["decode_ms"][k][i], format_ms) for k in ids]
+        + [_or_dash(m["bytes_held"][k][i], format_bytes) for k in held]
+        for i in decoded
+    ]
+    caption = (
+        f"Measured on an {m['gpu']}: time to produce one token at context n, and the bytes each layer keeps for "
+        "decoding (the KV cache in bf16, the recurrent states in fp32)."
+    )
+    decode = _table("Measured decode table (scrolls sideways)", caption,
+                    ["Context length (tokens)"] + [f"{labels[k]}, per token" for k in ids]
+                    + ["KV cache held", "SSD state held", "Gated DeltaNet state held"], rows)
+    return prefill + decode
 
 
 def memory_or_none(x: float) -> str:

@@ -18,7 +18,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from . import cost, defaults
+from . import cost, defaults, measured
 from .architectures import FAMILIES, MODEL_PRESETS, family_costs, model_costs
 from .formats import FORMATS, MC_SEED, MC_SIZE, format_error_gaussian
 from .rotation import ROTATION_EXAMPLE, rotation_errors
@@ -116,7 +116,9 @@ def scaling_explorer_data():
         ``linear_flops`` (H = d / d_h heads of linear attention), ``ratio``
         (attention / SSM) and ``kv_cache_bytes``, plus the scalars
         ``ssm_state_bytes`` (scan and convolution state) and
-        ``linear_state_bytes``.
+        ``linear_state_bytes``; ``measured``: the same layers timed on a GPU
+        (:func:`instruments.measured.explorer_data`, lists over n with ``None``
+        where a length was not measured).
 
     Examples
     --------
@@ -149,6 +151,7 @@ def scaling_explorer_data():
         "conv_width": CONV_WIDTH,
         "bytes_per_value": b,
         "series": series,
+        "measured": measured.explorer_data(CONTEXT_LENGTHS),
     }
 
 

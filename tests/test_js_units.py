@@ -34,6 +34,7 @@ FORMATTERS = {
     "formatBytes": sv.format_bytes,
     "formatGB": sv.format_gb,
     "formatPercent": sv.format_percent,
+    "formatMs": sv.format_ms,
     "formatTokens": sv.format_tokens,
     "shortTokens": sv.short_tokens,
     "formatBits": sv.format_bits,
@@ -76,6 +77,12 @@ def instrument_cases() -> list[tuple[str, float]]:
         cases += [("formatRatio", v) for v in series["ratio"]]
         cases += [("formatBytes", v) for v in series["kv_cache_bytes"]
                   + [series["ssm_state_bytes"], series["linear_state_bytes"]]]
+    measured = scaling["measured"]
+    for table in ("prefill_ms", "decode_ms"):
+        cases += [("formatMs", v) for values in measured[table].values() for v in values if v is not None]
+    cases += [("formatBytes", v) for values in measured["bytes_held"].values() for v in values if v is not None]
+    cases += [("formatRatio", v) for key in ("measured_ratio", "decode_ratio", "modeled_ratio")
+              for v in measured[key] if v is not None]
     matrix = data["architecture-matrix"]
     for metric, fmt in (("flops", "formatFlops"), ("decode_bytes", "formatBytes")):
         for fid, values in matrix[metric].items():
@@ -106,7 +113,8 @@ def test_js_and_python_agree_on_awkward_numbers():
     rng = random.Random(11)
     awkward = [0.5, 1.5, 2.5, 3.125, 0.03125, 2.625, 4.375, 999.5, 999.7, 99.95, 9.995, 1e-7, 123456789.5]
     awkward += [rng.uniform(0, 1) * 10 ** rng.randint(-5, 16) for _ in range(300)]
-    cases = [(name, v) for v in awkward for name in ("sig3", "formatFlops", "formatBytes", "formatPercent", "formatRatio")]
+    cases = [(name, v) for v in awkward for name in ("sig3", "formatFlops", "formatBytes", "formatPercent", "formatRatio",
+                                                    "formatMs")]
     cases += [("formatGB", v) for v in awkward if v < 1e6]
     js = format_in_node(cases)
     py = [FORMATTERS[name](value) for name, value in cases]
