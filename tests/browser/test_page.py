@@ -144,16 +144,18 @@ def test_true_false_is_a_group_of_two_radio_buttons(page, server):
 def test_show_answer_and_answers_survive_a_reload_with_the_progress(page, server):
     page.goto(server)
     progress = page.get_by_role("navigation", name="Sections of this chapter").get_by_text(re.compile("quizzes answered"))
-    expect(progress).to_have_text("0 of 6 quizzes answered")
+    total = page.locator(".quiz[data-quiz]").count()
+    assert total >= 6
+    expect(progress).to_have_text(f"0 of {total} quizzes answered")
     expect(answer(page, "q-70b-2bit", "17.5 GB")).to_contain_text("Right")
-    expect(progress).to_have_text("1 of 6 quizzes answered")
+    expect(progress).to_have_text(f"1 of {total} quizzes answered")
     expect(answer(page, "q-levels", "2")).to_contain_text("Not quite")
-    expect(progress).to_have_text("1 of 6 quizzes answered")  # a wrong answer is not answered yet
+    expect(progress).to_have_text(f"1 of {total} quizzes answered")  # a wrong answer is not answered yet
     quiz = page.locator("#q-doubling")
     quiz.get_by_role("button", name="Show answer").click()
     expect(quiz.locator(".quiz-answer")).to_be_visible()
     expect(answer(page, "q-ssm-linear", "true")).to_contain_text("Right")
-    expect(progress).to_have_text("3 of 6 quizzes answered")
+    expect(progress).to_have_text(f"3 of {total} quizzes answered")
     page.reload()
     expect(page.locator("#q-70b-2bit").get_by_label("Your answer")).to_have_value("17.5 GB")
     expect(page.locator("#q-70b-2bit").get_by_role("status")).to_contain_text("Right")
@@ -161,14 +163,14 @@ def test_show_answer_and_answers_survive_a_reload_with_the_progress(page, server
     expect(page.locator("#q-ssm-linear").get_by_role("radio", name="True")).to_be_checked()
     expect(page.locator("#q-levels").get_by_role("status")).to_contain_text("Not quite")
     expect(page.locator("#q-levels .quiz-answer")).to_be_hidden()
-    expect(progress).to_have_text("3 of 6 quizzes answered")
+    expect(progress).to_have_text(f"3 of {total} quizzes answered")
     page.get_by_role("button", name=re.compile("Clear my saved answers")).click()
     expect(page.locator("#q-70b-2bit").get_by_label("Your answer")).to_have_value("")
-    expect(progress).to_have_text("0 of 6 quizzes answered")
+    expect(progress).to_have_text(f"0 of {total} quizzes answered")
     page.reload()
     expect(page.locator("#q-70b-2bit").get_by_label("Your answer")).to_have_value("")
     expect(page.locator("#q-doubling .quiz-answer")).to_be_hidden()
-    expect(progress).to_have_text("0 of 6 quizzes answered")
+    expect(progress).to_have_text(f"0 of {total} quizzes answered")
 
 
 def test_table_of_contents_marks_the_section_being_read(page, server):

@@ -4,6 +4,8 @@ do not overlap, and contents one tap away on a phone."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from playwright.sync_api import expect
 
@@ -106,3 +108,139 @@ def test_body_lines_stay_readable_at_desktop(context_factory, server):
     )
     # counted without inline math, so a line with math holds fewer characters still
     assert len(longest) <= 80, f"{len(longest)} characters: {longest!r}"
+
+
+# ── charts ────────────────────────────────────────────────────────────────────
+
+CHART_PARTS = """p => {
+  const box = (el) => {
+    if (!el) return null;
+    const b = el.getBoundingClientRect();
+    return b.width && b.height ? {left: b.left, top: b.top, right: b.right, bottom: b.bottom} : null;
+  };
+  const head = p.previousElementSibling?.classList.contains('plot-head') ? p.previousElementSibling : null;
+  const texts = (sel) => [...p.querySelectorAll(sel)].map(box).filter(Boolean);
+  return {
+    parts: {
+      title: box(head?.querySelector('.plot-title')),
+      legend: box(head?.querySelector('.plot-legend')),
+      'x-axis title': box(p.querySelector('.g-xtitle text')),
+      'y-axis title': box(p.querySelector('.g-ytitle text')),
+      toolbar: box(p.querySelector('.modebar')),
+    },
+    xticks: texts('.xtick text'),
+    yticks: texts('.ytick text'),
+  };
+}"""
+
+
+def overlap(a, b) -> bool:
+    return a["left"] < b["right"] - 0.5 and b["left"] < a["right"] - 0.5 and a["top"] < b["bottom"] - 0.5 and b["top"] < a["bottom"] - 0.5
+
+
+def drawn_charts(page):
+    plots = page.locator(".cell .plot")
+    assert plots.count() >= 3
+    for i in range(plots.count()):
+        plot = plots.nth(i)
+        plot.scroll_into_view_if_needed()
+        expect(plot.locator(".main-svg").first).to_be_visible(timeout=15_000)
+        yield plot
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_legend_axis_titles_and_toolbar_never_overlap(context_factory, server, screen):
+    page = open_at(context_factory, server, screen)
+    for plot in drawn_charts(page):
+        name = plot.get_attribute("aria-label")
+        plot.hover()  # the toolbar shows
+        found = plot.evaluate(CHART_PARTS)
+        parts = {k: v for k, v in found["parts"].items() if v}
+        assert {"x-axis title", "y-axis title", "toolbar"} <= parts.keys(), (name, parts.keys())
+        names = list(parts)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                assert not overlap(parts[a], parts[b]), f"{name}: the {a} overlaps the {b}"
+        for tick in found["xticks"]:
+            assert not overlap(tick, parts["x-axis title"]), f"{name}: an x tick label overlaps the axis title"
+        for tick in found["yticks"]:
+            assert not overlap(tick, parts["y-axis title"]), f"{name}: a y tick label overlaps the axis title"
+        # all of it inside the figure
+        right = plot.evaluate("p => p.closest('figure').getBoundingClientRect().right")
+        assert all(box["right"] <= right + 1 for box in parts.values()), name
+    assert page.watch.console_errors == []
+
+
+SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+
+
+def tick_value(label: str) -> float:
+    """A tick label read back: 512, 1K, 2M, 0.01, 1,000, 10¹², 2×10⁻³."""
+    label = label.replace("\u2212", "-").replace(",", "")
+    if label.endswith("K"):
+        return float(label[:-1]) * 1024
+    if label.endswith("M"):
+        return float(label[:-1]) * 1024**2
+    if "10" in label and label.translate(SUPERSCRIPT) != label:
+        mantissa, _, power = label.partition("10")
+        return float(mantissa.rstrip("×") or 1) * 10 ** int(power.translate(SUPERSCRIPT))
+    return float(label)
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_log_axes_have_readable_ticks(context_factory, server, screen):
+    page = open_at(context_factory, server, screen)
+    logs = 0
+    for plot in drawn_charts(page):
+        figure = plot.evaluate("p => JSON.parse(p.dataset.figure)")
+        for axis in ("x", "y"):
+            if figure["layout"][f"{axis}axis"]["type"] != "log":
+                continue
+            logs += 1
+            labels = plot.evaluate(f"p => [...p.querySelectorAll('.{axis}tick text')].map(t => t.textContent)")
+            values = [tick_value(label) for label in labels]
+            assert len(values) >= 2 and values == sorted(set(values)), (axis, labels)
+            # a label per tick, none of Plotly's bare in-between digits (3 4 5 … 9)
+            assert all(v > 0 for v in values), labels
+            data = [v for t in figure["traces"] for v in t[axis] if v]
+            if all(v == 2 ** round(math.log2(v)) for v in data) and max(data) <= 2**30:
+                assert all(v == 2 ** round(math.log2(v)) for v in values), labels
+                assert all(label.isdigit() or label[:-1].isdigit() for label in labels), labels
+    assert logs >= 2
+    # the token axis of the cost chart reads 512, 1K, 2K …
+    costs = page.locator("#cell-scaling_costs .plot")
+    labels = costs.evaluate("p => [...p.querySelectorAll('.xtick text')].map(t => t.textContent)")
+    assert labels[-1] == "1M" and len(labels) >= 4, labels
+    if screen is DESKTOP:
+        assert labels[:4] == ["512", "1K", "2K", "4K"], labels
+
+
+def test_each_chart_toolbar_is_one_tab_stop_with_a_visible_focus_ring(context_factory, server):
+    page = open_at(context_factory, server, DESKTOP)
+    for plot in drawn_charts(page):
+        stops = plot.evaluate("p => [...p.querySelectorAll('.modebar-btn')].filter(b => b.tabIndex >= 0).length")
+        assert stops == 1, f"{plot.get_attribute('aria-label')}: {stops} tab stops in its toolbar"
+    plot = page.locator("#cell-scaling_costs .plot")
+    toolbar = plot.get_by_role("toolbar", name="Chart tools (arrow keys move between them)")
+    # from the cell's last button before its output, Tab lands on the toolbar's one stop
+    page.mouse.move(0, 0)  # no pointer over the chart: only the keyboard shows the toolbar
+    first = toolbar.get_by_role("button").first
+    page.locator("#cell-scaling_costs").get_by_role("button", name="Reset Code").focus()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if first.evaluate("b => b === document.activeElement"):
+            break
+    expect(first).to_be_focused()
+    ring = first.evaluate("b => [getComputedStyle(b).outlineStyle, parseFloat(getComputedStyle(b).outlineWidth)]")
+    assert ring[0] == "solid" and ring[1] >= 2, ring
+    opacity = toolbar.evaluate("t => getComputedStyle(t.querySelector('.modebar-group')).opacity")
+    assert opacity == "1", "the toolbar is invisible while it has focus"
+    page.keyboard.press("ArrowRight")
+    second = toolbar.get_by_role("button").nth(1)
+    expect(second).to_be_focused()
+    page.keyboard.press("End")
+    expect(toolbar.get_by_role("button").last).to_be_focused()
+    page.keyboard.press("Tab")  # one press leaves the toolbar
+    assert not toolbar.evaluate("t => t.contains(document.activeElement)")
+    page.keyboard.press("Shift+Tab")  # and comes back to the button used last
+    expect(toolbar.get_by_role("button").last).to_be_focused()
