@@ -17,7 +17,7 @@ at the running example of :mod:`instruments.defaults`.
 ``MODEL_PRESETS`` holds the decode-time shapes of five released models, each
 read from the model's published configuration or paper (``source`` names the
 entry of ``chapter/references.toml``); :func:`model_costs` turns them into
-whole-model decode memory (EQ 11.1).
+whole-model decode memory (``eq-11-1``).
 """
 
 from dataclasses import dataclass
@@ -112,7 +112,7 @@ def family_costs(
     conv_width=defaults.CONV_WIDTH,
     bytes_per_value=defaults.BYTES_PER_VALUE,
 ):
-    """Per-layer token-mixing FLOPs and decode bytes of each family (EQ 11.1, 11.5).
+    """Per-layer token-mixing FLOPs and decode bytes of each family (``eq-11-1``, ``eq-11-5``).
 
     * transformer: :func:`~instruments.cost.attention_flops`,
       :func:`~instruments.cost.kv_cache_bytes` (multi-head, H * d_h = d)
@@ -288,7 +288,7 @@ MODEL_PRESETS = (
 
 
 def model_costs(preset, n, bytes_per_value=defaults.BYTES_PER_VALUE, state_bytes_per_value=None):
-    """KV cache, recurrent state and total decode memory of a released model (EQ 11.1).
+    """KV cache, recurrent state and total decode memory of a released model (``eq-11-1``).
 
     Parameters
     ----------

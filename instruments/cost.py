@@ -1,4 +1,4 @@
-"""Token-mixing cost and decode memory of one layer and of a whole model (EQ 11.1, 11.5).
+"""Token-mixing cost and decode memory of one layer and of a whole model (``eq-11-1``, ``eq-11-5``).
 
 Glossary of symbols
 -------------------
@@ -21,10 +21,10 @@ All FLOP counts are the plain leading-order term with constant factor 1
 (one multiply-accumulate counted as one operation, lower-order terms and
 projections dropped):
 
-* attention    ``n**2 * d``      (EQ 11.1: the n x n scores of H heads, length-d_h
+* attention    ``n**2 * d``      (``eq-11-1``: the n x n scores of H heads, length-d_h
   dots, H * d_h = d; the weighted sum of values costs the same again)
-* SSM scan     ``n * E * d * N`` (EQ 11.1: n tokens update E * d states of size N)
-* linear attn  ``n * d * d_h``   (EQ 11.5: n tokens update H states of d_k x d_v,
+* SSM scan     ``n * E * d * N`` (``eq-11-1``: n tokens update E * d states of size N)
+* linear attn  ``n * d * d_h``   (``eq-11-5``: n tokens update H states of d_k x d_v,
   H * d_k * d_v = d * d_h)
 
 A fuller count multiplies each by a small constant (attention's two matmuls,
@@ -102,7 +102,7 @@ def _check_divides(d_h, d):
 
 
 def attention_flops(n, d):
-    """Token-mixing FLOPs of one softmax-attention layer, ``n**2 * d`` (EQ 11.1).
+    """Token-mixing FLOPs of one softmax-attention layer, ``n**2 * d`` (``eq-11-1``).
 
     With H heads of width d_h, every one of the n x n query-key pairs of a head
     costs a length-d_h dot product, and H * d_h = d, so the head count drops out.
@@ -139,9 +139,9 @@ def attention_flops(n, d):
 
 
 def ssm_flops(n, d, N, *, E=_E0):
-    """Token-mixing FLOPs of one selective-SSM scan, ``n * E * d * N`` (EQ 11.1, 11.4).
+    """Token-mixing FLOPs of one selective-SSM scan, ``n * E * d * N`` (``eq-11-1``, ``eq-11-4``).
 
-    This is the linear ("recurrent") form of the SSD operator of EQ 11.4. A
+    This is the linear ("recurrent") form of the SSD operator of ``eq-11-4``. A
     Mamba or Mamba-2 layer first projects the d-wide token to E * d channels,
     and each of the n tokens updates E * d independent states of size N.
 
@@ -183,7 +183,7 @@ def ssm_flops(n, d, N, *, E=_E0):
 
 
 def linear_attention_flops(n, d, d_h):
-    """Token-mixing FLOPs of one multi-head linear-attention layer, ``n * d * d_h`` (EQ 11.5).
+    """Token-mixing FLOPs of one multi-head linear-attention layer, ``n * d * d_h`` (``eq-11-5``).
 
     Computing ``Q (K^T V)`` instead of ``(Q K^T) V``, each of the H = d / d_h
     heads updates and reads a d_k x d_v running sum once per token; with
@@ -223,7 +223,7 @@ def linear_attention_flops(n, d, d_h):
 
 
 def hybrid_flops(n, d, N, k, *, E=_E0):
-    """Mean per-layer token-mixing FLOPs of a hybrid stack (EQ 11.1).
+    """Mean per-layer token-mixing FLOPs of a hybrid stack (``eq-11-1``).
 
     One layer in every ``k`` is softmax attention and the other ``k - 1`` are
     SSM scans, so the mean cost per layer is
@@ -266,7 +266,7 @@ def hybrid_flops(n, d, N, k, *, E=_E0):
 
 
 def kv_cache_bytes(n, d, bytes_per_value=_B0):
-    """Decode memory of one multi-head attention layer's KV cache, ``2 * n * d * b`` (EQ 11.1).
+    """Decode memory of one multi-head attention layer's KV cache, ``2 * n * d * b`` (``eq-11-1``).
 
     Keys and values (the factor 2) of all H heads, H * d_h = d numbers each,
     are kept for all n tokens, so the cache grows linearly with context:
@@ -305,7 +305,7 @@ def kv_cache_bytes(n, d, bytes_per_value=_B0):
 
 
 def ssm_state_bytes(d, N, *, E=_E0, conv_width=_W0, bytes_per_value=_B0):
-    """Decode memory of one Mamba-style layer, ``E * d * (N + w - 1) * b`` (EQ 11.1, 11.2).
+    """Decode memory of one Mamba-style layer, ``E * d * (N + w - 1) * b`` (``eq-11-1``, ``eq-11-2``).
 
     The scan state folds the whole past into E * d channels of N numbers each,
     independent of the context length: ``M_ssm(n) = Theta(E d N)``. The causal
@@ -356,11 +356,11 @@ def ssm_state_bytes(d, N, *, E=_E0, conv_width=_W0, bytes_per_value=_B0):
 
 
 def linear_attention_state_bytes(d, d_h, bytes_per_value=_B0):
-    """Decode memory of one multi-head linear-attention layer, ``d * d_h * b`` (EQ 11.5).
+    """Decode memory of one multi-head linear-attention layer, ``d * d_h * b`` (``eq-11-5``).
 
     Each of the H = d / d_h heads keeps a running sum ``S_i`` of d_k x d_v
     numbers; with d_k = d_v = d_h that is H * d_h**2 = d * d_h per layer. Like
-    an SSM state it does not grow with n. The normaliser ``z_i`` of EQ 11.5
+    an SSM state it does not grow with n. The normaliser ``z_i`` of ``eq-11-5``
     adds H * d_k = d numbers (1 / d_h of the state; Gated DeltaNet has none)
     and is left out.
 
@@ -399,7 +399,7 @@ def linear_attention_state_bytes(d, d_h, bytes_per_value=_B0):
 
 
 def hybrid_decode_bytes(n, d, N, k, *, E=_E0, conv_width=_W0, bytes_per_value=_B0):
-    """Mean per-layer decode memory of a hybrid stack (EQ 11.1).
+    """Mean per-layer decode memory of a hybrid stack (``eq-11-1``).
 
     ``(kv_cache_bytes(n, d, b) + (k - 1) * ssm_state_bytes(d, N, ...)) / k``:
     one attention layer in every k keeps a KV cache, the rest keep states.
@@ -444,7 +444,7 @@ def attention_to_ssm_ratio(n, N, *, E=_E0):
     """How many times more mixing work attention does than an SSM scan, ``n / (E N)``.
 
     ``attention_flops(n, d) / ssm_flops(n, d, N, E=E) = n**2 d / (n E d N)``
-    ``= n / (E N)`` (EQ 11.1): the width d cancels, and the gap grows linearly
+    ``= n / (E N)`` (``eq-11-1``): the width d cancels, and the gap grows linearly
     with context.
 
     Parameters
@@ -486,7 +486,7 @@ def attention_dominance_length(d):
     token on its projections and MLP (``4 d**2`` for the query, key, value and
     output projections, ``8 d**2`` for an MLP four times as wide). A token at
     position n spends about ``2 n d`` on attention's scores and weighted sum
-    (EQ 11.1 per token). The two are equal at ``n = 6 d``.
+    (``eq-11-1`` per token). The two are equal at ``n = 6 d``.
 
     Parameters
     ----------
@@ -513,7 +513,7 @@ def attention_dominance_length(d):
 
 
 def model_kv_cache_bytes(n, attention_layers, kv_heads, head_dim, bytes_per_value=_B0):
-    """KV cache of a whole model, ``2 * n * L_attn * H_kv * d_h * b`` (EQ 11.1).
+    """KV cache of a whole model, ``2 * n * L_attn * H_kv * d_h * b`` (``eq-11-1``).
 
     Every attention layer keeps a key and a value (the factor 2) of width
     d_h for each of its H_kv key-value heads and each of the n tokens.
@@ -565,7 +565,7 @@ def model_state_bytes(recurrent_layers, state_values, conv_channels=0, conv_widt
     Each recurrent layer (Mamba, Mamba-2, Gated DeltaNet) keeps S state values
     (E * d * N for a Mamba layer, H * d_k * d_v for linear attention) and the
     last w - 1 inputs of each of the c channels of its causal convolution.
-    None of it depends on the context length (EQ 11.1).
+    None of it depends on the context length (``eq-11-1``).
 
     Parameters
     ----------
@@ -620,7 +620,7 @@ def model_decode_bytes(
     bytes_per_value=_B0,
     state_bytes_per_value=None,
 ):
-    """Whole-model decode memory: the KV cache plus the recurrent state (EQ 11.1).
+    """Whole-model decode memory: the KV cache plus the recurrent state (``eq-11-1``).
 
     ``model_kv_cache_bytes(n, ...) + model_state_bytes(...)``: what a model
     keeps for one sequence between generated tokens, apart from its weights.

@@ -104,7 +104,7 @@ def width_state_key(d, N):
 
 
 def scaling_explorer_data():
-    """Series for the scaling explorer, every (d, N) over every n (EQ 11.1, 11.4, 11.5).
+    """Series for the scaling explorer, every (d, N) over every n (``eq-11-1``, ``eq-11-4``, ``eq-11-5``).
 
     Returns
     -------
@@ -156,7 +156,7 @@ def scaling_explorer_data():
 
 
 def architecture_matrix_data():
-    """Rows, per-layer costs and released models for the architecture matrix (EQ 11.1, 11.5).
+    """Rows, per-layer costs and released models for the architecture matrix (``eq-11-1``, ``eq-11-5``).
 
     Returns
     -------
