@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 from instruments import cost
 from instruments import quantization as qz
 from instruments import static_views as sv
+from instruments.rotation import ROTATION_EXAMPLE, rotation_errors
 from instruments.architectures import MODEL_PRESETS, model_costs
-
 from instruments.tables import (
     ARCHITECTURE_STATE,
     ARCHITECTURE_WIDTH,
@@ -73,7 +73,7 @@ def matrix_readouts(n: int, k: int) -> dict[str, str]:
 def bit_readouts(b: float, size: str) -> dict[str, str]:
     return {
         "weights": sv.format_gb(qz.weight_storage_gb(qz.MODEL_SIZES[size], b)),
-        "naive": sv.format_percent(qz.naive_uniform_error(b)),
+        "fixed-clip": sv.format_percent(qz.fixed_clip_uniform_error(b)),
         "best-clip": sv.format_percent(qz.best_clip_uniform_error(b)),
         "bound": sv.format_percent(qz.rate_distortion_bound(b)),
         "regime": qz.regime(b),
@@ -381,6 +381,68 @@ def test_bit_width_by_mouse_over_every_format(page, server):
     no_errors(page)
 
 
+def outlier_readouts(b: float, size: str) -> dict[str, str]:
+    e = rotation_errors([b], **ROTATION_EXAMPLE)
+    return {
+        "weights": sv.format_gb(qz.weight_storage_gb(qz.MODEL_SIZES[size], b)),
+        "minmax": sv.format_percent(e["plain"][0]),
+        "rotated": sv.format_percent(e["rotated"][0]),
+        "gaussian-reference": sv.format_percent(qz.best_clip_uniform_error(b)),
+    }
+
+
+def test_bit_width_weights_mode_shows_rotation_on_heavy_tailed_weights(page, server):
+    open_page(page, server)
+    fig = figure(page, "bit-width")
+    gaussian = fig.get_by_role("button", name="Gaussian", exact=True)
+    outliers = fig.get_by_role("button", name="Heavy tails + outliers", exact=True)
+    expect(gaussian).to_have_attribute("aria-pressed", "true")
+    for key in ("minmax", "rotated", "gaussian-reference"):
+        expect(fig.locator(f'[data-readout="{key}"]')).to_be_hidden()
+    outliers.click()
+    expect(outliers).to_have_attribute("aria-pressed", "true")
+    expect(gaussian).to_have_attribute("aria-pressed", "false")
+    expect_readouts(fig, outlier_readouts(4, "70B"))
+    for key in ("fixed-clip", "best-clip", "bound", "regime"):
+        expect(fig.locator(f'[data-readout="{key}"]')).to_be_hidden()
+    expect(fig.get_by_role("table")).to_be_hidden()  # the named formats belong to the Gaussian view
+    bits = fig.get_by_label("Bit-width")
+    bits.focus()
+    bits.press("ArrowLeft")
+    expect_readouts(fig, outlier_readouts(3, "70B"))
+    bits.press("Home")
+    expect_readouts(fig, outlier_readouts(1.58, "70B"))
+    expect(page).to_have_url(re.compile(r"bit-width:b=1\.58,P=70B,w=outliers$"))
+    # the chart follows: three curves, the chosen point on each
+    show_chart(page, "bit-width")
+    names = page.evaluate("document.querySelector('#instrument-bit-width .instrument-chart').data.map(t => t.name)")
+    assert names == ["Min–max rounding", "After random Hadamard rotation", "Gaussian, best clip"]
+    expect(fig.locator(".chart-marker circle")).to_have_count(3)
+    gaussian.click()
+    expect_readouts(fig, bit_readouts(1.58, "70B"))
+    expect(fig.locator('[data-readout="minmax"]')).to_be_hidden()
+    page.wait_for_function("document.querySelector('#instrument-bit-width .instrument-chart').data.length === 8")
+    no_errors(page)
+
+
+def test_bit_width_marks_the_named_formats_at_their_effective_bits(page, server):
+    from instruments.formats import FORMATS, format_error_gaussian
+
+    open_page(page, server)
+    fig = show_chart(page, "bit-width")
+    traces = page.evaluate("document.querySelector('#instrument-bit-width .instrument-chart').data"
+                           ".slice(3).map(t => ({name: t.name, x: t.x, y: t.y}))")
+    expected = [{"name": f.name, "x": [f.effective_bits()], "y": [format_error_gaussian(f).rmse]} for f in FORMATS]
+    assert traces == expected
+    table = fig.get_by_role("table")
+    expect(table.get_by_role("row")).to_have_count(1 + len(FORMATS))
+    for f in FORMATS:
+        row = table.get_by_role("row", name=re.compile("^" + re.escape(f.name)))
+        expect(row).to_contain_text(sv.format_bits(f.effective_bits()))
+        expect(row).to_contain_text(sv.format_percent(format_error_gaussian(f).rmse))
+    no_errors(page)
+
+
 # ── charts ────────────────────────────────────────────────────────────────────
 
 
@@ -551,7 +613,7 @@ def test_the_bit_chart_marks_the_four_bit_floor(page, server):
     assert floor, layout["shapes"]
     assert any("4-bit floor" in a["text"] for a in layout["annotations"])
     assert layout["yaxis"] == "log"
-    assert layout["names"][:3] == ["Naive ±3σ uniform", "Best-clip uniform", "Rate–distortion bound"]
+    assert layout["names"][:3] == ["Uniform, ±3σ clip", "Uniform, best clip", "Rate–distortion bound"]
     expect(fig.locator(".instrument-chart .shapelayer path").first).to_be_attached()
 
 
@@ -610,8 +672,7 @@ def test_a_shared_url_restores_every_instrument(page, server, context_factory):
     bits.get_by_label("Model size").focus()
     bits.get_by_label("Model size").press("End")
     shared = ("#instrument-bit-width?scaling-explorer:n=1048576,d=4096,N=16;"
-
-              "architecture-matrix:n=131072,k=1,hide=ssm;bit-width:b=1.58,P=405B")
+              "architecture-matrix:n=131072,k=1,hide=ssm;bit-width:b=1.58,P=405B,w=gaussian")
     expect(page).to_have_url(server + shared)
     url = page.url
 
