@@ -57,8 +57,9 @@ for i, n in enumerate(lengths):
         row += f"  {ms[route][i]:>{width - 3}.2f} ms  {grew:>6}"
     print(row.rstrip())
 average = {route: np.prod(growth[route]) ** (1 / len(growth[route])) for route in routes}
-print(f"\nPer doubling of n, on average: scan ×{average['scan']:.2f} (linear work: 2),"
-      f" masked matrix ×{average['masked matrix']:.2f} (quadratic work: 4).")
+print("\nGrowth per doubling of n, on average:")
+print(f"  scan ×{average['scan']:.2f} (linear work: 2),"
+      f" masked matrix ×{average['masked matrix']:.2f} (quadratic work: 4)")
 
 plot_xy(
     lengths,
