@@ -63,9 +63,10 @@ export function mount(element, { data }) {
     id: `${NAME}-k`, label: "Attention layers: 1 in every k", count: periods.length, index: state.k,
     valueText: (i) => (periods[i] === 1 ? "k = 1 (all attention)" : `k = ${periods[i]}`),
     tickText: (i) => String(periods[i]),
-    onChange: (i) => { state.k = i; changed(); },
+    onChange: (i) => { state.k = i; changed(); reveal("hybrid"); },
   });
   period.root.classList.add("hybrid-only");
+  const hybridLine = h("p", { class: "instrument-note hybrid-line", "aria-hidden": "true" }); // the table says it aloud
 
   // the table: a column per family, a row per property
   const cells = new Map(); // `${row}:${family}` -> td
@@ -141,6 +142,10 @@ export function mount(element, { data }) {
       set("decode_bytes", formatBytes(value("decode_bytes", id)));
     }
     period.root.hidden = !state.shown.has("hybrid");
+    // on a phone the table's computed rows are far below the slider: repeat the hybrid's here
+    hybridLine.hidden = period.root.hidden;
+    hybridLine.textContent = `Hybrid, ${attentionText("hybrid")}: ${formatFlops(value("flops", "hybrid"))} `
+      + `and ${formatBytes(value("decode_bytes", "hybrid"))} of decode memory per layer`;
     for (const m of models) {
       const put = (key, text) => {
         const cell = cells.get(key);
@@ -163,6 +168,21 @@ export function mount(element, { data }) {
     }
     note.textContent = "";
     changed();
+    if (state.shown.has(id)) reveal(id);
+  }
+
+  // On a narrow screen the table scrolls sideways: bring the column of the family
+  // being changed into view, beside the row labels that stay at the left.
+  function reveal(id) {
+    const cell = table.querySelector(`thead [data-family="${id}"]`);
+    if (!cell || wrap.scrollWidth <= wrap.clientWidth + 1) return;
+    const labels = table.querySelector("tbody th")?.offsetWidth ?? 0;
+    const start = cell.offsetLeft - labels;
+    const end = cell.offsetLeft + cell.offsetWidth - wrap.clientWidth;
+    if (wrap.scrollLeft > start || wrap.scrollLeft < end) {
+      const smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      wrap.scrollTo({ left: Math.max(end, Math.min(start, wrap.scrollLeft)), behavior: smooth ? "smooth" : "auto" });
+    }
   }
 
   const values = () => ({
@@ -192,6 +212,7 @@ export function mount(element, { data }) {
       toggles,
       note,
       h("div", { class: "controls controls-2" }, context.root, period.root),
+      hybridLine,
       h("p", { class: "instrument-note", id: `${NAME}-table-note` },
         `The last three rows are computed at the chosen context length, per layer (d = ${groupThousands(data.d)} `
         + `in heads of ${data.d_h}; SSM with E = ${data.E}, N = ${data.N} and a width-${data.conv_width} convolution; `

@@ -6,6 +6,7 @@ import * as plots from "./plots.js";
 import * as storage from "./storage.js";
 import * as overflow from "./overflow.js";
 import * as cells from "./cells.js";
+import * as tables from "./tables.js";
 
 document.documentElement.classList.remove("no-js");
 
@@ -19,6 +20,7 @@ const nav = document.querySelector(".toc");
 if (nav) toc.mount(nav);
 plots.drawWhenVisible();
 overflow.mount();
+tables.mount();
 
 const clearButton = document.getElementById("clear-saved");
 if (clearButton) {

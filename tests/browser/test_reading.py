@@ -244,3 +244,105 @@ def test_each_chart_toolbar_is_one_tab_stop_with_a_visible_focus_ring(context_fa
     assert not toolbar.evaluate("t => t.contains(document.activeElement)")
     page.keyboard.press("Shift+Tab")  # and comes back to the button used last
     expect(toolbar.get_by_role("button").last).to_be_focused()
+
+
+# ── finding the way on a phone ───────────────────────────────────────────────
+
+
+def finger(page, locator):
+    """A tap where the element is on screen (Playwright's own tap first scrolls a
+    sticky element to where it would be unstuck)."""
+    box = locator.bounding_box()
+    page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_on_a_phone_the_contents_are_one_tap_away_and_name_the_current_section(context_factory, server):
+    page = open_at(context_factory, server, PHONE)
+    nav = page.get_by_role("navigation", name="Sections of this chapter")
+    toggle = nav.get_by_role("button", name="Contents")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(nav.get_by_role("link", name="11.3")).to_be_hidden()  # folded
+    page.evaluate("document.getElementById('s11-4').scrollIntoView()")
+    page.mouse.wheel(0, 2000)
+    expect(toggle).to_contain_text("11.4")
+    box = toggle.bounding_box()
+    assert 0 <= box["y"] <= 20 and box["height"] >= 44, box  # at the top of the window, a finger's size
+    page.wait_for_timeout(600)  # the wheel's smooth scroll ends
+    page.evaluate("window.seen = document.elementFromPoint(200, 600)")
+    seen = page.evaluate("seen.getBoundingClientRect().top")
+    finger(page, toggle)
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    link = nav.get_by_role("link", name="11.5")
+    expect(link).to_be_visible()
+    expect(nav.get_by_role("link", name="11.4")).to_have_attribute("aria-current", "location")
+    assert abs(page.evaluate("seen.getBoundingClientRect().top") - seen) < 2  # the page stays where it was
+    finger(page, link)
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_contain_text("11.5")
+    top = page.evaluate("document.getElementById('s11-5').getBoundingClientRect().top")
+    bar = nav.evaluate("n => n.getBoundingClientRect().bottom")
+    assert top >= bar - 1, "the section's start is hidden under the contents bar"
+    # Escape folds the list and gives focus back to the button
+    finger(page, toggle)
+    page.keyboard.press("Escape")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_be_focused()
+    finger(page, nav.get_by_role("link", name="Top"))
+    page.wait_for_timeout(300)
+    assert page.evaluate("scrollY") < 5
+    expect(page.get_by_role("heading", level=1)).to_be_in_viewport()
+
+
+def test_on_a_desktop_the_contents_stay_open_beside_the_text(context_factory, server):
+    page = open_at(context_factory, server, DESKTOP)
+    nav = page.get_by_role("navigation", name="Sections of this chapter")
+    expect(nav.get_by_role("button", name="Contents")).to_be_hidden()
+    page.evaluate("document.getElementById('s11-3').scrollIntoView()")
+    expect(nav.get_by_role("link", name="11.3")).to_be_in_viewport()
+    expect(nav.get_by_role("link", name="Back to top")).to_be_in_viewport()
+
+
+def column_in_view(page, family: str) -> bool:
+    return page.locator("#instrument-architecture-matrix .table-scroll").first.evaluate(
+        """(wrap, family) => {
+            const cell = wrap.querySelector(`thead [data-family="${family}"]`).getBoundingClientRect();
+            const labels = wrap.querySelector('tbody th').getBoundingClientRect();
+            const box = wrap.getBoundingClientRect();
+            return cell.left >= labels.right - 1 && cell.right <= box.right + 1;
+        }""",
+        family,
+    )
+
+
+def test_on_a_phone_the_matrix_keeps_the_family_being_changed_in_view(context_factory, server):
+    page = open_at(context_factory, server, PHONE)
+    matrix = page.locator("#instrument-architecture-matrix")
+    matrix.scroll_into_view_if_needed()
+    expect(matrix.locator(".instrument-live")).to_be_attached()
+    assert not column_in_view(page, "hybrid")  # four columns do not fit a phone
+    slider = matrix.get_by_role("slider", name="Attention layers: 1 in every k")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    wait_until(page, lambda: column_in_view(page, "hybrid"), "the hybrid's column is in view")
+    # what the slider changed is said beside it too, the table's rows being far below
+    line = matrix.locator(".hybrid-line")
+    expect(line).to_be_visible()
+    flops = matrix.locator('[data-readout="flops-hybrid"]').text_content()
+    expect(line).to_contain_text(flops)
+    # switching a family back on brings its column into view
+    toggle = matrix.get_by_role("button", name="SSM (Mamba-2)", exact=True)
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    toggle.click()
+    wait_until(page, lambda: column_in_view(page, "ssm"), "the SSM column is in view")
+
+
+def test_on_a_phone_the_race_table_reads_without_sideways_scrolling(context_factory, server):
+    page = open_at(context_factory, server, PHONE)
+    table = page.locator("#s11-5 table.stacks")
+    table.scroll_into_view_if_needed()
+    assert table.evaluate("t => t.scrollWidth <= t.clientWidth + 1 && t.getBoundingClientRect().right <= innerWidth")
+    hybrid = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Hybrid"))
+    expect(hybrid.get_by_role("cell").first).to_be_visible()
+    label = hybrid.get_by_role("cell").first.evaluate("c => getComputedStyle(c, '::before').content")
+    assert label == '"Token-mix cost: "', label
