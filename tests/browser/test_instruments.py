@@ -724,8 +724,7 @@ def test_without_javascript_each_instrument_is_a_table(context_factory, server):
     context, watch = context_factory(java_script_enabled=False)
     page = context.new_page()
     page.goto(server)
-    # families and released models; bit-widths and formats; modeled, measured prefill and measured decode
-    tables = {"architecture-matrix": 2, "bit-width": 2, "scaling-explorer": 3}
+    tables = {"architecture-matrix": 2, "bit-width": 2}  # families and released models; bit-widths and formats
     for name in NAMES:
         fig = figure(page, name)
         table = fig.get_by_role("table")
@@ -733,7 +732,7 @@ def test_without_javascript_each_instrument_is_a_table(context_factory, server):
         for i in range(tables.get(name, 1)):
             expect(table.nth(i).locator("caption")).not_to_be_empty()
         expect(fig.locator("figcaption")).to_be_visible()
-    expect(figure(page, "scaling-explorer").get_by_role("table").first).to_contain_text("4,096×")
+    expect(figure(page, "scaling-explorer").get_by_role("table")).to_contain_text("4,096×")
     expect(figure(page, "bit-width").get_by_role("table").first).to_contain_text("17.5 GB")
     matrix = figure(page, "architecture-matrix")
     expect(matrix.get_by_role("columnheader", name="Hybrid")).to_be_visible()
@@ -745,7 +744,8 @@ def test_without_javascript_each_instrument_is_a_table(context_factory, server):
 def test_instrument_screenshots(context_factory, server, screenshots_dir, width, scheme):
     # tall enough for each figure to fit: an element taller than the viewport makes
     # Chromium re-render the whole 20,000 px page for the shot, which is slow
-    context, watch = context_factory(viewport={"width": width, "height": 1600}, color_scheme=scheme)
+    # (on a phone the architecture matrix, with its released-model table, is about 2,300 px tall)
+    context, watch = context_factory(viewport={"width": width, "height": 2600}, color_scheme=scheme)
     page = context.new_page()
     watch.attach(page)
     page.goto(server)
