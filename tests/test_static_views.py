@@ -75,7 +75,8 @@ def data():
     return all_instrument_data()
 
 
-TABLES = {"bit-width": 2, "architecture-matrix": 2}  # bit-widths, then the named formats; families, then models
+TABLES = {"bit-width": 2, "architecture-matrix": 2, "scaling-explorer": 3}
+"""bit-widths, then the named formats; families, then models; modeled, then measured prefill and decode"""
 
 
 def read(name: str, data: dict, index: int = 0) -> tuple[dict, TableReader]:
@@ -94,6 +95,16 @@ def test_each_view_is_a_captioned_table_with_column_headers(data, name):
     # the scrolling box is reachable by keyboard and named
     region = [a for tag, a in reader.attrs_seen if tag == "div" and "table-scroll" in a.get("class", "")]
     assert region and region[0].get("tabindex") == "0" and region[0].get("role") == "region" and region[0].get("aria-label")
+
+
+@pytest.mark.parametrize("index,first,last", [(1, "2,048", "1,048,576"), (2, "4,096", "1,048,576")])
+def test_scaling_explorer_measured_tables_have_headers_and_a_row_per_measured_length(data, index, first, last):
+    table, _ = read("scaling-explorer", data, index)
+    assert table["caption"].strip().startswith("Measured on an NVIDIA H200")
+    assert all(c["scope"] == "col" and c["text"] for c in table["columns"])
+    assert all(len(row) == len(table["columns"]) for row in table["rows"])
+    assert table["rows"][0][0] == first and table["rows"][-1][0] == last
+    assert all(cell and cell != "—" for row in table["rows"] for cell in row)  # every length ran
 
 
 def test_scaling_explorer_lists_every_length_at_the_default_width_and_state(data):
