@@ -63,6 +63,14 @@ def _cost_numbers() -> dict[str, str]:
     }
 
 
+def _ceil_sig(value: float) -> str:
+    """One significant digit, rounded up, for a bound: 0.0391 -> "0.04", 0.031 -> "0.04"."""
+    import math
+
+    unit = 10.0 ** math.floor(math.log10(value))
+    return f"{math.ceil(value / unit - 1e-9) * unit:.1g}"
+
+
 def _percent(value: float, digits: int = 2) -> str:
     return f"{100 * value:.{digits}g}"
 
@@ -111,7 +119,7 @@ def _quantization_numbers() -> dict[str, str]:
         "fp8_err_pct": error("FP8 E4M3"),
         "format_mc_samples": _thousands(formats.MC_SIZE),
         "format_mc_seed": str(formats.MC_SEED),
-        "format_max_se_pct": _sig(100 * max(e.standard_error for _, e in fmt.values()), 1),
+        "format_max_se_pct": _ceil_sig(100 * max(e.standard_error for _, e in fmt.values())),
         "rotation_seed": str(ex["seed"]),
         "rotation_rows": str(ex["rows"]),
         "rotation_cols": str(ex["cols"]),

@@ -573,3 +573,28 @@ def test_the_rotation_cell_prints_what_rotation_errors_computes(capsys):
     e = rotation_errors([4, 3, 2], **ROTATION_EXAMPLE)
     for k, b in enumerate([4, 3, 2]):
         assert printed[b] == (round(e["plain"][k], 4), round(e["rotated"][k], 4))
+
+
+# --- what section 11.4 says about these numbers -------------------------------------
+
+
+def test_the_prose_claims_about_quantization_hold():
+    from instruments import formats
+    from instruments.quoted import quoted_numbers
+    from instruments.rotation import ROTATION_EXAMPLE, rotation_errors
+
+    quoted = quoted_numbers()
+    # "standard errors below {{ format_max_se_pct }}%"
+    worst = max(formats.format_error_gaussian(f).standard_error for f in formats.FORMATS)
+    assert 100 * worst < float(quoted["format_max_se_pct"])
+    # the rotation brings 4-bit rounding "close to the best 4-bit grid on Gaussian weights",
+    # and "at 2 bits it helps less"
+    e = rotation_errors([4, 2], **ROTATION_EXAMPLE)
+    assert e["rotated"][0] == pytest.approx(qz.best_clip_uniform_error(4), rel=0.1)
+    assert e["plain"][1] / e["rotated"][1] < e["plain"][0] / e["rotated"][0]
+    # "by 8 bits the weights beyond 3 sigma carry most of the squared error"
+    assert float(quoted["clipping_share_8bit_pct"]) > 50
+    assert quoted["tail_beyond_fixed_clip_pct"] == "0.27"
+    # "the clip alone makes that difference": the same four levels, two clips
+    assert float(quoted["fixed_clip_err_2bit"]) > float(quoted["best_err_2bit"]) > float(quoted["rd_bound_2bit"])
+    assert float(quoted["midtread_err_2bit"]) > float(quoted["fixed_clip_err_2bit"])
