@@ -703,6 +703,7 @@ class Options:
     root: Path = ROOT
     out: Path = ROOT / "_site"
     pyodide: str = "cdn"  # "cdn" or "local"
+    service_worker: bool = True  # False (--serve): the page registers none; sw.js removes one
 
 
 @dataclasses.dataclass
@@ -1386,6 +1387,43 @@ def write_site(out: Path, files: dict[str, str | bytes | Path]) -> None:
         raise
 
 
+SERVICE_WORKERS = {True: "assets/js/sw.js", False: "assets/js/sw-off.js"}  # copied from static/
+NOT_PRECACHED = ("sw.js", "404.html", "assets/pyodide/")  # Pyodide is cached as it is fetched
+
+
+def service_worker(options: Options, files: dict[str, str | bytes | Path]) -> str:
+    """``sw.js`` for the site's root, from ``static/js/sw.js``: constants first, then
+    the worker. ``VERSION`` is a hash of every file of the site (and of the worker),
+    so a rebuild of the same tree gives the same worker and any change a new one;
+    ``PRECACHE`` lists what it caches at install; ``RUNTIME`` names the Python
+    runtime's cache (by Pyodide version) and where the runtime is fetched from.
+    Without a service worker (``--serve``) it is ``static/js/sw-off.js``, which
+    removes a worker an earlier build left at that address. Both sources are taken
+    out of ``assets/``."""
+    sources = {on: files.pop(rel) for on, rel in SERVICE_WORKERS.items()}
+    source = Path(sources[options.service_worker]).read_text(encoding="utf-8")
+    if not options.service_worker:
+        return source
+    digest = hashlib.sha256(source.encode())
+    for rel, content in sorted(files.items()):
+        data = content.read_bytes() if isinstance(content, Path) else content
+        digest.update(f"\0{rel}\0{len(data)}\0".encode())
+        digest.update(data.encode() if isinstance(data, str) else data)
+    version = pyodide_version(options.root)
+    runtime = {
+        "name": f"python-{version}",
+        "prefixes": ["assets/pyodide/" if options.pyodide == "local" else PYODIDE_CDN.format(version=version)],
+        "core": list(PYODIDE_CORE),
+    }
+    precache = sorted(rel for rel in files if not rel.startswith(NOT_PRECACHED))
+    constants = (
+        f"const VERSION = {json.dumps(digest.hexdigest()[:16])};\n"
+        f"const PRECACHE = {json.dumps(precache, indent=0)};\n"
+        f"const RUNTIME = {json.dumps(runtime)};\n\n"
+    )
+    return constants + source
+
+
 # ── the pipeline ─────────────────────────────────────────────────────────────
 
 
@@ -1422,6 +1460,7 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     context = page_context(options, chapter, sections, env)
     files.update(assemble_pages(root, context))
     files["chapter-11.ipynb"] = export_notebook(chapter, sections, env, root)
+    files["sw.js"] = service_worker(options, files)
     write_site(options.out, files)
     log.info("built %s (%d files) in %.2f s", options.out, len(files), time.perf_counter() - started)
     return files
@@ -1461,6 +1500,7 @@ def page_context(options: Options, chapter: dict, sections: list[Section], env: 
         "pyodide_url": pyodide_url,
         "pyodide_version": version,
         "cdn_origin": "" if options.pyodide == "local" else "https://cdn.jsdelivr.net",
+        "service_worker": "sw.js" if options.service_worker else "",
         "numbers": env["numbers"],
         "module_preloads": module_preloads(options.root, list(env["numbers"]["instrument"])),
         "instrument_json": json.dumps(env["instrument_data"], separators=(",", ":"), sort_keys=True).replace("</", "<\\/"),
@@ -1500,7 +1540,7 @@ def rebuild_in_a_fresh_process(options: Options) -> bool:
     numbers, the cells) is imported afresh, so what is served is what the files say."""
     done = subprocess.run(
         [sys.executable, str(options.root / "build.py"), "--out", str(options.out),
-         "--pyodide", options.pyodide, "-q"],
+         "--pyodide", options.pyodide, "--no-service-worker", "-q"],
         cwd=options.root, capture_output=True, text=True,
     )
     if done.returncode != 0:
@@ -1552,6 +1592,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pyodide", choices=("cdn", "local"), default="cdn",
                         help="load Pyodide from its CDN (default) or ship the npm core")
     parser.add_argument("--serve", action="store_true", help="serve on 127.0.0.1 and rebuild on change")
+    parser.add_argument("--no-service-worker", dest="service_worker", action="store_false",
+                        help="no offline worker: the page registers none, and sw.js removes one left "
+                             "by an earlier build at the same address (what --serve builds)")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("-q", "--quiet", action="store_true")
     parser.add_argument("--execute-cells", action="store_true", help=argparse.SUPPRESS)
@@ -1561,7 +1604,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.__stdout__.write(json.dumps(result))
         return 0
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
-    options = Options(root=ROOT, out=args.out.resolve(), pyodide=args.pyodide)
+    options = Options(root=ROOT, out=args.out.resolve(), pyodide=args.pyodide,
+                      service_worker=args.service_worker and not args.serve)
     if args.serve:
         serve(options, args.port)
         return 0

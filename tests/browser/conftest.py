@@ -26,6 +26,8 @@ CHROMIUM_FLAGS = [
     "--no-first-run", "--js-flags=--expose-gc",
 ]
 SUBPATH = "/ch11/"
+# Requests a service worker makes are routed (and guarded) like the page's own.
+os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 
 
 def pytest_collection_modifyitems(items):
@@ -105,6 +107,9 @@ class PageWatch:
 
 
 def _new_context(browser, **options):
+    # No service worker unless a test asks for one (test_offline.py): a worker would
+    # answer requests that tests route, and precache the site in every context.
+    options.setdefault("service_workers", "block")
     context = browser.new_context(**options)
     watch = PageWatch()
 

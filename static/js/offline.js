@@ -1,0 +1,73 @@
+// The page's side of the service worker (sw.js at the site's root, see sw.js): register
+// it once the page has loaded, say "Available offline" in the masthead once the worker
+// holds the page and everything the reader has used, and offer Reload when a new build
+// has been installed. Where service workers are unavailable (file://, insecure
+// contexts, private modes where register() rejects) nothing happens at all.
+
+export function mount(main = document.getElementById("main")) {
+  const url = main?.dataset.serviceWorker;
+  const sw = navigator.serviceWorker;
+  if (!url || !sw || !window.isSecureContext || !location.protocol.startsWith("http")) return;
+  const fact = document.getElementById("offline-fact");
+  const said = document.getElementById("offline-state");
+  const notice = document.getElementById("update-notice");
+  let controlled = Boolean(sw.controller);
+  let reloading = false;
+
+  function show({ saving, full }) {
+    if (!sw.controller || !fact || !said) return;
+    said.textContent = full
+      ? "Not available: the browser's storage for this site is full"
+      : saving
+        ? "Saving Python for offline use…"
+        : "Available offline";
+    fact.hidden = false;
+  }
+
+  function offer(worker) {
+    if (!notice || notice.childElementCount) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Reload";
+    button.addEventListener("click", () => {
+      reloading = true;
+      if (worker.state === "installed") worker.postMessage({ type: "activate" });
+      else location.reload(); // already active (another tab reloaded first)
+    });
+    notice.append("This chapter has been updated. ", button);
+  }
+
+  sw.addEventListener("message", (event) => {
+    if (event.data?.type === "offline-state") show(event.data);
+    else if (event.data?.type === "offline-warning") console.warn(event.data.text);
+  });
+  sw.addEventListener("controllerchange", () => {
+    // A new build took over from another tab: a hidden page reloads at once, a visible
+    // one is offered Reload (it is not reloaded under the reader's eyes).
+    if (reloading || (controlled && document.visibilityState === "hidden")) location.reload();
+    else if (controlled && sw.controller) offer(sw.controller);
+    else sw.controller?.postMessage({ type: "state" });
+    controlled = true;
+  });
+
+  async function start() {
+    sw.controller?.postMessage({ type: "state" });
+    let registration;
+    try {
+      registration = await sw.register(new URL(url, document.baseURI), { updateViaCache: "none" });
+    } catch {
+      return; // offline (the worker in charge stays), private modes: nothing to do
+    }
+    if (!registration) return;
+    if (registration.waiting && sw.controller) offer(registration.waiting);
+    registration.addEventListener("updatefound", () => {
+      const worker = registration.installing;
+      worker?.addEventListener("statechange", () => {
+        if (worker.state === "installed" && sw.controller) offer(worker);
+      });
+    });
+  }
+
+  if (document.readyState === "complete") start();
+  else window.addEventListener("load", start, { once: true });
+}
