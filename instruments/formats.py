@@ -44,6 +44,7 @@ error to a fraction of a percent.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from statistics import NormalDist
 from typing import Callable, NamedTuple
 
@@ -630,7 +631,8 @@ def format_error_gaussian(fmt, size=MC_SIZE, seed=MC_SEED):
 
     Draws ``size`` weights (one tensor) with ``numpy.random.default_rng(seed)``,
     quantizes them with ``fmt.quantize`` and takes ``sqrt(mean((w - q)**2))``
-    (sigma = 1).  The squared errors are averaged over chunks of 128 weights,
+    (sigma = 1); the result is remembered, so the page, the prose and the
+    tests share one draw.  The squared errors are averaged over chunks of 128 weights,
     each of which holds whole blocks of every format, so the chunk means are
     independent; their spread gives the standard error of the mean squared
     error, and the delta method that of its square root:
@@ -664,9 +666,14 @@ def format_error_gaussian(fmt, size=MC_SIZE, seed=MC_SEED):
     n = int(check_positive_integer(size, "sample size"))
     if n % _CHUNK or n < 2 * _CHUNK:
         raise InstrumentArgumentError(f"sample size must be a multiple of {_CHUNK} of at least {2 * _CHUNK}, got {n}")
+    return _format_error(fmt, n, int(seed))
+
+
+@lru_cache(maxsize=64)
+def _format_error(fmt, n, seed):
     w = np.random.default_rng(seed).standard_normal(n)
     chunks = ((w - fmt.quantize(w)) ** 2).reshape(-1, _CHUNK).mean(axis=1)
     mse = float(chunks.mean())
     se_mse = float(chunks.std(ddof=1) / math.sqrt(chunks.size))
     rmse = math.sqrt(mse)
-    return FormatError(fmt.name, fmt.effective_bits(), rmse, se_mse / (2.0 * rmse), n, int(seed))
+    return FormatError(fmt.name, fmt.effective_bits(), rmse, se_mse / (2.0 * rmse), n, seed)

@@ -97,7 +97,6 @@ def _quantization_numbers() -> dict[str, str]:
         "weights_70b_2bit_gb": f"{q.weight_storage_gb(70e9, 2):g}",
         "weights_70b_fp16_gb": f"{q.weight_storage_gb(70e9, 16):g}",
         "uniform_levels_2bit": str(q.uniform_levels(2)),
-        "fixed_clip_sigma": f"{clip:g}",
         "tail_beyond_fixed_clip_pct": _percent(2 * float(_gaussian.upper_tail(clip))),
         "clipping_share_8bit_pct": f"{100 * q.clipping_mse(8, clip) / q.gaussian_uniform_mse(8, clip):.0f}",
         "fixed_clip_err_2bit": _sig(fixed[2]),

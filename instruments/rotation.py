@@ -17,6 +17,8 @@ the *random* Hadamard rotation ``D H / sqrt(n)`` flips the signs of the
 coordinates first, so that no fixed input is aligned with a row of H.
 """
 
+from functools import lru_cache
+
 import numpy as np
 
 from ._validate import as_float_array, check_positive, check_positive_integer
@@ -390,13 +392,27 @@ def rotation_errors(bits, rows=128, cols=512, df=4, outlier_channels=4, outlier_
     >>> bool(np.all(e["rotated"] < e["plain"]))
     True
     """
+    setup = (rows, cols, df, outlier_channels, outlier_scale, seed)
+    _rotation_setup(*setup)  # checks the arguments
+    pairs = [_rotation_error(float(b), *setup) for b in np.atleast_1d(np.asarray(bits, dtype=float))]
+    return {"plain": np.array([p for p, _ in pairs]), "rotated": np.array([r for _, r in pairs])}
+
+
+@lru_cache(maxsize=256)
+def _rotation_error(b, rows, cols, df, outlier_channels, outlier_scale, seed):
     from .quantization import minmax_quantize, relative_rmse
 
+    w, signs, rotated = _rotation_setup(rows, cols, df, outlier_channels, outlier_scale, seed)
+    plain = relative_rmse(w, minmax_quantize(w, b))
+    turned = relative_rmse(w, random_hadamard_unrotate(minmax_quantize(rotated, b), signs))
+    return plain, turned
+
+
+@lru_cache(maxsize=4)
+def _rotation_setup(rows, cols, df, outlier_channels, outlier_scale, seed):
     w = heavy_tailed_weights(rows, cols, df, outlier_channels, outlier_scale, seed)
     signs = random_signs(cols, seed + 1)
     rotated = random_hadamard_rotate(w, signs)
-    plain, turned = [], []
-    for b in np.atleast_1d(np.asarray(bits, dtype=float)):
-        plain.append(relative_rmse(w, minmax_quantize(w, b)))
-        turned.append(relative_rmse(w, random_hadamard_unrotate(minmax_quantize(rotated, b), signs)))
-    return {"plain": np.array(plain), "rotated": np.array(turned)}
+    for array in (w, signs, rotated):
+        array.flags.writeable = False  # shared between calls
+    return w, signs, rotated
