@@ -1,4 +1,4 @@
-"""Low-precision number formats for weights: FP8, FP4 and block scales (section 11.4, EQ 11.6).
+"""Low-precision number formats for weights: FP8, FP4 and block scales (section 11.4, ``eq-11-6``).
 
 Glossary of symbols
 -------------------
@@ -37,7 +37,7 @@ FP8 E4M3        E4M3, FP32 scale ``a / 448`` per tensor          P     8 (+ 32/P
 Their errors on Gaussian weights (:func:`format_error_gaussian`) are
 measured by seeded Monte Carlo, with the standard error stated: a block's
 scale depends on the block's own largest weight, which makes the exact
-integral of EQ 11.6 awkward, while a quarter of a million samples pin the
+integral of ``eq-11-6`` awkward, while a quarter of a million samples pin the
 error to a fraction of a percent.
 """
 
@@ -371,7 +371,7 @@ def int4_quantize(w, group=128):
 
     Symmetric round-to-nearest: the scale ``X = a / 7`` is stored in FP16
     (rounded to it), the codes are ``clip(round(w / X), -7, 7)``.  The code
-    -8 is not used, like the mid-tread grid's spare code of EQ 11.6.
+    -8 is not used, like the mid-tread grid's spare code of ``eq-11-6``.
     Effective bits ``4 + 16 / group``.
 
     Parameters
@@ -627,7 +627,7 @@ class FormatError(NamedTuple):
 
 
 def format_error_gaussian(fmt, size=MC_SIZE, seed=MC_SEED):
-    """Relative RMSE of a weight format on N(0, 1) weights, by seeded Monte Carlo (EQ 11.6).
+    """Relative RMSE of a weight format on N(0, 1) weights, by seeded Monte Carlo (``eq-11-6``).
 
     Draws ``size`` weights (one tensor) with ``numpy.random.default_rng(seed)``,
     quantizes them with ``fmt.quantize`` and takes ``sqrt(mean((w - q)**2))``

@@ -1,4 +1,4 @@
-"""Exact quantization error on Gaussian weights (EQ 11.6).
+"""Exact quantization error on Gaussian weights (``eq-11-6``).
 
 Glossary of symbols
 -------------------
@@ -6,7 +6,7 @@ b : bit-width (bits per weight); b = 1.58 stands for ternary
 L : number of quantizer levels (``round(2**b)`` for the midrise quantizer)
 c : clip, the half-range [-c, c] the uniform grid spans (in units of sigma)
 D : mean squared error on x ~ N(0, 1); for unit variance sqrt(D) is the
-    relative RMSE that EQ 11.6 plots
+    relative RMSE that ``eq-11-6`` plots
 
 Trained weights are roughly Gaussian, so the chapter scores quantizers on
 x ~ N(0, 1).  Every error here is computed *exactly* (closed-form tails plus
@@ -61,14 +61,14 @@ def _bits(bits):
 
 
 def gaussian_uniform_mse(bits, clip):
-    """Exact MSE of the ``2**b``-level midrise quantizer on N(0, 1) (EQ 11.6).
+    """Exact MSE of the ``2**b``-level midrise quantizer on N(0, 1) (``eq-11-6``).
 
     The quantizer (:func:`instruments.quantization.uniform_quantize_midrise`)
     has ``L = round(2**b)`` levels at ``(i + 0.5) * s - c`` with step
     ``s = 2 c / L``; inputs beyond +-c go to the outermost level, c - s/2.
     The error splits into the rounding part (about ``s**2 / 12`` inside the
     range) and the clipping part from the Gaussian tails beyond +-c
-    (:func:`clipping_mse`), the two terms of EQ 11.6; both are integrated
+    (:func:`clipping_mse`), the two terms of ``eq-11-6``; both are integrated
     exactly.
 
     Parameters
@@ -110,7 +110,7 @@ def gaussian_uniform_mse(bits, clip):
 
 
 def gaussian_midtread_mse(bits, clip=FIXED_CLIP, seed_rounding=False):
-    """Exact MSE of the mid-tread quantizer on N(0, 1) (EQ 11.6).
+    """Exact MSE of the mid-tread quantizer on N(0, 1) (``eq-11-6``).
 
     The quantizer is :func:`instruments.quantization.uniform_quantize`:
     ``step = 2 c / (2**b - 1)``, output ``round(clip(x, -c, c) / step) * step``
@@ -231,7 +231,7 @@ def _levels_for_optimum(b1):
 
 
 def optimal_clip(bits):
-    """Clip c that minimises :func:`gaussian_uniform_mse` (EQ 11.6).
+    """Clip c that minimises :func:`gaussian_uniform_mse` (``eq-11-6``).
 
     A grid on [0.5, 7] locates the basin, then Brent's method narrows it
     to a bracket about 1e-9 of c wide; both are deterministic.  The error
@@ -269,7 +269,7 @@ def optimal_clip(bits):
 
 
 def best_clip_uniform_error(bits):
-    """Relative RMSE of the best-clipped ``2**b``-level uniform quantizer (EQ 11.6).
+    """Relative RMSE of the best-clipped ``2**b``-level uniform quantizer (``eq-11-6``).
 
     ``sqrt(min_c gaussian_uniform_mse(b, c))``: the best a plain uniform grid
     can do on Gaussian weights.  For b = 1.58 it is the best 3-level
@@ -303,12 +303,12 @@ def best_clip_uniform_error(bits):
 
 
 def fixed_clip_uniform_error(bits, clip=FIXED_CLIP):
-    """Relative RMSE of the ``2**b``-level midrise grid with a fixed clip (EQ 11.6).
+    """Relative RMSE of the ``2**b``-level midrise grid with a fixed clip (``eq-11-6``).
 
     ``sqrt(gaussian_uniform_mse(b, c))`` with c = 3 sigma by default: the
     same grid as :func:`best_clip_uniform_error`, only with a clip that does
     not change with b, so the two differ in the clip alone.  Because the
-    clip is fixed, the clipping term of EQ 11.6 (about 4.1e-4 in MSE at
+    clip is fixed, the clipping term of ``eq-11-6`` (about 4.1e-4 in MSE at
     c = 3) does not shrink with b, and the error flattens at about 0.020
     above 8 bits instead of halving per bit.
 
@@ -338,7 +338,7 @@ def fixed_clip_uniform_error(bits, clip=FIXED_CLIP):
 
 
 def midtread_uniform_error(bits, clip=FIXED_CLIP, seed_rounding=False):
-    """Relative RMSE of the mid-tread grid with a fixed clip (EQ 11.6).
+    """Relative RMSE of the mid-tread grid with a fixed clip (``eq-11-6``).
 
     ``sqrt(gaussian_midtread_mse(b, c, seed_rounding))``, computed exactly.
     The mid-tread grid (step ``2 c / (2**b - 1)``, a level at zero) holds
@@ -375,7 +375,7 @@ def midtread_uniform_error(bits, clip=FIXED_CLIP, seed_rounding=False):
 
 
 def clipping_mse(bits, clip):
-    """Exact clipping term of EQ 11.6 for the midrise grid on N(0, 1).
+    """Exact clipping term of ``eq-11-6`` for the midrise grid on N(0, 1).
 
     A weight beyond the clip is reconstructed at the outermost level,
     ``c - s/2`` with ``s = 2 c / 2**b``, not at c, so the term is
@@ -453,7 +453,7 @@ def _lloyd_max(levels):
 
 
 def lloyd_max_gaussian(levels):
-    """Minimum-MSE scalar quantizer for N(0, 1) by Lloyd-Max iteration (EQ 11.6).
+    """Minimum-MSE scalar quantizer for N(0, 1) by Lloyd-Max iteration (``eq-11-6``).
 
     Alternates the two optimality conditions until the points move less than
     1e-13: thresholds at midpoints of neighbouring points, and each point at
@@ -498,7 +498,7 @@ def best_ternary_error():
     The Lloyd-Max 3-level quantizer has levels {-a, 0, a} with a = 1.224 and
     thresholds +-a/2, i.e. it is uniform, so this equals
     ``best_clip_uniform_error(1.58)``: the floor for any ternary scheme
-    such as BitNet b1.58 applied to Gaussian weights (EQ 11.6).
+    such as BitNet b1.58 applied to Gaussian weights (``eq-11-6``).
 
     Returns
     -------
@@ -521,7 +521,7 @@ def absmean_ternary_error():
     to 0 and the rest to +-s.  That is clearly worse than the optimum of
     :func:`best_ternary_error` (0.513 vs 0.436): s = 0.80 puts the non-zero
     levels and the thresholds too close to zero (the optimum is +-1.224 with
-    thresholds +-0.612) (EQ 11.6).
+    thresholds +-0.612) (``eq-11-6``).
 
     Returns
     -------
@@ -538,12 +538,12 @@ def absmean_ternary_error():
 
 
 def rate_distortion_bound(bits):
-    """Lower bound on relative RMSE at b bits: ``2**-b`` (EQ 11.6).
+    """Lower bound on relative RMSE at b bits: ``2**-b`` (``eq-11-6``).
 
     Shannon's distortion-rate function of a Gaussian source,
     ``D(R) = sigma**2 * 2**(-2R)``, gives RMSE / sigma = ``2**-R``.  No
     quantizer at R = b bits per weight, however clever (vector codebooks
-    included), can beat it; the "RMSE ~ 2**-b" of EQ 11.6 is this slope.
+    included), can beat it; the "RMSE ~ 2**-b" of ``eq-11-6`` is this slope.
 
     Parameters
     ----------

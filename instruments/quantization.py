@@ -1,4 +1,4 @@
-"""Weight quantizers, their error, storage and regimes (EQ 11.6).
+"""Weight quantizers, their error, storage and regimes (``eq-11-6``).
 
 Glossary of symbols
 -------------------
@@ -11,7 +11,7 @@ w, q : weights and their quantized values
 
 Three uniform grids appear in section 11.4:
 
-* the *midrise* grid of EQ 11.6 (:func:`uniform_quantize_midrise`):
+* the *midrise* grid of ``eq-11-6`` (:func:`uniform_quantize_midrise`):
   ``s = 2 c / 2**b``, levels at the cell centres, all ``2**b`` codes used,
   no level at zero;
 * the *mid-tread* grid (:func:`uniform_quantize`): ``s = 2 c / (2**b - 1)``,
@@ -136,7 +136,7 @@ def _int_or_array(counts, *inputs):
 
 
 def midrise_levels(bits):
-    """Levels of the midrise quantizer, ``round(2**b)`` (EQ 11.6).
+    """Levels of the midrise quantizer, ``round(2**b)`` (``eq-11-6``).
 
     Parameters
     ----------
@@ -163,7 +163,7 @@ def midrise_levels(bits):
 
 
 def uniform_levels(bits, clip=FIXED_CLIP, seed_rounding=False):
-    """Distinct outputs of the mid-tread quantizer :func:`uniform_quantize` (EQ 11.6).
+    """Distinct outputs of the mid-tread quantizer :func:`uniform_quantize` (``eq-11-6``).
 
     The clamped grid has ``2 K + 1`` levels with ``K = ceil(2**(b-1)) - 1``,
     i.e. ``2**b - 1`` for integer b >= 1 -- one short of the ``2**b`` codes
@@ -212,7 +212,7 @@ def uniform_levels(bits, clip=FIXED_CLIP, seed_rounding=False):
 
 
 def uniform_quantize(w, bits, clip, seed_rounding=False):
-    """Mid-tread uniform quantizer (section 11.4, EQ 11.6): ``round(clip(w, -c, c) / s) * s``.
+    """Mid-tread uniform quantizer (section 11.4, ``eq-11-6``): ``round(clip(w, -c, c) / s) * s``.
 
     Step ``s = 2 c / (2**b - 1)`` (the chapter's ``R / (2**b - 1)`` with
     R = 2c).  By default the integer ``round(...)`` is clamped to
@@ -265,13 +265,13 @@ def uniform_quantize(w, bits, clip, seed_rounding=False):
 
 
 def uniform_quantize_midrise(w, bits, clip):
-    """Midrise uniform quantizer with ``L = round(2**b)`` levels (EQ 11.6).
+    """Midrise uniform quantizer with ``L = round(2**b)`` levels (``eq-11-6``).
 
     Step ``s = 2 c / L``; input x goes to cell ``i = floor((x + c) / s)``
     (clamped to 0..L-1) and is reconstructed at ``(i + 0.5) * s - c``.
     Every one of the ``2**b`` codes is used, and the outermost cells absorb
     everything beyond +-c, reconstructed at +-(c - s/2) (the clipping term
-    of EQ 11.6).  This is the grid whose clip :func:`optimal_clip` optimises.
+    of ``eq-11-6``).  This is the grid whose clip :func:`optimal_clip` optimises.
 
     Parameters
     ----------
@@ -309,7 +309,7 @@ def uniform_quantize_midrise(w, bits, clip):
 
 
 def minmax_quantize(w, bits):
-    """Asymmetric min-max quantizer with an integer zero point (section 11.4, EQ 11.6).
+    """Asymmetric min-max quantizer with an integer zero point (section 11.4, ``eq-11-6``).
 
     Along the last axis (each row its own range): ``lo = min(w, 0)``,
     ``hi = max(w, 0)``, step ``s = (hi - lo) / (L - 1)`` with
@@ -366,7 +366,7 @@ def minmax_quantize(w, bits):
 
 
 def ternary_quantize(w):
-    """BitNet b1.58 absmean ternary quantizer (EQ 11.6 at b = log2 3).
+    """BitNet b1.58 absmean ternary quantizer (``eq-11-6`` at b = log2 3).
 
     ``s = mean(|w|)`` over the whole tensor, then
     ``q = clip(round(w / s), -1, 1) * s``: weights with |w| < s/2 become 0,
@@ -402,7 +402,7 @@ def quantize_per_tensor(w, bits, rotate=False):
     ``c = max|w|``.  With ``rotate=True`` the last axis is rotated by
     :func:`hadamard_rotate` first, quantized with ``c = max|rotated|`` and
     rotated back, which is what incoherence processing (QuIP#, QuaRot) does
-    to tame outliers (EQ 11.6, section 11.4).
+    to tame outliers (``eq-11-6``, section 11.4).
 
     Parameters
     ----------
@@ -436,7 +436,7 @@ def quantize_per_tensor(w, bits, rotate=False):
 
 
 def relative_rmse(w, q):
-    """Relative RMSE ``sqrt(mean((w - q)**2)) / sqrt(mean(w**2))`` (EQ 11.6).
+    """Relative RMSE ``sqrt(mean((w - q)**2)) / sqrt(mean(w**2))`` (``eq-11-6``).
 
     Parameters
     ----------
@@ -475,7 +475,7 @@ def relative_rmse(w, q):
 
 
 def weight_storage_gb(params, bits):
-    """Weight storage ``P * b / 8 / 1e9`` gigabytes (EQ 11.6: b/8 bytes per parameter).
+    """Weight storage ``P * b / 8 / 1e9`` gigabytes (``eq-11-6``: b/8 bytes per parameter).
 
     Parameters
     ----------
@@ -507,7 +507,7 @@ def weight_storage_gb(params, bits):
 
 
 def regime(bits):
-    """Which quality regime a bit-width falls in (section 11.4, EQ 11.6).
+    """Which quality regime a bit-width falls in (section 11.4, ``eq-11-6``).
 
     * ``b >= 4``: ``"nearly free"`` (GPTQ/AWQ/NF4 territory)
     * ``3 <= b < 4``: ``"costly"`` (error visibly rises)

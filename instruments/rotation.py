@@ -1,4 +1,4 @@
-"""Hadamard rotation and outlier-heavy test weights (EQ 11.6, section 11.4).
+"""Hadamard rotation and outlier-heavy test weights (``eq-11-6``, section 11.4).
 
 Glossary of symbols
 -------------------
@@ -362,7 +362,7 @@ def heavy_tailed_weights(rows, cols, df=4, outlier_channels=4, outlier_scale=10.
 def rotation_errors(bits, rows=128, cols=512, df=4, outlier_channels=4, outlier_scale=10.0, seed=0):
     """Relative error of min-max rounding with and without a random Hadamard rotation.
 
-    The experiment of the chapter's rotation cell (section 11.4, EQ 11.6):
+    The experiment of the chapter's rotation cell (section 11.4, ``eq-11-6``):
     ``w = heavy_tailed_weights(rows, cols, df, outlier_channels,
     outlier_scale, seed)``, signs ``random_signs(cols, seed + 1)``; each row is
     quantized by :func:`instruments.quantization.minmax_quantize`, either as
