@@ -227,7 +227,7 @@ def architecture_matrix_data():
 
 
 def bit_width_data():
-    """Size, error and regime at every bit-width position (EQ 11.6).
+    """Size, error and regime at every bit-width position (``eq-11-6``).
 
     Returns
     -------
@@ -238,7 +238,7 @@ def bit_width_data():
         (label per b), ``regimes`` and ``regime_thresholds``,
         ``fixed_clip`` (the clip c of the fixed-clip curve, in sigma),
         ``error_curve`` with lists over b of ``fixed_clip`` (the midrise grid
-        of EQ 11.6 clipped at +-c), ``best_clip`` (the same grid, clip
+        of ``eq-11-6`` clipped at +-c), ``best_clip`` (the same grid, clip
         tuned for b) and ``bound`` (rate-distortion ``2**-b``), ``ternary``
         with the ``absmean`` and ``best`` 3-level errors, ``formats``: for
         each of :data:`instruments.formats.FORMATS` its ``name``,
