@@ -16,7 +16,7 @@ export function sig3(x) {
   return text;
 }
 
-/** FLOP counts in the issue's style: 1.2e15 FLOPs. */
+/** FLOP counts as the chapter writes them: 1.2e15 FLOPs. */
 export function formatFlops(x) {
   return `${x.toExponential(1).replace("e+", "e")} FLOPs`;
 }

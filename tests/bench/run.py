@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bench/run.py [--runs 5] [--out bench-results.json]
 
-What it does (issue 5, "The benchmark"):
+What it does:
 
 * builds the site with ``--pyodide local`` into a temporary folder and serves it, with
   the peer page (``tests/bench/peer/``, PyScript's ``@pyscript/core`` copied from
@@ -67,7 +67,8 @@ STOP_CODE = "while True:\n    pass"
 SLIDERS = ("Context length", "Bit-width")
 SLIDER_MOVES = 100
 PEER_IDLE_S = 8.0            # how long the peer sits idle before its "after warm-up" run
-WARMUP_WAIT_S = 30.0         # longest wait for our idle warm-up to finish
+WARMUP_WAIT_S = 30.0         # longest wait for our warm-up to finish
+IDLE_CHECK_S = 6.0           # how long the page is left alone to see that Python does not start by itself
 RUN_TIMEOUT_S = 60.0         # longest wait for one Run's output (a cold start included)
 
 KINDS = ("html", "our_js", "third_party_js", "css", "fonts", "pyodide", "other")
@@ -448,9 +449,10 @@ class Visit:
 
 
 def visit_passive(playwright, base: str, kind: str, staged: Path, run: int) -> dict:
-    """Fresh profile. Bytes before any action (to load + 1 s), whether the idle
-    warm-up starts and when it is done; then the run after warm-up, a second run,
-    slider latency and Stop."""
+    """Fresh profile. Bytes before any action (to load + 1 s); that Python does not
+    start with the page left alone; then the first cell scrolled into view and kept
+    there, as a reader about to run it does: when Python starts and when it is ready;
+    then the run after that warm-up, a second run, slider latency and Stop."""
     out: dict = {}
     with Visit(playwright, base, kind) as visit:
         visit.page.goto(visit.url(), wait_until="load", timeout=60_000)
@@ -464,9 +466,15 @@ def visit_passive(playwright, base: str, kind: str, staged: Path, run: int) -> d
         name = visit.first_cell()
         out["cell"] = name
 
-        # The idle warm-up: does Pyodide start loading with no action at all?
+        # Python starts on a sign of intent only: not with the page left alone, but
+        # once a cell's code has stayed in view for a moment. Times are from the scroll.
         warm = {"flag": None}
         if kind == "ours":
+            visit.wait_ms(max(0.0, IDLE_CHECK_S * 1000 - wait))
+            warm["started_idle"] = visit.first_pyodide_request_ms(timing["timeOrigin"]) is not None
+            scrolled = visit.page.evaluate(
+                "(n) => { document.querySelector(`figure.cell[data-cell='${n}'] .cell-source`)"
+                ".scrollIntoView({block: 'center'}); return performance.now(); }", name)
             deadline = time.monotonic() + WARMUP_WAIT_S
             flag_done = None
             while time.monotonic() < deadline:
@@ -475,10 +483,11 @@ def visit_passive(playwright, base: str, kind: str, staged: Path, run: int) -> d
                     flag_done = state
                     break
                 visit.wait_ms(100)
-            warm["start_ms"] = visit.first_pyodide_request_ms(timing["timeOrigin"])
-            warm["started"] = warm["start_ms"] is not None
+            first = visit.first_pyodide_request_ms(timing["timeOrigin"])
+            warm["start_ms"] = first - scrolled if first is not None and not warm["started_idle"] else None
+            warm["started"] = first is not None
             warm["done"] = bool(flag_done)
-            warm["done_ms"] = flag_done.get("t") if flag_done else None
+            warm["done_ms"] = flag_done.get("t") - scrolled if flag_done else None
             warm["flag"] = flag_done.get("how") if flag_done else WARM_STATE_HELP
             if not flag_done and warm["started"]:
                 # No flag: fall back to "every Pyodide file has arrived" plus 1 s.
@@ -559,10 +568,10 @@ def visit_cold(playwright, base: str, kind: str, run: int) -> dict:
     return out
 
 
-# How the bench knows our idle warm-up is done. It looks, in order, for a window
+# How the bench knows our warm-up is done. It looks, in order, for a window
 # flag, a data attribute on <main>, and a cell status that says the runtime is ready.
 WARM_STATE_HELP = ("no readiness signal found: the page should set window.__pyodideReady = true "
-                   "(or <main data-runtime='ready'>) when the idle warm-up has finished")
+                   "(or <main data-runtime='ready'>) when the warm-up has finished")
 WARM_STATE_JS = """() => {
   const t = performance.now();
   if (window.__pyodideReady === true) return {ready: true, t, how: "window.__pyodideReady"};
@@ -712,6 +721,7 @@ def summarise(runs: dict, lighthouse_runs: dict, build: dict) -> dict:
         k["run_after_stop_ms"] = median(field(kind, "passive", "run_after_stop_ms"))
         warm = field(kind, "passive", "warmup")
         k["warmup_started_runs"] = sum(1 for w in warm if w and w.get("started"))
+        k["warmup_started_idle_runs"] = sum(1 for w in warm if w and w.get("started_idle"))
         k["warmup_start_ms"] = median([w.get("start_ms") for w in warm if w])
         k["warmup_done_ms"] = median([w.get("done_ms") for w in warm if w])
         k["warmup_signal"] = next((w.get("flag") for w in warm if w), None)
@@ -764,6 +774,8 @@ def budgets(s: dict) -> list[dict]:
     check("our HTML+CSS+JS before any action, gzipped", o["gzip9_html_css_js"], 600_000, lambda v: v <= 600_000, "B")
     check("our own JS before any action, gzipped", o["gzip9_own_js"], 40_000, lambda v: v <= 40_000, "B")
     check("Pyodide bytes before any action", o["pyodide_bytes_before_action"], 0, lambda v: v == 0, "B")
+    check("runs where Python started with the page left alone", o.get("warmup_started_idle_runs"), 0,
+          lambda v: v == 0)
     check("instruments interactive", o["instruments_interactive_ms"], 1000, lambda v: v <= 1000, "ms")
     check("first output, cold", o["first_output_cold_ms"], 4000, lambda v: v <= 4000, "ms")
     check("first output, after warm-up", o["first_output_warm_ms"], 300, lambda v: v <= 300, "ms")
@@ -818,9 +830,10 @@ TABLE = [
     ("own JS before any action, gzip -9", "gzip9_own_js", "B"),
     ("load event", "load_ms", "ms"),
     ("instruments interactive", "instruments_interactive_ms", "ms"),
-    ("idle warm-up started (runs)", "warmup_started_runs", ""),
-    ("idle warm-up: first Pyodide request", "warmup_start_ms", "ms"),
-    ("idle warm-up: ready", "warmup_done_ms", "ms"),
+    ("Python started with the page left alone (runs)", "warmup_started_idle_runs", ""),
+    ("warm-up started after a cell was kept in view (runs)", "warmup_started_runs", ""),
+    ("warm-up: first Pyodide request, from the scroll", "warmup_start_ms", "ms"),
+    ("warm-up: ready, from the scroll", "warmup_done_ms", "ms"),
     ("first output, cold", "first_output_cold_ms", "ms"),
     ("first output, cold, from the first Pyodide request", "first_output_cold_from_pyodide_ms", "ms"),
     ("cold: Python started this long before the Run click", "cold_python_head_start_ms", "ms"),
