@@ -222,14 +222,21 @@ export function mount(element, { data }) {
     const label = data.regime[j];
     out.regime.set(label);
     out.regime.value.className = `regime regime-${data.regimes.indexOf(label)}`;
+    if (state.w !== shownMode) showMode();
+    if (modeChanged) chart.schedule();
+    chart.mark();
+  }
+
+  // What depends on the kind of weights only: which readouts, the note, the formats.
+  let shownMode = null;
+  function showMode() {
+    shownMode = state.w;
     for (const [key, r] of Object.entries(out)) r.root.hidden = !shown[state.w].includes(key);
     for (const [mode, button] of Object.entries(modeButtons)) button.setAttribute("aria-pressed", String(mode === state.w));
     note.textContent = state.w === "gaussian"
       ? "Gaussian weights quantized per tensor; real layers with outliers do worse without rotation."
       : `${outlierWords}; every row rounded on its own min–max grid, in the original basis or after a random Hadamard rotation.`;
     formatList.hidden = state.w !== "gaussian";
-    if (modeChanged) chart.schedule();
-    chart.mark();
   }
 
   function changed(modeChanged) {
