@@ -74,7 +74,7 @@ export function mount(element, { data }) {
     onclick: () => { if (state.w !== mode) { state.w = mode; changed(true); } },
   }, label)]));
   const modeControl = h("div", { class: "control" },
-    h("div", { class: "control-head" }, h("span", { id: `${NAME}-weights` }, "Weights")),
+    h("div", { class: "control-head" }, h("span", { id: `${NAME}-weights`, style: "font-weight: 600" }, "Weights")),
     h("div", { class: "family-toggles", role: "group", "aria-labelledby": `${NAME}-weights` },
       Object.values(modeButtons)));
 
