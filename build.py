@@ -1142,6 +1142,13 @@ def pyodide_version(root: Path) -> str:
     return lock["packages"]["node_modules/pyodide"]["version"]
 
 
+def pyodide_sizes(root: Path) -> dict[str, int]:
+    """Bytes of each file Pyodide downloads as it starts (the npm package is the same
+    release as the CDN's), so the page can show a download's progress in bytes."""
+    core = root / "node_modules" / "pyodide"
+    return {name: (core / name).stat().st_size for name in PYODIDE_CORE if (core / name).is_file()}
+
+
 def template_environment(root: Path) -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / "templates"),
@@ -1499,6 +1506,7 @@ def page_context(options: Options, chapter: dict, sections: list[Section], env: 
         "reading_minutes": reading_minutes(sections),
         "pyodide_url": pyodide_url,
         "pyodide_version": version,
+        "pyodide_sizes": json.dumps(pyodide_sizes(options.root), separators=(",", ":")),
         "cdn_origin": "" if options.pyodide == "local" else "https://cdn.jsdelivr.net",
         "service_worker": "sw.js" if options.service_worker else "",
         "numbers": env["numbers"],

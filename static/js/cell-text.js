@@ -4,6 +4,11 @@
 const RETRY = "Try Run again.";
 const KEPT = "The pre-run output below is from the build. Try Run again.";
 
+/** Bytes as megabytes with one decimal: 13531127 → "13.5". */
+export function megabytes(bytes) {
+  return (Number(bytes) / 1e6).toFixed(1);
+}
+
 export function formatMs(ms) {
   return `${Math.round(Number(ms) || 0).toLocaleString("en-US")} ms`;
 }
@@ -45,6 +50,8 @@ export function statusText(state) {
     case "queued":
       return "Queued: another cell is running; this one runs next.";
     case "loading": {
+      if (state.step === 1 && state.reuse) return "Starting Python again, from the files already downloaded…";
+      if (state.step === 1 && state.total) return `Downloading Python (${megabytes(state.total)} MB)…`;
       const step = state.step ? ` (step ${state.step} of ${state.of}: ${state.text})` : "";
       return `Loading the Python runtime${step}…`;
     }
@@ -64,10 +71,14 @@ export function statusText(state) {
       return failureText(state.error, { prerun: state.prerun !== false });
     case "stopped":
       return state.restarted
-        ? "Stopped: the session restarted, so names defined by other cells are gone; run those cells again."
+        ? `Stopped: the session restarted${state.reuse ? " (from the files already downloaded)" : ""}, `
+          + "so names defined by other cells are gone; run those cells again."
         : "Stopped before it ran.";
     case "reset":
-      return "Reset to the original code and its pre-run output.";
+      return state.restarted
+        ? "Reset to the original code and its pre-run output. The run was stopped and the Python session "
+          + "restarted, so names defined by other cells are gone; run those cells again."
+        : "Reset to the original code and its pre-run output.";
     case "editor-failed":
       return "The editor could not be loaded, so the code cannot be changed now; Run still runs it as shown.";
     default:

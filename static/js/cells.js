@@ -1,18 +1,20 @@
 // Live code cells: edit the code, Run it in the page's Python session, Stop, Reset.
 //
 // The build's highlighted <pre> stays until the reader engages (click, Enter, Run);
-// only then is the CodeMirror bundle fetched and swapped in. Python starts on the
-// first Run, or in the background once the page has been idle for a while.
+// only then is the CodeMirror bundle fetched and swapped in. Python (13.5 MB) starts
+// on the first Run, or ahead of it on a sign that the reader means to run a cell: a
+// cell's code kept in view for a moment, a pointer over a cell, focus in one. Never
+// ahead of a Run under Save-Data or on a slow connection.
 
 import { createRuntime } from "./runtime.js";
 import { createOutput } from "./cell-output.js";
-import { statusText, BUSY_PHASES } from "./cell-text.js";
+import { statusText, megabytes, BUSY_PHASES } from "./cell-text.js";
 import { drawWhenVisible } from "./plots.js";
 import * as storage from "./storage.js";
 
 const EDITOR_URL = new URL("./editor.js", import.meta.url).href;
 const SAVE_DELAY_MS = 400;
-const WARM_UP_DELAY_MS = 4000;
+const DWELL_MS = 1500; // a cell's code in view this long is a sign of intent
 
 let editorModule = null;
 function loadEditor() {
@@ -87,7 +89,16 @@ export function mount(figure, { runtime }) {
   const elapsed = document.createElement("span");
   elapsed.className = "cell-elapsed";
   elapsed.setAttribute("aria-hidden", "true");
-  statusLine.append(status, elapsed);
+  // the download of Python, in bytes (the status says what happens, once; this moves)
+  const download = document.createElement("span");
+  download.className = "cell-download";
+  download.hidden = true;
+  const meter = document.createElement("progress");
+  meter.setAttribute("aria-label", "Python download");
+  const bytes = document.createElement("span");
+  bytes.setAttribute("aria-hidden", "true");
+  download.append(meter, bytes);
+  statusLine.append(status, elapsed, download);
   source.after(toolbar, statusLine);
 
   let editor = null;
@@ -95,21 +106,36 @@ export function mount(figure, { runtime }) {
   let job = null; // the run in flight, if any
   let active = null; // token of the run whose messages count
   let clock = 0;
+  let clockPhase = null; // the phase the elapsed-time clock counts
   let saveTimer = 0;
   let showingPrerun = true; // the output is still the build's
+  let resets = 0;
 
   const currentCode = () => (editor ? editor.getCode() : code.textContent.replace(/\n$/, ""));
 
   function show(state) {
-    status.textContent = statusText(state);
+    const text = statusText(state);
+    if (status.textContent !== text) status.textContent = text; // the same words are not said twice
     const outcome = state.phase === "done" ? state.result.status : state.phase;
     figure.dataset.state = outcome;
     const busy = BUSY_PHASES.has(state.phase);
     runButton.setAttribute("aria-disabled", String(busy));
     stopButton.setAttribute("aria-disabled", String(!busy));
+    const downloading = state.phase === "loading" && state.step === 1 && state.total > 0 && !state.reuse;
+    download.hidden = !downloading;
+    if (downloading) {
+      const said = `${megabytes(state.loaded)} of ${megabytes(state.total)} MB`;
+      meter.max = state.total;
+      meter.value = state.loaded;
+      meter.setAttribute("aria-valuetext", `${said} downloaded`);
+      bytes.textContent = said;
+    }
+    const clockFor = busy && state.phase !== "queued" ? `${state.phase}:${state.step ?? ""}` : null;
+    if (clockFor === clockPhase) return; // progress within a phase: the clock runs on
+    clockPhase = clockFor;
     clearInterval(clock);
     elapsed.textContent = "";
-    if (busy && state.phase !== "queued") {
+    if (clockFor) {
       const since = performance.now();
       clock = setInterval(() => {
         elapsed.textContent = `${Math.floor((performance.now() - since) / 1000)} s`;
@@ -211,8 +237,16 @@ export function mount(figure, { runtime }) {
   }
 
   function reset() {
+    const inFlight = job;
     stop();
     active = null;
+    const resetAt = ++resets;
+    // a run that Reset stopped may have restarted Python: say so, as Stop does
+    inFlight?.done.then((outcome) => {
+      if (resetAt === resets && !active && outcome?.phase === "stopped" && outcome.restarted) {
+        show({ phase: "reset", restarted: true });
+      }
+    });
     restoreCode();
     output.removeAttribute("aria-busy");
     output.innerHTML = prerunHTML;
@@ -231,8 +265,8 @@ export function mount(figure, { runtime }) {
 
   // A reader who reaches for a cell is likely to run it: start Python now.
   const engage = () => warm(runtime);
-  runButton.addEventListener("pointerenter", engage, { once: true });
-  runButton.addEventListener("focus", engage, { once: true });
+  figure.addEventListener("pointerenter", engage, { once: true });
+  figure.addEventListener("focusin", engage, { once: true });
   pre.addEventListener("pointerdown", engage, { once: true });
   pre.addEventListener("focus", () => loadEditor().catch(() => {}));
   pre.addEventListener("click", (event) => {
@@ -261,25 +295,49 @@ export function mount(figure, { runtime }) {
   };
 }
 
-/** Start Python ahead of the first Run; `<main data-runtime="ready">` once it is up. */
+/** Save-Data, or a connection the browser rates 3G or slower. */
+export function meteredOrSlow(connection = navigator.connection) {
+  return Boolean(connection?.saveData) || /^(slow-2g|2g|3g)$/.test(connection?.effectiveType ?? "");
+}
+
+/**
+ * Start Python ahead of the first Run, unless the connection is metered or slow or
+ * the page says not to (`<main data-warm-up="off">`); `<main data-runtime="ready">`
+ * once it is up.
+ */
 function warm(runtime) {
-  if (runtime.started || navigator.connection?.saveData) return;
+  const main = document.getElementById("main");
+  if (runtime.started || meteredOrSlow() || main?.dataset.warmUp === "off") return;
+  if (main) main.dataset.runtime = "warming";
   runtime
     .warmUp()
     .then(() => {
-      const main = document.getElementById("main");
       if (main) main.dataset.runtime = "ready";
     })
-    .catch(() => {});
+    .catch(() => {
+      if (main) delete main.dataset.runtime;
+    });
 }
 
-function scheduleWarmUp(runtime) {
-  if (navigator.connection?.saveData) return;
-  const idle = (fn) =>
-    window.requestIdleCallback ? window.requestIdleCallback(fn, { timeout: 10000 }) : setTimeout(fn, 200);
-  const later = () => idle(() => setTimeout(() => idle(() => warm(runtime)), WARM_UP_DELAY_MS));
-  if (document.readyState === "complete") later();
-  else window.addEventListener("load", later, { once: true });
+/** Warm up once some cell's code has stayed in view for DWELL_MS. */
+function warmWhenDwelling(runtime, figures) {
+  if (!("IntersectionObserver" in window)) return;
+  const timers = new Map();
+  const observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        clearTimeout(timers.get(entry.target));
+        if (entry.isIntersecting) {
+          timers.set(entry.target, setTimeout(() => {
+            observer.disconnect();
+            warm(runtime);
+          }, DWELL_MS));
+        }
+      }
+    },
+    { threshold: 0.6 },
+  );
+  figures.forEach((figure) => observer.observe(figure.querySelector(".cell-source") ?? figure));
 }
 
 /** Mount every code cell in `root`; one runtime (one worker) for them all. */
@@ -289,8 +347,14 @@ export function mountAll(root = document) {
   const main = document.getElementById("main");
   let indexURL = new URL(main?.dataset.pyodideUrl || "assets/pyodide/", document.baseURI).href;
   if (!indexURL.endsWith("/")) indexURL += "/";
-  const runtime = createRuntime({ indexURL, pyBase: new URL("../py/", import.meta.url).href });
+  let sizes = {};
+  try {
+    sizes = JSON.parse(main?.dataset.pyodideSizes || "{}");
+  } catch {
+    /* no sizes: the download shows no bar */
+  }
+  const runtime = createRuntime({ indexURL, pyBase: new URL("../py/", import.meta.url).href, sizes });
   const cells = figures.map((figure) => mount(figure, { runtime }));
-  if (main?.dataset.warmUp !== "off") scheduleWarmUp(runtime);
+  warmWhenDwelling(runtime, figures);
   return cells;
 }

@@ -2,9 +2,9 @@
 // (runnable/session.py, plotting.py, instruments/) and one namespace the cells share.
 //
 // Protocol (as in Pyodide's web-worker example): every message is {id, type, …}.
-//   page → worker  {id, type: "init", indexURL, pyBase, interruptBuffer?}
+//   page → worker  {id, type: "init", indexURL, pyBase, interruptBuffer?, sizes?, reuse?}
 //                  {id, type: "run", code, name}
-//   worker → page  {id, type: "progress", step, of, text}        while starting
+//   worker → page  {id, type: "progress", step, of, text, loaded, total, reuse}  while starting
 //                  {id, type: "ready"}                            started
 //                  {id, type: "status", phase: "packages", packages}
 //                  {id, type: "status", phase: "running"}
@@ -54,9 +54,68 @@ async function fetchModules(pyBase) {
   return { files, sources };
 }
 
-async function boot(id, { indexURL, pyBase, interruptBuffer }) {
-  const progress = (step, text) => post({ id, type: "progress", step, of: 3, text });
-  progress(1, "downloading Pyodide, about 13 MB");
+/**
+ * Count the bytes of Pyodide's own files as they arrive, for a progress bar:
+ * `sizes` maps each file name to its size (the build knows them). Files fetched
+ * are counted as their bodies stream in; the two modules Pyodide imports, when
+ * they have arrived. Returns a function that stops counting.
+ */
+function countDownload(sizes, onBytes) {
+  const realFetch = self.fetch;
+  const nameOf = (url) => String(url?.url ?? url).split("?")[0].split("/").pop();
+  const counted = new Set();
+  self.fetch = async (input, init) => {
+    const response = await realFetch(input, init);
+    const name = nameOf(input);
+    if (!(name in sizes) || counted.has(name) || !response.ok || !response.body) return response;
+    counted.add(name);
+    const reader = response.body.getReader();
+    const body = new ReadableStream({
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else {
+          onBytes(value.byteLength);
+          controller.enqueue(value);
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+  const observer = typeof PerformanceObserver === "function"
+    ? new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          const name = nameOf(entry.name);
+          if (name.endsWith(".mjs") && name in sizes && !counted.has(name)) {
+            counted.add(name);
+            onBytes(sizes[name]);
+          }
+        }
+      })
+    : null;
+  observer?.observe({ type: "resource", buffered: true });
+  return () => {
+    self.fetch = realFetch;
+    observer?.disconnect();
+  };
+}
+
+async function boot(id, { indexURL, pyBase, interruptBuffer, sizes = {}, reuse = false }) {
+  const total = Object.values(sizes).reduce((sum, n) => sum + n, 0);
+  let loaded = 0;
+  let shown = 0;
+  const progress = (step, text) => post({ id, type: "progress", step, of: 3, text, loaded: Math.min(loaded, total), total, reuse });
+  const fetching = reuse ? "starting Python from the files already downloaded" : "downloading Python";
+  progress(1, fetching);
+  const stopCounting = countDownload(sizes, (bytes) => {
+    loaded += bytes;
+    const now = performance.now();
+    if (now - shown > 100 || loaded >= total) {
+      shown = now;
+      progress(1, fetching);
+    }
+  });
   // The chapter's modules download while Pyodide does.
   const modules = fetchModules(pyBase);
   modules.catch(() => {}); // awaited below; no unhandled rejection meanwhile
@@ -70,6 +129,8 @@ async function boot(id, { indexURL, pyBase, interruptBuffer }) {
     pyodide = await loadPyodide({ indexURL, stdout: () => {}, stderr: () => {} });
   } catch (error) {
     throw new Failure("runtime", String(error?.message || error), { url: indexURL });
+  } finally {
+    stopCounting();
   }
   progress(2, "loading the chapter's Python modules");
   try {

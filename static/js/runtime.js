@@ -8,10 +8,11 @@
 
 const INTERRUPT_GRACE_MS = 1000; // after this, an interrupt that did not land terminates
 
-export function createRuntime({ indexURL, pyBase, workerURL = new URL("./py-worker.js", import.meta.url) }) {
+export function createRuntime({ indexURL, pyBase, sizes = {}, workerURL = new URL("./py-worker.js", import.meta.url) }) {
   let worker = null;
   let ready = null; // the one readiness promise of the current worker
-  let progress = null; // last {step, of, text} while starting
+  let progress = null; // last {step, of, text, loaded, total, reuse} while starting
+  let downloaded = false; // a worker of this page has started: its files are in the browser's cache
   let nextId = 1;
   let tail = Promise.resolve();
   let current = null; // the job the worker is running
@@ -42,11 +43,13 @@ export function createRuntime({ indexURL, pyBase, workerURL = new URL("./py-work
     ready = new Promise((resolve, reject) => {
       handlers.set(id, (message) => {
         if (message.type === "progress") {
-          progress = { step: message.step, of: message.of, text: message.text };
+          const { step, of, text, loaded, total, reuse } = message;
+          progress = { step, of, text, loaded, total, reuse };
           progressListeners.forEach((listener) => listener(progress));
         } else if (message.type === "ready") {
           handlers.delete(id);
           progress = null;
+          downloaded = true;
           resolve();
         } else if (message.type === "error") {
           reject(message.error);
@@ -71,7 +74,7 @@ export function createRuntime({ indexURL, pyBase, workerURL = new URL("./py-work
       const handler = handlers.get(event.data?.id);
       if (handler) handler(event.data);
     };
-    worker.postMessage({ id, type: "init", indexURL, pyBase, interruptBuffer: interrupt });
+    worker.postMessage({ id, type: "init", indexURL, pyBase, interruptBuffer: interrupt, sizes, reuse: downloaded });
     return ready;
   }
 
@@ -134,6 +137,11 @@ export function createRuntime({ indexURL, pyBase, workerURL = new URL("./py-work
       return Boolean(ready);
     },
 
+    /** Whether a start of this page has already downloaded Python (a restart reuses it). */
+    get downloaded() {
+      return downloaded;
+    },
+
     /**
      * Queue `code` to run as cell `name`. `on` = {onStatus, onStream, onFigure}.
      * Returns {done: Promise<outcome>, stop()}; outcome is {phase: "done", result} |
@@ -169,13 +177,13 @@ export function createRuntime({ indexURL, pyBase, workerURL = new URL("./py-work
             interrupt[0] = 2; // SIGINT: a KeyboardInterrupt in the running cell
             job.graceTimer = setTimeout(() => {
               if (job.finish) {
-                job.finish({ phase: "stopped", restarted: true });
+                job.finish({ phase: "stopped", restarted: true, reuse: downloaded });
                 restart();
               }
             }, INTERRUPT_GRACE_MS);
             return;
           }
-          job.finish({ phase: "stopped", restarted: true });
+          job.finish({ phase: "stopped", restarted: true, reuse: downloaded });
           restart();
         },
       };

@@ -4,6 +4,7 @@ do not overlap, and contents one tap away on a phone."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -346,3 +347,131 @@ def test_on_a_phone_the_race_table_reads_without_sideways_scrolling(context_fact
     expect(hybrid.get_by_role("cell").first).to_be_visible()
     label = hybrid.get_by_role("cell").first.evaluate("c => getComputedStyle(c, '::before').content")
     assert label == '"Token-mix cost: "', label
+
+
+# ── Python: downloaded on a sign of intent, with its progress in bytes ─────────
+
+CELL_RUN_MS = 60_000
+
+
+def watch_requests(page) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda r: "/assets/pyodide/" in r.url and seen.append(r.url))
+    return seen
+
+
+def record_statuses(page, cell_id: str):
+    """Every text the cell's status and download bar take, in order."""
+    page.evaluate(
+        """id => {
+            const cell = document.getElementById(id);
+            window.__said = [];
+            window.__bytes = [];
+            const status = cell.querySelector('.cell-status');
+            new MutationObserver(() => __said.push(status.textContent)).observe(status, {childList: true, characterData: true, subtree: true});
+            const meter = cell.querySelector('.cell-download progress');
+            new MutationObserver(() => __bytes.push(meter.getAttribute('aria-valuetext'))).observe(meter, {attributes: true, attributeFilter: ['aria-valuetext']});
+        }""",
+        cell_id,
+    )
+
+
+def type_code(cell, code: str):
+    """Open the cell's editor and replace its code."""
+    editor = cell.locator(".cm-content")
+    if not editor.count():
+        cell.locator(".cell-source pre").click()
+    expect(editor).to_be_visible(timeout=10_000)
+    editor.click()
+    editor.press("ControlOrMeta+a")
+    cell.page.keyboard.insert_text(code)
+
+
+def test_python_downloads_only_on_a_sign_of_intent(context_factory, server):
+    page = open_at(context_factory, server, DESKTOP)
+    seen = watch_requests(page)
+    page.wait_for_timeout(7000)  # longer than the old idle warm-up took to start
+    assert seen == [], "Python was downloaded with no sign of intent"
+    # a cell passed by on the way does not count
+    cell = page.locator("figure.cell").first
+    cell.locator(".cell-source").scroll_into_view_if_needed()
+    page.wait_for_timeout(400)
+    page.evaluate("scrollTo(0, 0)")
+    page.wait_for_timeout(2000)
+    assert seen == [], "a cell scrolled past started Python"
+    # a cell kept in view does
+    page.evaluate("document.querySelector('figure.cell .cell-source').scrollIntoView({block: 'center'})")
+    expect(page.locator("main[data-runtime='ready']")).to_be_attached(timeout=CELL_RUN_MS)
+    assert any(u.endswith("pyodide.asm.wasm") for u in seen)
+    assert page.watch.console_errors == []
+
+
+@pytest.mark.parametrize("connection", [{"saveData": True, "effectiveType": "4g"}, {"saveData": False, "effectiveType": "2g"}])
+def test_no_download_ahead_of_a_run_under_save_data_or_on_a_slow_connection(context_factory, server, connection):
+    context, watch = context_factory(**DESKTOP)
+    context.add_init_script(
+        "Object.defineProperty(navigator, 'connection', {value: Object.assign(new EventTarget(), %s)})"
+        % json.dumps(connection)
+    )
+    page = context.new_page()
+    watch.attach(page)
+    seen = watch_requests(page)
+    page.goto(server)
+    cell = page.locator("figure.cell").first
+    cell.locator(".cell-source").scroll_into_view_if_needed()
+    cell.hover()
+    cell.get_by_role("button", name="Run").focus()
+    page.wait_for_timeout(2500)
+    assert seen == [], f"Python downloaded ahead of a Run under {connection}"
+    type_code(cell, "print('asked for')")  # the local Pyodide has no numpy: pure Python
+    assert seen == []
+    cell.get_by_role("button", name="Run").click()  # asked for: now it comes
+    expect(cell.get_by_role("status")).to_contain_text("Done in", timeout=CELL_RUN_MS)
+    assert seen
+
+
+def test_the_download_shows_its_progress_in_bytes_and_a_restart_reuses_it(context_factory, server):
+    page = open_at(context_factory, server, PHONE)
+    cell = page.locator("figure.cell").first
+    cell_id = cell.get_attribute("id")
+    record_statuses(page, cell_id)
+    run = cell.get_by_role("button", name="Run")
+    run.click()  # as it stands; the local Pyodide lacks its numpy, which is said after the download
+    meter = cell.get_by_role("progressbar", name="Python download")
+    expect(cell.get_by_role("status")).not_to_contain_text("Python", timeout=CELL_RUN_MS)
+    expect(meter).to_be_hidden()
+    said = page.evaluate("__said")
+    shown = page.evaluate("__bytes")
+    total = sum(page.evaluate("JSON.parse(document.getElementById('main').dataset.pyodideSizes)").values())
+    assert f"Downloading Python ({total / 1e6:.1f} MB)…" in said, said
+    assert not any("∞" in s or "NaN" in s for s in said + shown)
+    assert float(shown[0].split(" of ")[0]) < 2, shown  # seen from (nearly) the start
+    assert shown[-1] == f"{total / 1e6:.1f} of {total / 1e6:.1f} MB downloaded", shown
+    values = [float(s.split(" of ")[0]) for s in shown]
+    assert values == sorted(values) and len(set(values)) >= 3, shown
+    # a status line that does not repeat itself while the bytes move
+    assert said.count(f"Downloading Python ({total / 1e6:.1f} MB)…") == 1, said
+    # Stop restarts Python; the restart says it reuses the files already downloaded
+    page.evaluate("__said.length = 0; __bytes.length = 0")
+    editor = cell.locator(".cm-content")
+    type_code(cell, "while True: pass")
+    run.click()
+    expect(cell.get_by_role("status")).to_contain_text("Running")
+    cell.get_by_role("button", name="Stop").click()
+    expect(cell.get_by_role("status")).to_contain_text(
+        "Stopped: the session restarted (from the files already downloaded)")
+    type_code(cell, "print('again')")
+    run.click()
+    expect(cell.get_by_role("status")).to_contain_text("Done in", timeout=CELL_RUN_MS)
+    said = page.evaluate("__said")
+    assert not any(s.startswith("Downloading") for s in said), said
+    assert page.evaluate("__bytes") == []  # no download bar: nothing to download
+    # Reset during a run says that the session restarted, as Stop does
+    type_code(cell, "while True: pass")
+    run.click()
+    expect(cell.get_by_role("status")).to_contain_text("Running")
+    cell.get_by_role("button", name="Reset Code").click()
+    expect(cell.get_by_role("status")).to_have_text(
+        "Reset to the original code and its pre-run output. The run was stopped and the Python session "
+        "restarted, so names defined by other cells are gone; run those cells again.")
+    assert page.watch.console_errors == []
