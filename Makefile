@@ -41,4 +41,4 @@ system-deps:
 	fi
 
 clean:
-	rm -rf _site .build-* $(VENV) node_modules
+	rm -rf _site .build-* .cache test-artifacts bench-results.json $(VENV) node_modules

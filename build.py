@@ -946,7 +946,7 @@ def execute_cells(root: Path, names: list[str]) -> dict[str, ExecutedCell]:
     if not names:
         return {}
     request = json.dumps({"root": str(root), "cells": names})
-    cache = root / ".cache" / "prerun" / f"{execution_key(root, names)}.json"
+    cache = Path(os.environ.get("BUILD_CACHE", root / ".cache")) / "prerun" / f"{execution_key(root, names)}.json"
     if cache.is_file():
         result = json.loads(cache.read_text(encoding="utf-8"))
         return {c["name"]: ExecutedCell(**c) for c in result["cells"]}
@@ -1065,18 +1065,21 @@ def typeset_math(
 # ── step 5: render ────────────────────────────────────────────────────────────
 
 
-def quote_numbers(sections: list[Section]) -> dict[str, str]:
-    """The computed numbers the prose quotes; an unknown name stops the build."""
-    from instruments.quoted import quoted_numbers
-
-    numbers = quoted_numbers()
+def check_quoted(sections: list[Section], numbers: dict[str, str]) -> dict[str, str]:
+    """Every ``{{ name }}`` of the prose is computed, and every computed number is quoted."""
+    used = set()
     for section in sections:
         for token, line in walk(section.tokens):
-            if token.type.startswith("substitution") and token.content not in numbers:
-                raise BuildError(
-                    section.rel, (line or 0) + 1,
-                    f"unknown computed number '{{{{ {token.content} }}}}' (known: {', '.join(sorted(numbers))})",
-                )
+            if token.type.startswith("substitution"):
+                used.add(token.content)
+                if token.content not in numbers:
+                    raise BuildError(
+                        section.rel, (line or 0) + 1,
+                        f"unknown computed number '{{{{ {token.content} }}}}' (known: {', '.join(sorted(numbers))})",
+                    )
+    unused = sorted(set(numbers) - used)
+    if unused:
+        log.warning("instruments/quoted.py: computed but never quoted: %s", ", ".join(unused))
     return numbers
 
 
@@ -1120,18 +1123,44 @@ def reading_minutes(sections: list[Section]) -> int:
     return max(1, round(words / WORDS_PER_MINUTE))
 
 
-def instrument_data() -> dict:
-    """Every value each instrument can show, from the numpy functions, for the page."""
-    from instruments.tables import all_instrument_data
+def compute_numbers(root: Path) -> dict:
+    """The quoted numbers, every value the instruments can show and their views without
+    JavaScript, computed from ``root``'s own ``instruments`` in a fresh Python process:
+    nothing is kept imported from an earlier build, and ``sys.path`` stays as it was."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--compute-numbers"],
+        input=json.dumps({"root": str(root)}), capture_output=True, text=True, cwd=root, timeout=300,
+        env=dict(os.environ, PYTHONHASHSEED="0"),
+    )
+    if done.returncode != 0:
+        raise BuildError("instruments", None, f"computing the numbers failed:\n{done.stderr.strip()}")
+    result = json.loads(done.stdout)
+    if result.get("error"):
+        error = result["error"]
+        raise BuildError(error["path"], error["line"], error["reason"])
+    return result
 
-    return all_instrument_data()
 
+def compute_numbers_here(request: dict) -> dict:
+    """The child's side of ``compute_numbers``."""
+    root = Path(request["root"])
+    sys.path.insert(0, str(root))
+    try:
+        with processing("instruments/quoted.py"):
+            from instruments.quoted import quoted_numbers
 
-def instrument_fallbacks(data: dict) -> dict[str, str]:
-    """What each instrument shows without JavaScript: its default view, as HTML."""
-    from instruments.static_views import fallback_html
+            quoted = quoted_numbers()
+        with processing("instruments/tables.py"):
+            from instruments.tables import all_instrument_data
 
-    return {name: fallback_html(name, data[name]) for name in INSTRUMENTS}
+            data = all_instrument_data()
+        with processing("instruments/static_views.py"):
+            from instruments.static_views import fallback_html
+
+            fallbacks = {name: fallback_html(name, data[name]) for name in INSTRUMENTS}
+    except BuildError as error:
+        return {"error": {"path": error.path, "line": error.line, "reason": error.reason}}
+    return {"quoted": quoted, "instrument_data": data, "instrument_fallbacks": fallbacks}
 
 
 # ── step 6: assemble ──────────────────────────────────────────────────────────
@@ -1438,7 +1467,6 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     """Build the site into ``options.out``; return what was written."""
     started = time.perf_counter()
     root = options.root
-    sys.path.insert(0, str(root))
     chapter, sections = read_chapter(root)
     references = read_references(root)
     md = make_markdown()
@@ -1449,19 +1477,19 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     env["numbers"] = number_blocks(chapter["number"], sections)
     env["citations"] = number_citations(sections, references)
     check_references(sections, references, env["citations"])
-    # The cells (a Python process), KaTeX (a Node process) and esbuild run side by
-    # side while this process computes the instruments' data.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+    # The cells and the numbers (two Python processes), KaTeX (Node) and esbuild run
+    # side by side.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         executed = pool.submit(execute_cells, root, env.get("cells", []))
+        computed = pool.submit(compute_numbers, root)
         katex = pool.submit(typeset_math, root, sections, references)
         assets = pool.submit(collect_assets, options)
-        with processing("instruments/quoted.py"):
-            env["quoted"] = quote_numbers(sections)
-        with processing("instruments/tables.py"):
-            env["instrument_data"] = instrument_data()
+        numbers = computed.result()
         env["executed"], env["katex"] = executed.result(), katex.result()
         files: dict[str, str | bytes | Path] = dict(assets.result())
-    env["instrument_fallbacks"] = instrument_fallbacks(env["instrument_data"])
+    env["quoted"] = check_quoted(sections, numbers["quoted"])
+    env["instrument_data"] = numbers["instrument_data"]
+    env["instrument_fallbacks"] = numbers["instrument_fallbacks"]
     env["bibliography"] = render_bibliography(md, root, references, env)
     render_sections(md, sections, env)
     context = page_context(options, chapter, sections, env)
@@ -1606,7 +1634,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("-q", "--quiet", action="store_true")
     parser.add_argument("--execute-cells", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--compute-numbers", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.compute_numbers:
+        result = compute_numbers_here(json.loads(sys.stdin.read()))
+        sys.__stdout__.write(json.dumps(result))
+        return 0
     if args.execute_cells:
         result = run_cells_here(json.loads(sys.stdin.read()))
         sys.__stdout__.write(json.dumps(result))

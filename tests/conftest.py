@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config):
+    """Builds made by the tests keep their cell cache outside the repository."""
+    os.environ.setdefault("BUILD_CACHE", tempfile.mkdtemp(prefix="ch11-build-cache-"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -53,3 +60,26 @@ def project_copy(tmp_path) -> Path:
         shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The chapter built once per test session as it is deployed (Pyodide from its CDN),
+    for the tests that only read it."""
+    import build
+
+    out = tmp_path_factory.mktemp("site-cdn") / "_site"
+    build.build(build.Options(out=out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def built_site_local(tmp_path_factory) -> Path:
+    """The chapter built once per test session with the npm Pyodide core shipped beside
+    it, for the browser and notebook tests (nothing may leave the machine)."""
+    import build
+
+    out = tmp_path_factory.mktemp("site-local") / "_site"
+    build.build(build.Options(out=out, pyodide="local"))
+    return out
+

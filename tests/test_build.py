@@ -16,10 +16,8 @@ from conftest import ROOT
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("a") / "_site"
-    build.build(build.Options(out=out))
-    return out
+def built(built_site) -> Path:
+    return built_site
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import subprocess
 
 import pytest
 
-import build
 from conftest import ROOT
 
 VNU = ROOT / "node_modules/vnu-jar/build/dist/vnu.jar"
@@ -17,13 +16,11 @@ VNU = ROOT / "node_modules/vnu-jar/build/dist/vnu.jar"
 KNOWN_CHECKER_GAP = r".*Expecting source-expression but found \"'wasm-unsafe-eval'\".*"
 
 
-def test_every_page_is_valid_html(tmp_path):
+def test_every_page_is_valid_html(built_site):
     java = shutil.which("java")
     if java is None:
         pytest.fail("Java is needed for the Nu HTML Checker: apt-get install default-jre-headless")
-    out = tmp_path / "_site"
-    build.build(build.Options(out=out))
-    pages = sorted(str(p) for p in out.rglob("*.html"))
+    pages = sorted(str(p) for p in built_site.rglob("*.html"))
     assert len(pages) >= 2
     done = subprocess.run(
         [java, "-jar", str(VNU), "--errors-only", "--format", "json",

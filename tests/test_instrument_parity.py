@@ -14,7 +14,6 @@ import re
 
 import pytest
 
-import build
 from instruments import cost
 from instruments import quantization as qz
 from instruments.architectures import FAMILIES, MODEL_PRESETS
@@ -35,10 +34,8 @@ REL = 1e-12
 
 
 @pytest.fixture(scope="module")
-def page_html(tmp_path_factory) -> str:
-    out = tmp_path_factory.mktemp("parity") / "_site"
-    build.build(build.Options(out=out))
-    return (out / "index.html").read_text(encoding="utf-8")
+def page_html(built_site) -> str:
+    return (built_site / "index.html").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -24,10 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def notebook_path(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("nb") / "_site"
-    build.build(build.Options(out=out, pyodide="local"))
-    return out / "chapter-11.ipynb"
+def notebook_path(built_site_local) -> Path:
+    return built_site_local / "chapter-11.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +132,4 @@ def test_the_notebook_numbers_citations_and_lists_the_references(notebook):
     urls = dict(listed)
     for number, url in numbers:
         assert urls[number] == url, f"citation [{number}] links elsewhere than entry {number}"
+

@@ -37,10 +37,8 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site") / "_site"
-    build.build(build.Options(out=out, pyodide="local"))
-    return out
+def site(built_site_local) -> Path:
+    return built_site_local
 
 
 class SubPathHandler(http.server.SimpleHTTPRequestHandler):
