@@ -1079,7 +1079,7 @@ def check_quoted(sections: list[Section], numbers: dict[str, str]) -> dict[str, 
                     )
     unused = sorted(set(numbers) - used)
     if unused:
-        log.warning("instruments/quoted.py: computed but never quoted: %s", ", ".join(unused))
+        raise BuildError("instruments/quoted.py", None, f"computed but never quoted: {', '.join(unused)}")
     return numbers
 
 

@@ -243,3 +243,17 @@ def test_citations_link_to_the_list_numbered_in_order_of_first_citation(index):
     for key, entry in entries:
         assert f'href="{works[key].url}"' in entry and "<cite>" in entry and str(works[key].year) in entry
 
+
+
+def test_a_computed_number_never_quoted_stops_the_build(project_copy):
+    quoted = project_copy / "instruments" / "quoted.py"
+    hook = "def quoted_numbers() -> dict[str, str]:\n"
+    text = quoted.read_text()
+    assert hook in text
+    quoted.write_text(text.replace(hook, hook + "    return {**_all(), 'orphan': '7'}\n\n\ndef _all():\n"))
+    done = subprocess.run(
+        [sys.executable, str(project_copy / "build.py"), "--out", str(project_copy / "_site"), "-q"],
+        capture_output=True, text=True, cwd=project_copy,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "instruments/quoted.py: computed but never quoted: orphan"
