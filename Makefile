@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: serve site test bench clean system-deps
+.PHONY: serve site test check bench clean system-deps
 
 serve: $(VENV)/.installed node_modules/.installed
 	$(PY) build.py --serve --port $(PORT)
@@ -14,6 +14,10 @@ site: $(VENV)/.installed node_modules/.installed
 
 test: $(VENV)/.installed node_modules/.installed system-deps
 	$(PY) -m pytest
+
+# The fast tests (units, one build, no browser, nothing slow): under half a minute.
+check: $(VENV)/.installed node_modules/.installed
+	$(PY) -m pytest -q -m "not browser and not slow"
 
 # Our page against a PyScript peer in headless Chromium, plus Lighthouse and build time:
 # prints medians and PASS/FAIL budgets, writes bench-results.json (BENCH_ARGS=--runs 7 …).

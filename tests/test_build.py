@@ -125,6 +125,7 @@ BROKEN = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("file,pattern,replacement,reason", BROKEN, ids=[b[3] for b in BROKEN])
 def test_broken_chapter_stops_with_file_line_and_keeps_the_site(project_copy, file, pattern, replacement, reason):
     out = project_copy / "_site"
@@ -149,6 +150,7 @@ def test_broken_chapter_stops_with_file_line_and_keeps_the_site(project_copy, fi
     assert not list(project_copy.glob(".build-*"))
 
 
+@pytest.mark.slow
 def test_failing_cell_stops_the_build_with_its_line_and_keeps_the_site(project_copy):
     out = project_copy / "_site"
     build.build(build.Options(root=project_copy, out=out))
@@ -163,6 +165,7 @@ def test_failing_cell_stops_the_build_with_its_line_and_keeps_the_site(project_c
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.slow
 def test_build_runs_cells_as_the_page_does(project_copy):
     """Through session.run_cell: stderr kept and marked, plot_xy there unimported,
     chart data formatted by plot_xy's one rule."""
@@ -178,6 +181,7 @@ def test_build_runs_cells_as_the_page_does(project_copy):
     assert "<td>1,048,576</td><td>0.0001235</td>" in page
 
 
+@pytest.mark.slow
 def test_an_exception_in_a_step_names_the_file_it_was_processing(project_copy):
     quoted = project_copy / "instruments" / "quoted.py"
     quoted.write_text(quoted.read_text() + "\n\ndef quoted_numbers():\n    return 1 / 0\n")
@@ -190,6 +194,7 @@ def test_an_exception_in_a_step_names_the_file_it_was_processing(project_copy):
     assert done.stderr.strip() == f"instruments/quoted.py:{line}: ZeroDivisionError: division by zero"
 
 
+@pytest.mark.slow
 def test_a_template_error_names_the_template_and_line(project_copy):
     footer = project_copy / "templates" / "footer.html.j2"
     footer.write_text(footer.read_text() + "\n{{ no_such_thing.attribute }}\n")
@@ -199,6 +204,7 @@ def test_a_template_error_names_the_template_and_line(project_copy):
     assert str(caught.value).startswith(f"templates/footer.html.j2:{line}: UndefinedError"), caught.value
 
 
+@pytest.mark.slow
 def test_missing_javascript_packages_ask_for_the_setup(project_copy):
     (project_copy / "node_modules").unlink()
     (project_copy / "node_modules").mkdir()
@@ -207,6 +213,7 @@ def test_missing_javascript_packages_ask_for_the_setup(project_copy):
     assert str(caught.value).startswith("node_modules: ") and "npm ci" in str(caught.value)
 
 
+@pytest.mark.slow
 def test_a_reference_never_cited_stops_with_its_line_and_keeps_the_site(project_copy):
     out = project_copy / "_site"
     build.build(build.Options(root=project_copy, out=out))
@@ -245,6 +252,7 @@ def test_citations_link_to_the_list_numbered_in_order_of_first_citation(index):
 
 
 
+@pytest.mark.slow
 def test_a_computed_number_never_quoted_stops_the_build(project_copy):
     quoted = project_copy / "instruments" / "quoted.py"
     hook = "def quoted_numbers() -> dict[str, str]:\n"

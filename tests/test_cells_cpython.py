@@ -18,6 +18,8 @@ import pytest
 import build
 import session
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMING = re.compile(r" *\d+(\.\d+)? ms\b| *×\d+\.\d+")  # with its padding: widths vary
 

@@ -10,6 +10,8 @@ import pytest
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow
+
 VNU = ROOT / "node_modules/vnu-jar/build/dist/vnu.jar"
 # The checker predates CSP Level 3's 'wasm-unsafe-eval' keyword and reports it as a
 # bad source expression; browsers accept it. Only that one message is filtered.

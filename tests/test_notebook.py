@@ -95,6 +95,7 @@ def _run_in_a_subprocess(notebook, workdir: Path):
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow
 def test_the_notebook_runs_top_to_bottom(notebook, tmp_path):
     try:
         import ipykernel  # noqa: F401
@@ -109,11 +110,13 @@ def test_the_notebook_runs_top_to_bottom(notebook, tmp_path):
     assert any("same outputs: True" in text for text in outputs)
 
 
+@pytest.mark.slow
 def test_the_fallback_runner_runs_it_too(notebook, tmp_path):
     outputs = _run_in_a_subprocess(notebook, tmp_path)
     assert outputs[0].startswith("helpers ready:") and len(outputs) > 1
 
 
+@pytest.mark.slow
 def test_a_notebook_cell_may_call_plot_xy_without_importing_it(notebook, tmp_path):
     setup = next(c for c in notebook.cells if c.cell_type == "code")
     probe = nbformat.v4.new_code_cell("plot_xy([1, 2, 3], [1, 4, 9], title='Squares')")
