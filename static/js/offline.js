@@ -1,7 +1,7 @@
 // The page's side of the service worker (sw.js at the site's root, see sw.js): register
-// it once the page has loaded, say "Available offline" in the masthead once the worker
-// holds the page and everything the reader has used, and offer Reload when a new build
-// has been installed. Where service workers are unavailable (file://, insecure
+// it once the page has loaded and is idle, say "Available offline" in the masthead once
+// the worker holds the page and everything the reader has used, and offer Reload when a
+// new build has been installed. Where service workers are unavailable (file://, insecure
 // contexts, private modes where register() rejects) nothing happens at all.
 
 export function mount(main = document.getElementById("main")) {
@@ -68,6 +68,8 @@ export function mount(main = document.getElementById("main")) {
     });
   }
 
-  if (document.readyState === "complete") start();
-  else window.addEventListener("load", start, { once: true });
+  // after the load, when the page is idle: the precache never competes with the page
+  const later = () => (window.requestIdleCallback ? requestIdleCallback(start, { timeout: 3000 }) : setTimeout(start));
+  if (document.readyState === "complete") later();
+  else window.addEventListener("load", later, { once: true });
 }

@@ -350,6 +350,15 @@ class Visit:
                 gz[kind] += gz9(data)
                 raw[kind] += len(data)
             files.append({"url": request.url[len(self.base):], "kind": kind, "bytes": size})
+        # The service worker's script is fetched by register(), which the page's request
+        # events do not show: our JS counts it once the page has registered it.
+        worker = self.page.evaluate("""() => navigator.serviceWorker?.getRegistration().then((r) =>
+            r && (r.active || r.waiting || r.installing)?.scriptURL) ?? null""")
+        if self.kind == "ours" and worker and worker.startswith(self.base):
+            data = (staged / unquote(urlparse(worker).path).lstrip("/")).read_bytes()
+            gz["our_js"] += gz9(data)
+            raw["our_js"] += len(data)
+            files.append({"url": worker[len(self.base):], "kind": "our_js", "bytes": None})
         return {"wire": by_kind, "count": counts, "gzip9": gz, "raw": raw, "files": files,
                 "wire_total": sum(by_kind.values()),
                 "gzip9_html_css_js": sum(gz.values()), "gzip9_own_js": gz["our_js"]}
