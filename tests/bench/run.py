@@ -350,10 +350,13 @@ class Visit:
                 gz[kind] += gz9(data)
                 raw[kind] += len(data)
             files.append({"url": request.url[len(self.base):], "kind": kind, "bytes": size})
-        # The service worker's script is fetched by register(), which the page's request
-        # events do not show: our JS counts it once the page has registered it.
-        worker = self.page.evaluate("""() => navigator.serviceWorker?.getRegistration().then((r) =>
-            r && (r.active || r.waiting || r.installing)?.scriptURL) ?? null""")
+        # The service worker's script is fetched by register() once the page is idle,
+        # which the page's request events do not show: our JS counts it whenever the
+        # page has one to register.
+        worker = self.page.evaluate("""() => {
+            const name = document.getElementById("main")?.dataset.serviceWorker;
+            return name ? new URL(name, document.baseURI).href : null;
+        }""")
         if self.kind == "ours" and worker and worker.startswith(self.base):
             data = (staged / unquote(urlparse(worker).path).lstrip("/")).read_bytes()
             gz["our_js"] += gz9(data)
