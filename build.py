@@ -679,6 +679,24 @@ def numbers_plugin(md: MarkdownIt):
     md.add_render_rule("substitution_block", lambda self, t, i, o, env: f"<p>{render(self, t, i, o, env)}</p>\n")
 
 
+def heading_links_plugin(md: MarkdownIt):
+    """Names each heading's "#" link after its heading ("Link to “Where Mamba-2 stands”"),
+    so that a screen reader does not announce a bare "#". Use after ``anchors_plugin``."""
+
+    def name_links(state):
+        for heading, inline in zip(state.tokens, state.tokens[1:]):
+            if heading.type != "heading_open" or not inline.children:
+                continue
+            words = []
+            for child in inline.children:
+                if child.type == "link_open" and child.attrGet("class") == "header-anchor":
+                    child.attrSet("aria-label", f"Link to “{''.join(words).strip()}”")
+                    break
+                words.append(child.content)
+
+    md.core.ruler.after("anchor", "heading_links", name_links)
+
+
 def make_markdown() -> MarkdownIt:
     """The chapter's Markdown: CommonMark + tables + the chapter's blocks."""
     md = MarkdownIt("commonmark", {"typographer": True}).enable(["table", "replacements", "smartquotes"])
@@ -692,6 +710,7 @@ def make_markdown() -> MarkdownIt:
     md.use(citations_plugin)
     md.use(strict_blocks_plugin)
     md.use(anchors_plugin, min_level=3, max_level=3, permalink=True, permalinkSymbol="#")
+    md.use(heading_links_plugin)
     return md
 
 

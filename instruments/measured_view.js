@@ -27,10 +27,10 @@ const SHORT = {
 
 /** A readout like widget.js's, keyed by data-measured (the modeled view owns data-readout). */
 function measuredReadout(key, label, note = "") {
-  const value = h("dd", { dataset: { measured: key } });
+  const value = h("span", { dataset: { measured: key } });
   const root = h("div", { class: "readout", dataset: { key } },
     h("dt", {}, label, note ? h("span", { class: "readout-note" }, note) : null),
-    value);
+    h("dd", { "aria-atomic": "true" }, h("span", { class: "visually-hidden" }, `${label}: `), value));
   return { root, set: (text) => { if (value.textContent !== text) value.textContent = text; } };
 }
 

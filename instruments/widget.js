@@ -66,16 +66,28 @@ export function rangeControl({ id, label, hiddenLabel = "", count, index, valueT
     set(i);
     onChange(i);
   });
+  // Alt+← and Alt+→ (⌘ on a Mac) are the browser's Back and Forward; a focused
+  // slider would take them for a step instead.
+  input.addEventListener("keydown", (event) => {
+    const step = { ArrowLeft: -1, ArrowRight: 1 }[event.key];
+    if (!step || !(event.altKey || event.metaKey) || event.ctrlKey || event.shiftKey) return;
+    event.preventDefault();
+    window.history.go(step);
+  });
   set(index);
   return { root, input, set, get index() { return Number(input.value); } };
 }
 
-/** A readout: a <div> holding <dt>label</dt><dd data-readout=key>…</dd>, for a <dl>. */
+/**
+ * A readout: a <div> holding <dt>label</dt><dd>…<span data-readout=key>value</span></dd>,
+ * for a <dl> that is a live region. The <dd> is announced whole, with its label
+ * ("Attention: 7.0e13 FLOPs"), never as a bare number.
+ */
 export function readout(key, label, note = "") {
-  const value = h("dd", { dataset: { readout: key } });
+  const value = h("span", { dataset: { readout: key } });
   const root = h("div", { class: "readout", dataset: { key } },
     h("dt", {}, label, note ? h("span", { class: "readout-note" }, note) : null),
-    value);
+    h("dd", { "aria-atomic": "true" }, h("span", { class: "visually-hidden" }, `${label}: `), value));
   return { root, value, set: (text) => { if (value.textContent !== text) value.textContent = text; } };
 }
 

@@ -80,7 +80,12 @@ export function mount(figure, { runtime }) {
   keys.textContent =
     "Enter edits the code and Shift+Enter runs it. In the editor, Tab indents; press Escape, then Tab, to leave it.";
   pre.setAttribute("aria-describedby", keys.id);
-  toolbar.append(runButton, stopButton, resetButton, edited, keys);
+  // shown while the editor has focus, where Tab indents (WCAG 2.1.2: no keyboard trap)
+  const leave = document.createElement("span");
+  leave.className = "cell-editor-hint";
+  leave.setAttribute("aria-hidden", "true"); // the editor's description says it to screen readers
+  leave.textContent = "Esc, then Tab, to leave the editor";
+  toolbar.append(runButton, stopButton, resetButton, edited, leave, keys);
   const statusLine = document.createElement("p");
   statusLine.className = "cell-status-line";
   const status = document.createElement("span");
@@ -110,6 +115,7 @@ export function mount(figure, { runtime }) {
   let saveTimer = 0;
   let showingPrerun = true; // the output is still the build's
   let resets = 0;
+  let staleNote = null; // "this output is from the original code", after a reload with edits
 
   const currentCode = () => (editor ? editor.getCode() : code.textContent.replace(/\n$/, ""));
 
@@ -202,6 +208,7 @@ export function mount(figure, { runtime }) {
         if (state.phase === "running") {
           view.begin();
           showingPrerun = false;
+          staleNote?.remove();
         }
         show(state);
       }),
@@ -234,6 +241,7 @@ export function mount(figure, { runtime }) {
     clearTimeout(saveTimer);
     storage.remove(key);
     markEdited(original);
+    staleNote?.remove();
   }
 
   function reset() {
@@ -250,6 +258,7 @@ export function mount(figure, { runtime }) {
     restoreCode();
     output.removeAttribute("aria-busy");
     output.innerHTML = prerunHTML;
+    staleNote?.remove();
     showingPrerun = true;
     drawWhenVisible(output);
     show({ phase: "reset" });
@@ -280,10 +289,18 @@ export function mount(figure, { runtime }) {
     else openEditor();
   });
 
+  // Edited code kept from an earlier visit: shown in the editor, as it will be edited,
+  // and the build's output below it marked as the original code's until the next Run.
   const saved = storage.load(key);
   if (saved !== null && saved !== original) {
     code.textContent = saved; // plain text until the editor opens
     markEdited(saved);
+    staleNote = document.createElement("p");
+    staleNote.className = "cell-note cell-stale";
+    staleNote.textContent = "This output is from the original code, not your edited code: Run to see what your code prints.";
+    output.before(staleNote);
+    const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 300));
+    idle(() => openEditor({ focus: false }));
   }
   show({ phase: "idle" });
 

@@ -7,6 +7,7 @@ import * as storage from "./storage.js";
 import * as overflow from "./overflow.js";
 import * as cells from "./cells.js";
 import * as tables from "./tables.js";
+import * as landing from "./landing.js";
 import * as offline from "./offline.js";
 
 document.documentElement.classList.remove("no-js");
@@ -22,6 +23,7 @@ if (nav) toc.mount(nav);
 plots.drawWhenVisible();
 overflow.mount();
 tables.mount();
+landing.mount();
 offline.mount(); // registers the service worker after the load, where there is one
 
 const clearButton = document.getElementById("clear-saved");

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -475,3 +476,123 @@ def test_the_download_shows_its_progress_in_bytes_and_a_restart_reuses_it(contex
         "Reset to the original code and its pre-run output. The run was stopped and the Python session "
         "restarted, so names defined by other cells are gone; run those cells again.")
     assert page.watch.console_errors == []
+
+
+# ── the smaller things a reader notices ─────────────────────────────────────
+
+
+def test_the_editor_says_how_to_leave_it_while_it_has_focus(context_factory, server):
+    page = open_at(context_factory, server, DESKTOP)
+    cell = page.locator("figure.cell").first
+    hint = cell.get_by_text("Esc, then Tab, to leave the editor")
+    expect(hint).to_be_hidden()
+    cell.locator(".cell-source pre").click()
+    expect(cell.locator(".cm-editor.cm-focused")).to_be_visible(timeout=10_000)
+    expect(hint).to_be_visible()
+    page.keyboard.press("Tab")  # indents, and stays
+    expect(cell.locator(".cm-editor.cm-focused")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    expect(cell.locator(".cm-editor.cm-focused")).to_have_count(0)
+    expect(hint).to_be_hidden()
+
+
+def test_instrument_readouts_are_announced_with_their_labels(context_factory, server):
+    page = open_at(context_factory, server, DESKTOP)
+    explorer = page.locator("#instrument-scaling-explorer")
+    explorer.scroll_into_view_if_needed()
+    value = explorer.locator('[data-readout="attention-flops"]')
+    expect(value).to_have_text(re.compile(r"^\d\.\de\d+ FLOPs$"))
+    # the live region's changed part is the whole <dd>: label and value together
+    announced = value.locator("xpath=ancestor::dd[1]")
+    expect(announced).to_have_attribute("aria-atomic", "true")
+    slider = explorer.get_by_role("slider", name="Context length")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    expect(announced).to_have_text(re.compile(r"^Attention: \d\.\de\d+ FLOPs$"))
+    assert explorer.locator("dl[aria-live='polite'] dd").evaluate_all(
+        "dds => dds.every(dd => dd.getAttribute('aria-atomic') === 'true' && /^[^:]+: /.test(dd.textContent))")
+
+
+def test_heading_links_have_names(context_factory, server):
+    page = open_at(context_factory, server, DESKTOP)
+    expect(page.get_by_role("link", name="Link to 11.2", exact=True)).to_have_attribute("href", "#s11-2")
+    names = page.locator("a.header-anchor").evaluate_all("as => as.map(a => a.getAttribute('aria-label'))")
+    assert names and all(n and n.startswith("Link to “") and n.endswith("”") and len(n) > 12 for n in names), names
+
+
+def test_edited_code_after_a_reload_shows_in_the_editor_and_marks_the_output_as_the_originals(context_factory, server):
+    page = open_at(context_factory, server, DESKTOP)
+    cell = page.locator("figure.cell").first
+    type_code(cell, "print('edited')  # a comment long enough to need more than one line on a phone, surely")
+    page.wait_for_timeout(600)  # saved after a pause
+    page.reload()
+    cell = page.locator("figure.cell").first
+    note = cell.get_by_text("This output is from the original code, not your edited code")
+    expect(note).to_be_visible()
+    expect(cell.locator(".cm-editor")).to_be_visible(timeout=10_000)  # as the editor will show it
+    expect(cell.locator(".cm-content")).to_contain_text("print('edited')")
+    cell.get_by_role("button", name="Reset Code").click()
+    expect(note).to_have_count(0)
+
+
+def test_long_code_lines_are_not_cut_off_on_a_phone(context_factory, server):
+    page = open_at(context_factory, server, PHONE)
+    cut = page.locator(".cell-source pre.code").evaluate_all(
+        "ps => ps.filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.closest('figure').id)")
+    assert cut == []
+
+
+def test_a_followed_link_marks_where_it_lands_and_offers_the_way_back(context_factory, server):
+    page = open_at(context_factory, server, DESKTOP)
+    link = page.locator("#q-doubling a[href='#eq-11-1']").first
+    link.scroll_into_view_if_needed()
+    before = page.evaluate("scrollY")
+    link.click()
+    target = page.locator("#eq-11-1")
+    expect(target).to_have_class(re.compile(r"\blanded\b"))
+    back = page.get_by_role("button", name="Back to where you were")
+    expect(back).to_be_visible()
+    expect(back).to_be_in_viewport()
+    back.click()
+    wait_until(page, lambda: abs(page.evaluate("scrollY") - before) < 5, "back where the reader was")
+    expect(link).to_be_focused()
+    expect(back).to_have_count(0)
+
+
+def test_a_focused_slider_leaves_alt_arrow_to_the_browsers_back(context_factory, server):
+    page = open_at(context_factory, server, DESKTOP)
+    page.get_by_role("navigation", name="Sections of this chapter").get_by_role("link", name="11.2").click()
+    expect(page).to_have_url(re.compile("#s11-2$"))
+    slider = page.locator("#instrument-scaling-explorer").get_by_role("slider", name="Context length")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    moved = slider.input_value()
+    page.keyboard.press("Alt+ArrowLeft")
+    wait_until(page, lambda: page.evaluate("location.hash") == "", "the browser went back")
+    assert slider.input_value() == moved
+
+
+def test_builds_on_is_plain_text_not_look_alike_links(context_factory, server):
+    page = open_at(context_factory, server, DESKTOP)
+    facts = page.locator(".facts div").filter(has_text="Builds on")
+    expect(facts.locator("dd")).to_contain_text("Ch 03")
+    assert facts.locator("dd a, dd .chip").count() == 0
+    border = facts.locator("dd span").first.evaluate("s => getComputedStyle(s).borderTopStyle")
+    assert border == "none"
+
+
+def test_printed_on_a4_nothing_overflows_and_controls_give_way_to_values(context_factory, server):
+    page = open_at(context_factory, server, {"viewport": {"width": 718, "height": 1000}, "color_scheme": "dark"})
+    page.emulate_media(media="print")
+    wide = page.locator(".math.display").evaluate_all(
+        "bs => bs.filter(b => b.scrollWidth > b.clientWidth + 1 || b.getBoundingClientRect().right > 718)"
+        ".map(b => b.closest('[id]').id)")
+    assert wide == [], f"equations wider than an A4 line: {wide}"
+    expect(page.locator(".header-anchor").first).to_be_hidden()
+    explorer = page.locator("#instrument-scaling-explorer")
+    expect(explorer.get_by_role("slider").first).to_be_hidden()
+    expect(explorer.locator(".control-value").first).to_be_visible()
+    expect(explorer.locator(".control-value").first).not_to_be_empty()
+    background = page.evaluate("getComputedStyle(document.querySelector('.equation')).backgroundColor")
+    assert background == "rgb(255, 255, 255)", background  # paper, even in dark mode
