@@ -8,7 +8,6 @@ import { formatBytes, formatFlops, formatPeriod, formatTokens, groupThousands, m
 import { bindState, h, initialState, rangeControl, scrollRegion } from "./widget.js";
 
 const NAME = "architecture-matrix";
-const DEFAULTS = { n: 131072, k: 8 };
 
 const TEXT_ROWS = [
   ["token_mix", "Token-mix cost"],
@@ -23,11 +22,7 @@ export function mount(element, { data }) {
   const periods = data.hybrid_periods;
   const families = data.families;
   const ids = families.map((f) => f.id);
-  const defaults = {
-    n: lengths[pickIndex(lengths, DEFAULTS.n, lengths.length - 1)],
-    k: periods[pickIndex(periods, DEFAULTS.k, periods.length - 1)],
-    hide: [],
-  };
+  const defaults = { ...data.defaults, hide: [] }; // where the controls start (instruments/tables.py)
   const shared = initialState(NAME);
   const state = {
     i: pickIndex(lengths, shared.n, lengths.indexOf(defaults.n)),

@@ -9,8 +9,6 @@ import { ascendingOrder, formatBits, formatGB, formatParams, formatPercent, pick
 import { baseLayout, bindState, h, initialState, lazyChart, rangeControl, readout, scrollRegion } from "./widget.js";
 
 const NAME = "bit-width";
-const MODES = ["gaussian", "outliers"];
-const DEFAULTS = { b: 4, P: "70B", w: "gaussian" };
 
 /** Formats people ship at each width (examples, not a complete list). */
 const FORMATS = {
@@ -37,16 +35,13 @@ export function mount(element, { data }) {
     const index = pickIndex(bits, value, -1);
     return index === -1 ? fallback : order.indexOf(index);
   };
-  const defaults = {
-    b: bits[order[positionOf(DEFAULTS.b, Math.floor(bits.length / 2))]],
-    P: sizes[pickIndex(sizes, DEFAULTS.P, Math.floor((sizes.length - 1) / 2))],
-    w: DEFAULTS.w,
-  };
+  const modes = data.modes;
+  const defaults = data.defaults; // where the controls start (instruments/tables.py)
   const shared = initialState(NAME);
   const state = {
     p: positionOf(shared.b, positionOf(defaults.b, 0)),
     s: pickIndex(sizes, shared.P, sizes.indexOf(defaults.P)),
-    w: MODES.includes(shared.w) ? shared.w : defaults.w,
+    w: modes.includes(shared.w) ? shared.w : defaults.w,
   };
   const clip = data.fixed_clip;
   const rot = data.rotation;
@@ -202,7 +197,7 @@ export function mount(element, { data }) {
       const before = state.w;
       state.p = positionOf(next.b, state.p);
       state.s = pickIndex(sizes, next.P, state.s);
-      state.w = MODES.includes(next.w) ? next.w : defaults.w;
+      state.w = modes.includes(next.w) ? next.w : defaults.w;
       bitControl.set(state.p);
       sizeControl.set(state.s);
       render(state.w !== before);

@@ -8,17 +8,13 @@ import { bindState, h, initialState, lazyChart, rangeControl, readout, baseLayou
 import { measuredViews, VIEWS } from "./measured_view.js";
 
 const NAME = "scaling-explorer";
-const DEFAULTS = { n: 131072, d: 4096, N: 128 };
 
 export function mount(element, { data }) {
   const lengths = data.context_lengths;
   const widths = data.model_widths;
   const states = data.state_sizes;
-  const middle = (list) => Math.floor((list.length - 1) / 2);
   const defaults = {
-    n: lengths[pickIndex(lengths, DEFAULTS.n, middle(lengths))],
-    d: widths[pickIndex(widths, DEFAULTS.d, middle(widths))],
-    N: states[pickIndex(states, DEFAULTS.N, states.length - 1)],
+    ...data.defaults, // where the controls start, chosen by the build (instruments/tables.py)
     v: undefined, // the modeled view, VIEWS[0]: left out of a shared URL
   };
   const shared = initialState(NAME);

@@ -20,9 +20,6 @@ import html
 from decimal import ROUND_HALF_UP, Decimal
 
 __all__ = [
-    "SCALING_DEFAULTS",
-    "MATRIX_DEFAULTS",
-    "BIT_WIDTH_DEFAULTS",
     "group_thousands",
     "sig3",
     "format_flops",
@@ -38,16 +35,6 @@ __all__ = [
     "memory_or_none",
     "fallback_html",
 ]
-
-SCALING_DEFAULTS = {"n": 131072, "d": 4096, "N": 128}
-"""Default state of the scaling explorer (``DEFAULTS`` in scaling_explorer.js)."""
-
-MATRIX_DEFAULTS = {"n": 131072, "k": 8}
-"""Default state of the architecture matrix (``DEFAULTS`` in architecture_matrix.js)."""
-
-BIT_WIDTH_DEFAULTS = {"b": 4, "P": "70B", "w": "gaussian"}
-"""Default state of the bit-width slider (``DEFAULTS`` in bit_width.js)."""
-
 
 # ── formatting, as instruments/format.js does it ─────────────────────────────
 
@@ -267,7 +254,7 @@ def _table(label: str, caption: str, columns: list[str], rows: list[list[str]], 
 
 
 def _scaling_explorer(data: dict) -> str:
-    d, N = SCALING_DEFAULTS["d"], SCALING_DEFAULTS["N"]
+    d, N = data["defaults"]["d"], data["defaults"]["N"]
     s = data["series"][f"{d},{N}"]
     rows = [
         [
@@ -363,7 +350,7 @@ _MATRIX_ROWS = (
 
 
 def _architecture_matrix(data: dict) -> str:
-    n, k = MATRIX_DEFAULTS["n"], MATRIX_DEFAULTS["k"]
+    n, k = data["defaults"]["n"], data["defaults"]["k"]
     i = _index(data["context_lengths"], n)
     j = _index(data["hybrid_periods"], k)
     families = data["families"]
@@ -400,7 +387,7 @@ def _architecture_matrix(data: dict) -> str:
 
 
 def _bit_width(data: dict) -> str:
-    size = BIT_WIDTH_DEFAULTS["P"]
+    size = data["defaults"]["P"]
     curve = data["error_curve"]
     rows = [
         [

@@ -87,9 +87,29 @@ CONV_WIDTH = defaults.CONV_WIDTH
 BYTES_PER_VALUE = defaults.BYTES_PER_VALUE
 """fp16/bf16 cache and state entries."""
 
+SCALING_START = {"n": 2**17, "d": defaults.WIDTH, "N": defaults.STATE_SIZE}
+"""Where the scaling explorer's controls start: 131,072 tokens, the running example."""
+
+MATRIX_START = {"n": 2**17, "k": 8}
+"""Where the architecture matrix starts: 131,072 tokens, one attention layer in 8 (Jamba's ratio)."""
+
+WEIGHT_MODES = ("gaussian", "outliers")
+"""The bit-width slider's weights: Gaussian, or heavy tails with outlier channels (rotation)."""
+
+BIT_WIDTH_START = {"b": 4, "P": "70B", "w": "gaussian"}
+"""Where the bit-width slider starts: 4 bits, a 70B model, Gaussian weights."""
+
 
 def _floats(values):
     return [float(v) for v in np.ravel(values)]
+
+
+def _checked_start(start: dict, **options) -> dict:
+    """``start`` (a widget's first control values), each checked against its options."""
+    for key, value in start.items():
+        if value not in options[key]:
+            raise ValueError(f"start value {key}={value!r} is not one of {options[key]}")
+    return dict(start)
 
 
 def width_state_key(d, N):
@@ -152,6 +172,7 @@ def scaling_explorer_data():
         "bytes_per_value": b,
         "series": series,
         "measured": measured.explorer_data(CONTEXT_LENGTHS),
+        "defaults": _checked_start(SCALING_START, n=CONTEXT_LENGTHS, d=MODEL_WIDTHS, N=STATE_SIZES),
     }
 
 
@@ -223,6 +244,7 @@ def architecture_matrix_data():
         "bytes_per_value": b,
         **tables,
         "models": models,
+        "defaults": _checked_start(MATRIX_START, n=CONTEXT_LENGTHS, k=HYBRID_PERIODS),
     }
 
 
@@ -281,6 +303,8 @@ def bit_width_data():
             **{key: _floats(v) for key, v in rotation_errors(b, **ROTATION_EXAMPLE).items()},
             "example": dict(ROTATION_EXAMPLE),
         },
+        "modes": list(WEIGHT_MODES),
+        "defaults": _checked_start(BIT_WIDTH_START, b=BIT_WIDTHS, P=tuple(MODEL_SIZES), w=WEIGHT_MODES),
     }
 
 

@@ -109,7 +109,7 @@ def test_scaling_explorer_measured_tables_have_headers_and_a_row_per_measured_le
 
 def test_scaling_explorer_lists_every_length_at_the_default_width_and_state(data):
     table, _ = read("scaling-explorer", data)
-    d, N = sv.SCALING_DEFAULTS["d"], sv.SCALING_DEFAULTS["N"]
+    d, N = data["scaling-explorer"]["defaults"]["d"], data["scaling-explorer"]["defaults"]["N"]
     assert (d, N) == (defaults.WIDTH, defaults.STATE_SIZE)  # the running example
     assert f"d = {d:,}" in table["caption"] and f"N = {N}" in table["caption"]
     assert f"E = {defaults.EXPANSION}" in table["caption"] and f"d_h = {defaults.HEAD_WIDTH}" in table["caption"]
@@ -136,7 +136,7 @@ def test_scaling_explorer_lists_every_length_at_the_default_width_and_state(data
 def test_architecture_matrix_shows_the_four_families_at_the_default_context(data):
     table, _ = read("architecture-matrix", data)
     assert [c["text"] for c in table["columns"]] == ["Property"] + [f.name for f in FAMILIES]
-    n, k = sv.MATRIX_DEFAULTS["n"], sv.MATRIX_DEFAULTS["k"]
+    n, k = data["architecture-matrix"]["defaults"]["n"], data["architecture-matrix"]["defaults"]["k"]
     d, N, b = ARCHITECTURE_WIDTH, ARCHITECTURE_STATE, BYTES_PER_VALUE
     rows = {row[0]: row[1:] for row in table["rows"]}
     assert rows["Token-mix cost"] == [f.token_mix for f in FAMILIES]
@@ -165,7 +165,7 @@ def test_architecture_matrix_lists_the_released_models_at_the_default_context(da
     table, _ = read("architecture-matrix", data, index=1)
     assert [c["text"] for c in table["columns"]] == [
         "Model", "Token-mixing layers", "KV cache", "Recurrent state", "Decode memory"]
-    n = sv.MATRIX_DEFAULTS["n"]
+    n = data["architecture-matrix"]["defaults"]["n"]
     expected = []
     for preset in MODEL_PRESETS:
         costs = model_costs(preset, n, BYTES_PER_VALUE)
@@ -182,7 +182,7 @@ def test_architecture_matrix_lists_the_released_models_at_the_default_context(da
 
 def test_bit_width_lists_size_and_errors_for_each_width(data):
     table, _ = read("bit-width", data)
-    size = sv.BIT_WIDTH_DEFAULTS["P"]
+    size = data["bit-width"]["defaults"]["P"]
     params = qz.MODEL_SIZES[size]
     expected = [
         [
@@ -223,22 +223,6 @@ def test_bit_width_lists_the_named_formats_at_their_effective_bits(data):
 def test_unknown_instrument_is_an_error(data):
     with pytest.raises(KeyError):
         sv.fallback_html("slide-rule", {})
-
-
-@pytest.mark.parametrize(
-    "file,defaults",
-    [
-        ("scaling_explorer.js", sv.SCALING_DEFAULTS),
-        ("architecture_matrix.js", sv.MATRIX_DEFAULTS),
-        ("bit_width.js", sv.BIT_WIDTH_DEFAULTS),
-    ],
-)
-def test_the_widgets_start_where_the_static_views_do(file, defaults):
-    source = (ROOT / "instruments" / file).read_text(encoding="utf-8")
-    match = re.search(r"const DEFAULTS = \{(.*?)\};", source)
-    assert match, f"{file} declares no DEFAULTS"
-    pairs = dict(re.findall(r'(\w+):\s*"?([\w.]+)"?', match.group(1)))
-    assert pairs == {key: str(value) for key, value in defaults.items()}
 
 
 @pytest.mark.parametrize(

@@ -17,13 +17,16 @@ from instruments.architectures import MODEL_PRESETS, model_costs
 from instruments.tables import (
     ARCHITECTURE_STATE,
     ARCHITECTURE_WIDTH,
+    BIT_WIDTH_START,
     BYTES_PER_VALUE,
     CONTEXT_LENGTHS,
     CONV_WIDTH,
     EXPANSION,
     HEAD_WIDTH,
     HYBRID_PERIODS,
+    MATRIX_START,
     MODEL_WIDTHS,
+    SCALING_START,
     STATE_SIZES,
 )
 
@@ -140,7 +143,7 @@ def test_widgets_replace_their_tables_and_start_at_the_static_defaults(page, ser
         expect(fig.locator(".instrument-static")).to_have_count(0)
         expect(fig.locator("figcaption")).to_be_attached()
         expect(fig.locator("[aria-live='polite']").first).to_be_attached()
-    s, m, b = sv.SCALING_DEFAULTS, sv.MATRIX_DEFAULTS, sv.BIT_WIDTH_DEFAULTS
+    s, m, b = SCALING_START, MATRIX_START, BIT_WIDTH_START
     expect_readouts(figure(page, "scaling-explorer"), scaling_readouts(s["n"], s["d"], s["N"]))
     expect_readouts(figure(page, "architecture-matrix"), matrix_readouts(m["n"], m["k"]))
     expect_readouts(figure(page, "bit-width"), bit_readouts(b["b"], b["P"]))
