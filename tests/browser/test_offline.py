@@ -26,6 +26,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+import build
+
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def _sibling(name):
     """A module of tests/browser by path (conftest's name clashes with tests/conftest.py)."""
@@ -247,6 +251,75 @@ def test_failed_responses_are_never_cached(context_factory, served, site):
     assert network.answered.count(f"{SUBPATH}assets/pyodide/numpy-0.0-missing.whl") == 2
 
 
+# ── Pyodide from its CDN (the published site) ────────────────────────────────
+
+
+@pytest.fixture(scope="module")
+def cdn_site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cdn-site") / "_site"
+    build.build(build.Options(out=out, pyodide="cdn"))
+    return out
+
+
+class RoutedCDN:
+    """Pyodide's CDN, answered from node_modules/pyodide with its CORS header, for the
+    page and its service worker alike; ``opaque-probe.txt`` is answered without one."""
+
+    def __init__(self, context):
+        self.prefix = build.PYODIDE_CDN.format(version=build.pyodide_version(ROOT))
+        self.offline = False
+        self.asked: list[str] = []
+        context.route(self.prefix + "**", self.answer)
+
+    def answer(self, route):
+        name = route.request.url[len(self.prefix):]
+        self.asked.append(name)
+        if self.offline:
+            route.abort("internetdisconnected")
+            return
+        if name == "opaque-probe.txt":
+            route.fulfill(status=200, body="no CORS header", content_type="text/plain")
+            return
+        path = ROOT / "node_modules/pyodide" / name
+        if "/" in name or not path.is_file():
+            route.fulfill(status=404, body="", headers={"Access-Control-Allow-Origin": "*"})
+            return
+        route.fulfill(status=200, body=path.read_bytes(), headers={
+            "Access-Control-Allow-Origin": "*",
+            "Content-Type": build.MIME_TYPES.get(path.suffix, "application/octet-stream"),
+        })
+
+
+def test_pyodide_from_its_cdn_is_kept_and_opaque_responses_are_not(context_factory, served, cdn_site):
+    url, network = served(cdn_site)
+    context, page = open_page(context_factory)
+    cdn = RoutedCDN(context)
+    page.goto(url)
+    expect(offline_state(page)).to_have_text("Available offline", timeout=60_000)
+    assert cdn.asked == []  # nothing of Python before the reader asks for it
+    expect(run_cell(page, "print(6 * 7)")).to_have_text("42\n")
+    wait_for_python_cached(page)
+    python = next(urls for name, urls in cached(page).items() if " python-" in name)
+    assert all(u.startswith(cdn.prefix) for u in python)
+    # a response without CORS (opaque) reaches the page but is not kept
+    probe = cdn.prefix + "opaque-probe.txt"
+    assert page.evaluate("(u) => fetch(u, {mode: 'no-cors'}).then((r) => r.type)", probe) == "opaque"
+    page.wait_for_timeout(300)
+    assert probe not in [u for urls in cached(page).values() for u in urls]
+    assert page.evaluate("(u) => fetch(u, {mode: 'no-cors'}).then((r) => r.type)", probe) == "opaque"
+    assert cdn.asked.count("opaque-probe.txt") == 2
+
+    asked_online = len(cdn.asked)
+    network.offline = cdn.offline = True
+    context.set_offline(True)
+    page.reload()
+    expect(offline_state(page)).to_have_text("Available offline")
+    expect(run_cell(page, "print(7 * 6)")).to_have_text("42\n")
+    assert cdn.asked[asked_online:] == []  # Python came from the cache alone
+    assert set(network.refused) <= {f"{SUBPATH}sw.js"}, network.refused
+    assert page.watch.outside == [] and page.watch.console_errors == []
+
+
 # ── a new build ───────────────────────────────────────────────────────────────
 
 
@@ -283,7 +356,7 @@ def test_a_new_build_is_offered_with_a_notice_and_replaces_the_old_one(
     old_site = {name for name in first_caches if " python-" not in name}
     assert not old_site & set(now), "the first build's cache was not deleted"
     assert len([name for name in now if " python-" not in name]) == 1
-    assert page.watch.console_errors == []
+    assert page.watch.console_errors == [] and page.watch.outside == []
 
 
 # ── where there are no service workers ───────────────────────────────────────
@@ -357,7 +430,7 @@ def test_a_full_quota_is_said_in_the_console_and_the_page_works_online(context_f
             "Not available: the browser's storage for this site is full", timeout=60_000
         )
         assert any(w.startswith("Not saved for offline use:") and full.search(w) for w in page.warnings)
-    assert page.watch.console_errors == []
+    assert page.watch.console_errors == [] and page.watch.outside == []
     assert page.dialogs == []
 
 
