@@ -17,6 +17,7 @@ section per step, then serving. The block syntax is in ``chapter/AUTHORING.md``.
 from __future__ import annotations
 
 import argparse
+import ast
 import concurrent.futures
 import contextlib
 import dataclasses
@@ -1402,12 +1403,49 @@ def bundle_editor(root: Path) -> bytes:
     return done.stdout
 
 
+def instruments_imported_by(root: Path, files: list[Path]) -> list[Path]:
+    """The modules of ``instruments/`` that ``files`` import, directly or through one
+    another (the package's ``__init__`` included): what the cells need in the page and in
+    the notebook, and nothing that only the build uses."""
+    package = root / "instruments"
+    needed: set[Path] = set()
+    todo = [p for p in files if p.is_file()]
+    if todo:
+        todo.append(package / "__init__.py")
+    while todo:
+        path = todo.pop()
+        inside = path.parent == package
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level == 0:
+                    base = node.module or ""
+                elif node.level == 1 and inside:  # from . import x, from .x import y
+                    base = "instruments" + (f".{node.module}" if node.module else "")
+                else:
+                    continue
+                names = [base] + [f"{base}.{a.name}" for a in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "instruments" and len(parts) > 1 and (package / f"{parts[1]}.py").is_file():
+                    found = package / f"{parts[1]}.py"
+                    if found not in needed:
+                        needed.add(found)
+                        todo.append(found)
+        if inside:
+            needed.add(path)
+    return sorted(needed)
+
+
 def python_runtime_files(root: Path) -> dict[str, Path | bytes]:
     """The Python the live cells import (``instruments``, ``plotting``), with a manifest
     the worker reads to write them into Pyodide's file system."""
     files: dict[str, Path | bytes] = {}
     runtime = [root / "runnable" / name for name in RUNTIME_MODULES]
-    sources = sorted((root / "instruments").glob("*.py")) + [p for p in runtime if p.is_file()]
+    cells = [p for p in sorted((root / "runnable").glob("*.py")) if p.name not in RUNTIME_MODULES]
+    sources = instruments_imported_by(root, cells + runtime) + [p for p in runtime if p.is_file()]
     names = []
     for path in sources:
         rel = f"instruments/{path.name}" if path.parent.name == "instruments" else path.name

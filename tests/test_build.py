@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import json
 import re
 import subprocess
 import sys
@@ -265,3 +266,13 @@ def test_a_computed_number_never_quoted_stops_the_build(project_copy):
     )
     assert done.returncode == 1
     assert done.stderr.strip() == "instruments/quoted.py: computed but never quoted: orphan"
+
+
+def test_only_what_the_cells_import_ships_to_the_page(built):
+    shipped = set(json.loads((built / "assets/py/manifest.json").read_text())["files"])
+    assert {"session.py", "plotting.py", "instruments/__init__.py", "instruments/mixers.py",
+            "instruments/quantization.py", "instruments/rotation.py", "instruments/errors.py"} <= shipped
+    # the build's own modules stay behind
+    assert not shipped & {"instruments/tables.py", "instruments/quoted.py", "instruments/static_views.py",
+                          "instruments/measured.py"}
+    assert all((built / "assets/py" / rel).is_file() for rel in shipped)
