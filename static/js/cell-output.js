@@ -40,8 +40,9 @@ function dataTable(figure, title) {
  * Output of one run into `container`. Nothing is touched until `begin()`, so the
  * pre-run output stays until the run really starts.
  */
-export function createOutput(container) {
-  const cap = createCap();
+export function createOutput(container, limitsOf) {
+  let cap = null; // made with the first text, with the limits of the session that runs the cell
+  const capped = () => (cap ??= createCap(limitsOf()));
   let pending = [];
   let frame = 0; // a write waiting for the next frame
   let fresh = true; // nothing written since the current frame began
@@ -87,7 +88,7 @@ export function createOutput(container) {
     if (noted || !cap.truncated) return;
     noted = true;
     flush();
-    note(truncationNote(), "cell-note cell-truncated");
+    note(truncationNote(limitsOf()), "cell-note cell-truncated");
   }
 
   return {
@@ -101,7 +102,7 @@ export function createOutput(container) {
       return begun;
     },
     text(stream, text) {
-      const part = cap.take(text);
+      const part = capped().take(text);
       if (part) {
         pending.push([stream === "stderr" ? "stderr" : "stdout", part]);
         // The first text of a frame is shown at once; more waits for the next frame.
@@ -130,9 +131,9 @@ export function createOutput(container) {
       flush();
       if (result.truncated) {
         if (!noted) {
-          // the worker or Python cut it: say so once
+          // Python cut it: say so once
           noted = true;
-          note(truncationNote(), "cell-note cell-truncated");
+          note(truncationNote(limitsOf()), "cell-note cell-truncated");
         }
       }
       if (result.traceback) {

@@ -198,7 +198,7 @@ export function mount(figure, { runtime }) {
     if (job) return;
     const token = {};
     active = token;
-    const view = createOutput(output);
+    const view = createOutput(output, () => runtime.limits);
     const mine = (fn) => (...args) => {
       if (active === token) fn(...args);
     };

@@ -1,15 +1,14 @@
-// The output cap of a live cell, shared by the worker and the page. Pure: no DOM.
-// runnable/session.py applies the same limits in Python; each side enforces them,
-// so a cell printing a million lines costs the page a few messages and 5,000 lines.
-
-export const LIMITS = Object.freeze({ lines: 5000, chars: 1_000_000 });
+// The page's copy of a live cell's output cap. Pure: no DOM. The limits are
+// runnable/session.py's (MAX_LINES, MAX_CHARS), which applies them where output is
+// born and announces them when it starts; the page applies them once more to what
+// arrives, so a cell printing a million lines costs it a few messages and no more.
 
 /**
  * A running budget of lines and characters. `take(text)` returns the part of
  * `text` that still fits ("" once the budget is spent); `truncated` says whether
  * anything was cut.
  */
-export function createCap(limits = LIMITS) {
+export function createCap(limits) {
   let lines = 0;
   let chars = 0;
   let truncated = false;
@@ -47,7 +46,7 @@ export function createCap(limits = LIMITS) {
   };
 }
 
-export function truncationNote(limits = LIMITS) {
+export function truncationNote(limits) {
   const lines = limits.lines.toLocaleString("en-US");
   const chars = limits.chars.toLocaleString("en-US");
   return `Output truncated: a run shows at most ${lines} lines or ${chars} characters; the rest was not shown.`;

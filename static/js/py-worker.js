@@ -5,7 +5,7 @@
 //   page → worker  {id, type: "init", indexURL, pyBase, interruptBuffer?, sizes?, reuse?}
 //                  {id, type: "run", code, name}
 //   worker → page  {id, type: "progress", step, of, text, loaded, total, reuse}  while starting
-//                  {id, type: "ready"}                            started
+//                  {id, type: "ready", limits: {lines, chars}}    started; the output cap
 //                  {id, type: "status", phase: "packages", packages}
 //                  {id, type: "status", phase: "running"}
 //                  {id, type: "stream", stream: "stdout"|"stderr", text}
@@ -14,8 +14,6 @@
 //                  {id, type: "error", error: {kind, message, url?, packages?}}
 // Errors are data, never thrown across. The code to run is an argument of
 // session.run_cell, never pasted into Python source.
-
-import { createCap } from "./output-cap.js";
 
 const HOME = "/home/pyodide/ch11";
 
@@ -160,7 +158,9 @@ async function boot(id, { indexURL, pyBase, interruptBuffer, sizes = {}, reuse =
   for (const [name, info] of Object.entries(pyodide.lockfile?.packages ?? {})) {
     for (const module of info.imports ?? []) packageOf.set(module, name);
   }
-  post({ id, type: "ready" });
+  // The output cap is session.py's, applied where output is born; the page applies it
+  // once more to what arrives, with these same numbers.
+  post({ id, type: "ready", limits: { lines: session.MAX_LINES, chars: session.MAX_CHARS } });
 }
 
 function packageURL(name) {
@@ -203,16 +203,11 @@ async function run(id, { code, name }) {
   await ready;
   await loadImports(id, code);
   post({ id, type: "status", phase: "running" });
-  const cap = createCap();
-  const write = (stream, text) => {
-    const part = cap.take(text);
-    if (part) post({ id, type: "stream", stream, text: part });
-  };
+  const write = (stream, text) => post({ id, type: "stream", stream, text });
   const emitFigure = (json) => post({ id, type: "figure", figure: JSON.parse(json) });
   const proxy = session.run_cell.callKwargs(code, name, { write, emit_figure: emitFigure });
   const result = proxy.toJs({ dict_converter: Object.fromEntries });
   proxy.destroy();
-  result.truncated = Boolean(result.truncated || cap.truncated);
   post({ id, type: "done", result });
 }
 

@@ -13,6 +13,7 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, workerURL = new UR
   let ready = null; // the one readiness promise of the current worker
   let progress = null; // last {step, of, text, loaded, total, reuse} while starting
   let downloaded = false; // a worker of this page has started: its files are in the browser's cache
+  let limits = null; // the output cap, as the worker's session announced it
   let nextId = 1;
   let tail = Promise.resolve();
   let current = null; // the job the worker is running
@@ -50,6 +51,7 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, workerURL = new UR
           handlers.delete(id);
           progress = null;
           downloaded = true;
+          limits = message.limits;
           resolve();
         } else if (message.type === "error") {
           reject(message.error);
@@ -135,6 +137,11 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, workerURL = new UR
 
     get started() {
       return Boolean(ready);
+    },
+
+    /** The output cap {lines, chars} of the running session (null before it started). */
+    get limits() {
+      return limits;
     },
 
     /** Whether a start of this page has already downloaded Python (a restart reuses it). */
