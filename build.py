@@ -1325,8 +1325,11 @@ def notebook_cells(section: Section, env: dict) -> list:
         cells.append(nbformat.v4.new_markdown_cell("\n".join(prose).strip()))
     for cell in cells:
         if cell.cell_type == "markdown":
-            cell.source = cite_markdown(cell.source, env)
+            cell.source = cite_markdown(QUOTED_RE.sub(lambda m: env["quoted"].get(m.group(1), m.group(0)), cell.source), env)
     return [c for c in cells if c.source.strip()]
+
+
+QUOTED_RE = re.compile(r"\{\{\s*(\w+)\s*\}\}")  # a computed number in Markdown, as the substitution plugin reads it
 
 
 def cite_markdown(text: str, env: dict) -> str:

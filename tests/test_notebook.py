@@ -136,3 +136,9 @@ def test_the_notebook_numbers_citations_and_lists_the_references(notebook):
     for number, url in numbers:
         assert urls[number] == url, f"citation [{number}] links elsewhere than entry {number}"
 
+
+
+def test_the_notebook_prose_has_the_computed_numbers(notebook):
+    prose = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert not build.QUOTED_RE.search(prose)
+    assert "4,096" in prose  # the attention/scan ratio at a million tokens, as on the page
