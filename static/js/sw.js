@@ -72,8 +72,9 @@ self.addEventListener("message", (event) => {
   if (event.data?.type === "state") {
     event.source?.postMessage({ type: "offline-state", ...state });
     event.waitUntil(keepCore());
+  } else if (event.data?.type === "activate") {
+    self.skipWaiting();
   }
-  else if (event.data?.type === "activate") self.skipWaiting();
 });
 
 self.addEventListener("fetch", (event) => {

@@ -64,6 +64,8 @@ class Network:
         self.answered: list[str] = []
         self.refused: list[str] = []
         self.httpd = None
+        self.worker_released = threading.Event()  # sw.js is answered only once this is set
+        self.worker_released.set()
 
     def stop(self):
         """The server goes away (its port is free again)."""
@@ -88,6 +90,8 @@ def start_server(network: Network, port: int = 0):
                 network.refused.append(self.path)
                 self.close_connection = True  # no answer at all, as with no network
                 return
+            if self.path.endswith("/sw.js"):
+                network.worker_released.wait(timeout=300)
             network.answered.append(self.path)
             super().do_GET()
 
@@ -150,9 +154,9 @@ def first_cell(page):
 
 def run_cell(page, code: str, timeout=FIRST_RUN_MS):
     cell = first_cell(page)
+    expect(cell.get_by_role("button", name="Run")).to_be_visible()  # the cell is mounted
     editor = cell.locator(".cm-content")
-    if not editor.count():
-        cell.locator(".cell-source pre").click()
+    cell.locator(".cell-source pre, .cm-content").first.click()  # the code opens in the editor
     expect(editor).to_be_visible(timeout=30_000)
     editor.click()
     editor.press("ControlOrMeta+a")
@@ -232,6 +236,25 @@ def test_after_one_visit_text_math_instruments_quizzes_and_python_work_offline(c
     assert page.watch.failed == []
     assert page.watch.console_errors == []
     assert page.dialogs == []
+
+
+def test_python_started_before_the_worker_took_over_is_kept_too(context_factory, served, site):
+    url, network = served(site)
+    network.worker_released.clear()  # the worker comes late on this first visit
+    context, page = open_page(context_factory)
+    page.goto(url)
+    expect(run_cell(page, "print('early')")).to_have_text("early\n")
+    assert page.evaluate("navigator.serviceWorker.controller") is None
+    network.worker_released.set()
+    expect(offline_state(page)).to_have_text("Available offline", timeout=60_000)
+    wait_for_python_cached(page)
+
+    network.offline = True
+    context.set_offline(True)
+    page.reload()
+    expect(run_cell(page, "print('late')")).to_have_text("late\n")
+    assert set(network.refused) <= {f"{SUBPATH}sw.js"}, network.refused
+    assert page.watch.console_errors == [] and page.watch.outside == []
 
 
 def test_failed_responses_are_never_cached(context_factory, served, site):
