@@ -341,18 +341,24 @@ def _quiz_tokens(state, start, close, positional, named):
     state.push("quiz_close", "section", -1).block = True
 
 
+def unit_suffix(unit: str) -> str:
+    """What follows a number of this unit: × and % join it, a word is spaced ("17.5 GB").
+    The page writes every answer with this suffix (``suffix`` in the quiz data)."""
+    return unit if unit in ("×", "%") or not unit else f" {unit}"
+
+
 def quiz_answer_text(meta: dict) -> str:
     if meta["kind"] == "truefalse":
         return "True" if meta["answer"] else "False"
-    value = f"{meta['answer']:g}"
-    unit = meta["unit"]
-    return f"{value}{unit}" if unit in ("×", "%") else f"{value} {unit}".strip()
+    return f"{meta['answer']:g}{unit_suffix(meta['unit'])}"
 
 
 def render_quiz_open(self, tokens, idx, options, env):
     meta = tokens[idx].meta
     qid, number = meta["id"], env["numbers"]["quiz"][meta["id"]]
     data = {k: meta[k] for k in ("kind", "answer", "tolerance", "unit", "units") if k in meta}
+    if meta["kind"] == "numeric":
+        data["suffix"] = unit_suffix(meta["unit"])
     payload = html.escape(json.dumps(data, ensure_ascii=False), quote=True)
     return (
         f'<section class="quiz" id="{qid}" aria-labelledby="{qid}-title" data-quiz="{payload}">\n'
@@ -1145,8 +1151,9 @@ def reading_minutes(sections: list[Section]) -> int:
 
 def compute_numbers(root: Path) -> dict:
     """The quoted numbers, every value the instruments can show and their views without
-    JavaScript, computed from ``root``'s own ``instruments`` in a fresh Python process:
-    nothing is kept imported from an earlier build, and ``sys.path`` stays as it was."""
+    JavaScript (numbers written by ``instruments/format.js`` under Node), computed from
+    ``root``'s own ``instruments`` in a fresh Python process: nothing is kept imported
+    from an earlier build, and ``sys.path`` stays as it was."""
     done = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--compute-numbers"],
         input=json.dumps({"root": str(root)}), capture_output=True, text=True, cwd=root, timeout=300,
@@ -1175,9 +1182,11 @@ def compute_numbers_here(request: dict) -> dict:
 
             data = all_instrument_data()
         with processing("instruments/static_views.py"):
-            from instruments.static_views import fallback_html
+            from instruments.static_views import fallback_html, render
 
-            fallbacks = {name: fallback_html(name, data[name]) for name in INSTRUMENTS}
+            # the tables are laid out here and their numbers written by format.js, the
+            # widgets' own formatters, in one Node process
+            fallbacks = render({name: fallback_html(name, data[name]) for name in INSTRUMENTS})
     except BuildError as error:
         return {"error": {"path": error.path, "line": error.line, "reason": error.reason}}
     return {"quoted": quoted, "instrument_data": data, "instrument_fallbacks": fallbacks}

@@ -24,7 +24,7 @@ export function unitSpellings(spec) {
 
 /** Parse the reader's text into a number, or say what was expected. */
 export function readNumber(text, spec) {
-  const example = `${formatNumber(spec.answer === 0 ? 1 : 2.5)}${spec.unit ? unitJoin(spec.unit) : ""}`;
+  const example = `${formatNumber(spec.answer === 0 ? 1 : 2.5)}${spec.suffix ?? ""}`;
   const expected = spec.unit
     ? `Enter a number, such as ${example} (the unit ${spec.unit} is optional).`
     : `Enter a number, such as ${example}.`;
@@ -88,12 +88,12 @@ export function grade(text, spec, feedbackValues = []) {
   if (!read.ok) return { verdict: "unreadable", message: read.message, feedback: null };
   const tolerance = spec.tolerance ?? 1e-9;
   if (close(read.value, spec.answer, tolerance)) {
-    return { verdict: "right", message: `Right: ${formatNumber(spec.answer)}${unitJoin(spec.unit)}.`, feedback: null };
+    return { verdict: "right", message: `Right: ${formatNumber(spec.answer)}${spec.suffix ?? ""}.`, feedback: null };
   }
   const feedback = feedbackValues.find((v) => close(read.value, Number(v), Math.max(tolerance, 1e-9))) ?? null;
   return {
     verdict: "wrong",
-    message: `Not quite: ${formatNumber(read.value)}${unitJoin(spec.unit)} is not the answer. Try again, or show the answer.`,
+    message: `Not quite: ${formatNumber(read.value)}${spec.suffix ?? ""} is not the answer. Try again, or show the answer.`,
     feedback,
   };
 }
@@ -107,9 +107,4 @@ export function formatNumber(value) {
     return `${String(Number(mantissa))}e${Number(exponent)}`;
   }
   return number.toLocaleString("en-US", { maximumFractionDigits: 6 });
-}
-
-function unitJoin(unit) {
-  if (!unit) return "";
-  return unit === "×" || unit === "%" ? unit : ` ${unit}`;
 }

@@ -3,8 +3,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { grade, readNumber, readBoolean } from "../../static/js/quiz-answer.js";
 
-const doubling = { kind: "numeric", answer: 4, tolerance: 1e-9, unit: "×", units: ["x", "times"] };
-const storage = { kind: "numeric", answer: 17.5, tolerance: 0.01, unit: "GB", units: [] };
+// as the build writes them into the page (build.py, render_quiz_open)
+const doubling = { kind: "numeric", answer: 4, tolerance: 1e-9, unit: "×", units: ["x", "times"], suffix: "×" };
+const storage = { kind: "numeric", answer: 17.5, tolerance: 0.01, unit: "GB", units: [], suffix: " GB" };
 const truth = { kind: "truefalse", answer: true };
 
 test("numeric answers in the forms a reader types", () => {
@@ -84,7 +85,7 @@ test("hexadecimal and words are not numbers", () => {
 });
 
 test("a plural unit also takes its singular", () => {
-  const levels = { kind: "numeric", answer: 3, tolerance: 1e-9, unit: "levels", units: [] };
+  const levels = { kind: "numeric", answer: 3, tolerance: 1e-9, unit: "levels", units: [], suffix: " levels" };
   for (const text of ["3 levels", "3 level", "3 Level", "3"]) assert.equal(grade(text, levels).verdict, "right", text);
   assert.equal(grade("3 leve", levels).verdict, "unreadable");
   // a short unit is not cut: GB has no singular "G"
