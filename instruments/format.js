@@ -1,11 +1,16 @@
 // Pure helpers of the instruments: readable numbers and the URL-fragment state.
 // No DOM here, so Node's test runner can import it (tests/js/format.test.mjs).
-// instruments/static_views.py mirrors every formatter, digit for digit, for the
-// page without JavaScript (tests/test_js_units.py checks they agree).
+// The one writer of the instruments' numbers: the build has it write the tables
+// shown without JavaScript too (instruments/static_views.py, under Node).
 
 /** "65536" -> "65,536" (rounds half up; for non-negative numbers). */
 export function groupThousands(x) {
   return String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** A number shown as it is, as a template string writes it: 3 -> "3", 1.58 -> "1.58", 128 -> "128". */
+export function plainNumber(x) {
+  return String(x);
 }
 
 /** Three significant digits, trailing zeros dropped: 17.5 -> "17.5", 140 -> "140", 0.0625 -> "0.0625". */

@@ -5,223 +5,149 @@ Glossary of symbols
 n : context length      d : model width      N : SSM state size
 k : hybrid period       b : bit-width        P : parameter count
 
-:func:`fallback_html` renders, from the same embedded data the widgets read
+:func:`fallback_html` lays out, from the same embedded data the widgets read
 (:func:`instruments.tables.all_instrument_data`), what the page shows inside
-``<div class="instrument-body">`` until the widget replaces it.  The number
-formatters here mirror ``instruments/format.js`` digit for digit (JavaScript's
-``toPrecision`` / ``toExponential`` round exact binary halves up, so do these,
-with :mod:`decimal`), and ``tests/test_js_units.py`` checks that both agree on
-every value an instrument can show.
+``<div class="instrument-body">`` until the widget replaces it.  It writes no
+number itself: where a table shows one, :func:`fmt` leaves a placeholder naming a
+formatter of ``instruments/format.js``, and :func:`render` has that module, the
+widgets' own, write every placeholder of the page in one Node process.  So the
+table and the widget that replaces it read alike by construction.
 """
 
 from __future__ import annotations
 
 import html
-from decimal import ROUND_HALF_UP, Decimal
+import json
+import numbers
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
-__all__ = [
-    "group_thousands",
-    "sig3",
-    "format_flops",
-    "format_ratio",
-    "format_bytes",
-    "format_gb",
-    "format_percent",
-    "format_ms",
-    "format_tokens",
-    "short_tokens",
-    "format_bits",
-    "format_period",
-    "memory_or_none",
-    "fallback_html",
-]
+__all__ = ["FORMATTERS", "FormattingError", "fmt", "render", "fallback_html"]
 
-# ── formatting, as instruments/format.js does it ─────────────────────────────
+# ── numbers, written by instruments/format.js ────────────────────────────────
 
+FORMAT_JS = Path(__file__).with_name("format.js")
 
-def _round_sig(x: float, digits: int) -> Decimal:
-    """``x`` rounded to ``digits`` significant digits, exact halves up (as JS does)."""
-    exact = Decimal(x)
-    if exact == 0:
-        return Decimal(0)
-    quantum = Decimal(1).scaleb(exact.adjusted() - digits + 1)
-    rounded = exact.quantize(quantum, rounding=ROUND_HALF_UP)
-    if len(rounded.as_tuple().digits) > digits:  # 999.7 -> 1.00E+3
-        rounded = rounded.quantize(quantum.scaleb(1), rounding=ROUND_HALF_UP)
-    return rounded
+FORMATTERS = (
+    "groupThousands", "sig3", "plainNumber", "formatFlops", "formatRatio", "formatBytes", "memoryOrNone",
+    "formatGB", "formatPercent", "formatMs", "formatTokens", "shortTokens", "formatBits", "formatParams",
+    "formatPeriod",
+)
+"""The number formatters that ``instruments/format.js`` exports, each of one number."""
 
+# NUL cannot occur in HTML text, so no table text is taken for a placeholder; the
+# value is a JSON number, which HTML escaping leaves as it is.
+_PLACEHOLDER = re.compile(r"\x00([A-Za-z0-9]+):([-+.0-9eE]+)\x00")
 
-def _number(x) -> str:
-    """A number as JavaScript's ``String(x)`` writes it (16 -> "16", 1.58 -> "1.58")."""
-    value = float(x)
-    return str(int(value)) if value.is_integer() else repr(value)
+_RUNNER = r"""
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+const { module, calls } = JSON.parse(readFileSync(0, "utf8"));
+const format = await import(pathToFileURL(module).href);
+const written = calls.map(([name, value]) => {
+  if (typeof format[name] !== "function") throw new Error(`${module} exports no function '${name}'`);
+  return format[name](value);
+});
+process.stdout.write(JSON.stringify(written));
+"""
 
 
-def group_thousands(x: float) -> str:
-    """Round half up and group: ``65536 -> "65,536"``.
-
-    Examples
-    --------
-    >>> group_thousands(65536), group_thousands(2.5)
-    ('65,536', '3')
-    """
-    return f"{int(Decimal(x).quantize(Decimal(1), rounding=ROUND_HALF_UP)):,}"
+class FormattingError(RuntimeError):
+    """``instruments/format.js`` could not write the numbers: Node is missing or the module failed."""
 
 
-def sig3(x: float) -> str:
-    """Three significant digits, trailing zeros dropped (JS ``toPrecision(3)``).
+def fmt(name: str, value: float) -> str:
+    """A placeholder for ``value`` written by ``name`` of ``instruments/format.js``.
 
-    Examples
-    --------
-    >>> sig3(17.5), sig3(140.0), sig3(0.0625), sig3(3.125), sig3(999.7)
-    ('17.5', '140', '0.0625', '3.13', '1.00e3')
-    """
-    if x == 0:
-        return "0"
-    rounded = _round_sig(x, 3)
-    digits = "".join(map(str, rounded.as_tuple().digits))
-    exponent = rounded.adjusted()
-    if exponent < -6 or exponent >= 3:
-        return f"{digits[0]}.{digits[1:]}e{exponent}"
-    text = format(rounded, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
+    Parameters
+    ----------
+    name : str
+        One of :data:`FORMATTERS`, e.g. ``"formatFlops"``.
+    value : int or float
+        A finite number.
 
+    Returns
+    -------
+    str
+        A marker that :func:`render` replaces with the formatted text.
 
-def format_flops(x: float) -> str:
-    """``1.2e15 FLOPs`` (JS ``toExponential(1)``).
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a formatter of ``format.js`` or ``value`` is not finite.
+    TypeError
+        If ``value`` is not a number.
 
     Examples
     --------
-    >>> format_flops(4503599627370496.0)
-    '4.5e15 FLOPs'
+    >>> render({"cell": fmt("formatRatio", 65536.0)})
+    {'cell': '65,536×'}
     """
-    rounded = _round_sig(x, 2)
-    digits = "".join(map(str, rounded.as_tuple().digits))
-    return f"{digits[0]}.{digits[1]}e{rounded.adjusted()} FLOPs"
+    if name not in FORMATTERS:
+        raise ValueError(f"format.js has no number formatter '{name}' (it has: {', '.join(FORMATTERS)})")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} formats a number, got {value!r}")
+    number = int(value) if isinstance(value, numbers.Integral) else float(value)
+    return f"\x00{name}:{json.dumps(number, allow_nan=False)}\x00"
 
 
-def format_ratio(x: float) -> str:
-    """``65,536×``; three significant digits below 100.
+def _write_with_format_js(calls: list[tuple[str, str]]) -> list[str]:
+    """``format.js``'s text for each ``(name, JSON value)``, in one Node process."""
+    if not calls:
+        return []
+    node = shutil.which("node")
+    if node is None:
+        raise FormattingError("Node.js is not installed: the instruments' numbers are written by "
+                              "instruments/format.js under Node")
+    request = {"module": str(FORMAT_JS), "calls": [[name, json.loads(value)] for name, value in calls]}
+    done = subprocess.run([node, "--input-type=module", "-e", _RUNNER], input=json.dumps(request),
+                          capture_output=True, text=True, encoding="utf-8", timeout=120)
+    if done.returncode != 0:
+        raise FormattingError(f"instruments/format.js failed under Node:\n{done.stderr.strip()}")
+    written = json.loads(done.stdout)
+    if len(written) != len(calls) or not all(isinstance(text, str) for text in written):
+        raise FormattingError(f"instruments/format.js returned {written!r} for {calls!r}")
+    return written
+
+
+def render(fragments: dict[str, str]) -> dict[str, str]:
+    """``fragments`` with every :func:`fmt` placeholder replaced by its text, HTML-escaped.
+
+    All placeholders of all fragments are written by ``instruments/format.js`` in
+    one Node process (the build renders every instrument's table in one call).
+
+    Parameters
+    ----------
+    fragments : dict of str to str
+        HTML (or plain text) holding placeholders, under any keys.
+
+    Returns
+    -------
+    dict of str to str
+        The same keys, the placeholders written out.
+
+    Raises
+    ------
+    ValueError
+        If a fragment holds a malformed placeholder.
+    FormattingError
+        If Node is not installed or ``format.js`` fails.
 
     Examples
     --------
-    >>> format_ratio(65536.0), format_ratio(4.0)
-    ('65,536×', '4×')
+    >>> render({"a": f"<td>{fmt('formatBytes', 131072)}</td>", "b": "no numbers"})
+    {'a': '<td>131 KB</td>', 'b': 'no numbers'}
     """
-    return f"{group_thousands(x)}×" if x >= 100 else f"{sig3(x)}×"
-
-
-_BYTE_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
-
-
-def format_bytes(x: float) -> str:
-    """Decimal units, 3 significant digits: ``131072 -> "131 KB"``.
-
-    Examples
-    --------
-    >>> format_bytes(131072.0), format_bytes(17179869184.0), format_bytes(999999.0)
-    ('131 KB', '17.2 GB', '1 MB')
-    """
-    unit = 0
-    while unit < len(_BYTE_UNITS) - 1 and x >= 1000 ** (unit + 1):
-        unit += 1
-    text = sig3(x / 1000**unit)
-    if float(text) >= 1000 and unit < len(_BYTE_UNITS) - 1:
-        unit += 1
-        text = sig3(x / 1000**unit)
-    return f"{text} {_BYTE_UNITS[unit]}"
-
-
-def format_gb(gb: float) -> str:
-    """Gigabytes given as such: ``17.5 -> "17.5 GB"``.
-
-    Examples
-    --------
-    >>> format_gb(17.5), format_gb(79.9875), format_gb(0.5)
-    ('17.5 GB', '80 GB', '500 MB')
-    """
-    return f"{sig3(gb)} GB" if 1 <= gb < 1000 else format_bytes(gb * 1e9)
-
-
-def format_percent(x: float) -> str:
-    """A relative error in percent: ``0.1188 -> "11.9%"``.
-
-    Examples
-    --------
-    >>> format_percent(0.11881108374314113), format_percent(0.25)
-    ('11.9%', '25%')
-    """
-    return f"{sig3(x * 100)}%"
-
-
-_TIME_UNITS = (("µs", 1e-3), ("ms", 1.0), ("s", 1e3))
-
-
-def format_ms(ms: float) -> str:
-    """A time given in milliseconds, 3 significant digits in µs, ms or s.
-
-    Examples
-    --------
-    >>> format_ms(0.01122), format_ms(437.72), format_ms(19400.0), format_ms(0.9997)
-    ('11.2 µs', '438 ms', '19.4 s', '1 ms')
-    """
-    unit = 0 if ms < 1 else 1 if ms < 1000 else 2
-    text = sig3(ms / _TIME_UNITS[unit][1])
-    if float(text) >= 1000 and unit < len(_TIME_UNITS) - 1:
-        unit += 1
-        text = sig3(ms / _TIME_UNITS[unit][1])
-    return f"{text} {_TIME_UNITS[unit][0]}"
-
-
-def format_tokens(n: int) -> str:
-    """``131,072 tokens``.
-
-    Examples
-    --------
-    >>> format_tokens(131072)
-    '131,072 tokens'
-    """
-    return f"{group_thousands(n)} tokens"
-
-
-def short_tokens(n: int) -> str:
-    """Tick-label lengths: ``512``, ``4K``, ``128K``, ``1M``.
-
-    Examples
-    --------
-    >>> [short_tokens(n) for n in (512, 4096, 131072, 1048576)]
-    ['512', '4K', '128K', '1M']
-    """
-    n = int(n)
-    if n >= 2**20 and n % 2**20 == 0:
-        return f"{n // 2**20}M"
-    if n >= 1024 and n % 1024 == 0:
-        return f"{n // 1024}K"
-    return group_thousands(n)
-
-
-def format_bits(b: float) -> str:
-    """``4 bits``, ``1.58 bits``.
-
-    Examples
-    --------
-    >>> format_bits(4), format_bits(1.58)
-    ('4 bits', '1.58 bits')
-    """
-    return f"{_number(b)} bit{'' if float(b) == 1 else 's'}"
-
-
-def format_period(k: int) -> str:
-    """The hybrid's attention ratio: ``1 in every 8`` (``every layer`` for k = 1).
-
-    Examples
-    --------
-    >>> format_period(8), format_period(1)
-    ('1 in every 8', 'every layer')
-    """
-    return "every layer" if int(k) == 1 else f"1 in every {int(k)}"
+    calls = sorted({found.groups() for text in fragments.values() for found in _PLACEHOLDER.finditer(text)})
+    written = dict(zip(calls, _write_with_format_js(calls)))
+    out = {}
+    for key, text in fragments.items():
+        out[key] = _PLACEHOLDER.sub(lambda found: html.escape(written[found.groups()]), text)
+        if "\x00" in out[key]:
+            raise ValueError(f"a malformed number placeholder in {key!r}: {out[key]!r}")
+    return out
 
 
 # ── the static views ─────────────────────────────────────────────────────────
@@ -258,20 +184,21 @@ def _scaling_explorer(data: dict) -> str:
     s = data["series"][f"{d},{N}"]
     rows = [
         [
-            group_thousands(n),
-            format_flops(s["attention_flops"][i]),
-            format_flops(s["ssm_flops"][i]),
-            format_flops(s["linear_flops"][i]),
-            format_ratio(s["ratio"][i]),
-            format_bytes(s["kv_cache_bytes"][i]),
-            format_bytes(s["ssm_state_bytes"]),
-            format_bytes(s["linear_state_bytes"]),
+            fmt("groupThousands", n),
+            fmt("formatFlops", s["attention_flops"][i]),
+            fmt("formatFlops", s["ssm_flops"][i]),
+            fmt("formatFlops", s["linear_flops"][i]),
+            fmt("formatRatio", s["ratio"][i]),
+            fmt("formatBytes", s["kv_cache_bytes"][i]),
+            fmt("formatBytes", s["ssm_state_bytes"]),
+            fmt("formatBytes", s["linear_state_bytes"]),
         ]
         for i, n in enumerate(data["context_lengths"])
     ]
     caption = (
-        f"Per layer, at model width d = {group_thousands(d)} (heads of d_h = {data['d_h']}), "
-        f"SSM expansion E = {data['E']} and state size N = {N}, {data['bytes_per_value']} bytes a stored value: "
+        f"Per layer, at model width d = {fmt('groupThousands', d)} (heads of d_h = {_plain(data['d_h'])}), "
+        f"SSM expansion E = {_plain(data['E'])} and state size N = {_plain(N)}, "
+        f"{_plain(data['bytes_per_value'])} bytes a stored value: "
         "token-mixing FLOPs and decode memory."
     )
     columns = ["Context length (tokens)", "Attention FLOPs", "SSM scan FLOPs", "Linear attention FLOPs",
@@ -281,8 +208,13 @@ def _scaling_explorer(data: dict) -> str:
     return modeled + (_scaling_measured(data["measured"]) if "measured" in data else "")
 
 
-def _or_dash(value, format_value) -> str:
-    return "—" if value is None else format_value(value)
+def _plain(x) -> str:
+    """A number shown as it is (an integer, the clip of 3σ), as the widgets write one in text."""
+    return fmt("plainNumber", x)
+
+
+def _or_dash(value, formatter: str) -> str:
+    return "—" if value is None else fmt(formatter, value)
 
 
 def _scaling_measured(m: dict) -> str:
@@ -293,15 +225,15 @@ def _scaling_measured(m: dict) -> str:
     measured_at = [i for i, _ in enumerate(m["modeled_ratio"]) if any(m["prefill_ms"][k][i] for k in ids)]
     lengths = m["context_lengths"]
     rows = [
-        [group_thousands(lengths[i])]
-        + [_or_dash(m["prefill_ms"][k][i], format_ms) for k in ids]
-        + [_or_dash(m["measured_ratio"][i], format_ratio), format_ratio(m["modeled_ratio"][i])]
+        [fmt("groupThousands", lengths[i])]
+        + [_or_dash(m["prefill_ms"][k][i], "formatMs") for k in ids]
+        + [_or_dash(m["measured_ratio"][i], "formatRatio"), fmt("formatRatio", m["modeled_ratio"][i])]
         for i in measured_at
     ]
     cross = m["crossover"]
-    where = {"interpolated": f"at about {format_tokens(cross['tokens'])}",
-             "below": f"below {format_tokens(cross['tokens'])}",
-             "above": f"beyond {format_tokens(cross['tokens'])}"}[cross["bound"]]
+    tokens = fmt("formatTokens", cross["tokens"])
+    where = {"interpolated": f"at about {tokens}", "below": f"below {tokens}",
+             "above": f"beyond {tokens}"}[cross["bound"]]
     caption = (
         f"Measured on an {m['gpu']}: one layer's forward pass in bf16 (median time), and the ratio of the "
         f"{labels[primary].split(', ')[-1]} attention layer's time to the SSD layer's next to EQ 11.1's modeled "
@@ -314,9 +246,9 @@ def _scaling_measured(m: dict) -> str:
     decoded = [i for i in range(len(lengths)) if m["decode_ms"][primary][i] is not None]
     held = [primary, "ssd", "gated_deltanet"]
     rows = [
-        [group_thousands(lengths[i])]
-        + [_or_dash(m["decode_ms"][k][i], format_ms) for k in ids]
-        + [_or_dash(m["bytes_held"][k][i], format_bytes) for k in held]
+        [fmt("groupThousands", lengths[i])]
+        + [_or_dash(m["decode_ms"][k][i], "formatMs") for k in ids]
+        + [_or_dash(m["bytes_held"][k][i], "formatBytes") for k in held]
         for i in decoded
     ]
     caption = (
@@ -327,17 +259,6 @@ def _scaling_measured(m: dict) -> str:
                     ["Context length (tokens)"] + [f"{labels[k]}, per token" for k in ids]
                     + ["KV cache held", "SSD state held", "Gated DeltaNet state held"], rows)
     return prefill + decode
-
-
-def memory_or_none(x: float) -> str:
-    """``format_bytes``, or ``none`` for nothing kept.
-
-    Examples
-    --------
-    >>> memory_or_none(0.0), memory_or_none(42949672960.0)
-    ('none', '42.9 GB')
-    """
-    return format_bytes(x) if x else "none"
 
 
 _MATRIX_ROWS = (
@@ -358,28 +279,29 @@ def _architecture_matrix(data: dict) -> str:
     def value(metric: str, fid: str) -> float:
         return data[metric]["hybrid"][j][i] if fid == "hybrid" else data[metric][fid][i]
 
-    attention = {"transformer": "every layer", "hybrid": format_period(k)}
+    attention = {"transformer": "every layer", "hybrid": fmt("formatPeriod", k)}
     rows = [[label] + [f[key] for f in families] for key, label in _MATRIX_ROWS]
     rows.append(["Attention layers"] + [attention.get(f["id"], "none") for f in families])
-    rows.append(["Token-mix FLOPs per layer"] + [format_flops(value("flops", f["id"])) for f in families])
-    rows.append(["Decode memory per layer"] + [format_bytes(value("decode_bytes", f["id"])) for f in families])
+    rows.append(["Token-mix FLOPs per layer"] + [fmt("formatFlops", value("flops", f["id"])) for f in families])
+    rows.append(["Decode memory per layer"] + [fmt("formatBytes", value("decode_bytes", f["id"])) for f in families])
     caption = (
-        f"The last three rows at a context of {format_tokens(n)}, per layer (d = {group_thousands(data['d'])} "
-        f"in heads of {data['d_h']}; SSM with E = {data['E']}, N = {data['N']} and a width-{data['conv_width']} "
-        f"convolution; {data['bytes_per_value']} bytes a value); the hybrid has attention in "
-        f"{format_period(k)} layers and its numbers are means over its layers."
+        f"The last three rows at a context of {fmt('formatTokens', n)}, per layer "
+        f"(d = {fmt('groupThousands', data['d'])} in heads of {_plain(data['d_h'])}; SSM with "
+        f"E = {_plain(data['E'])}, N = {_plain(data['N'])} and a width-{_plain(data['conv_width'])} "
+        f"convolution; {_plain(data['bytes_per_value'])} bytes a value); the hybrid has attention in "
+        f"{fmt('formatPeriod', k)} layers and its numbers are means over its layers."
     )
     columns = ["Property"] + [f["name"] for f in families]
     families_table = _table("Architecture matrix table (scrolls sideways)", caption, columns, rows, note=False)
     model_rows = [
-        [m["name"], m["layers"], memory_or_none(m["kv_cache_bytes"][i]), memory_or_none(m["state_bytes"]),
-         format_bytes(m["decode_bytes"][i])]
+        [m["name"], m["layers"], fmt("memoryOrNone", m["kv_cache_bytes"][i]), fmt("memoryOrNone", m["state_bytes"]),
+         fmt("formatBytes", m["decode_bytes"][i])]
         for m in data["models"]
     ]
     model_caption = (
-        f"Released models at a context of {format_tokens(n)}: the whole model's decode memory for one sequence, "
-        f"the KV cache of its attention layers plus the fixed state of its recurrent layers, "
-        f"{data['bytes_per_value']} bytes a value."
+        f"Released models at a context of {fmt('formatTokens', n)}: the whole model's decode memory for one "
+        f"sequence, the KV cache of its attention layers plus the fixed state of its recurrent layers, "
+        f"{_plain(data['bytes_per_value'])} bytes a value."
     )
     model_columns = ["Model", "Token-mixing layers", "KV cache", "Recurrent state", "Decode memory"]
     return families_table + _table("Released models table (scrolls sideways)", model_caption, model_columns,
@@ -391,16 +313,16 @@ def _bit_width(data: dict) -> str:
     curve = data["error_curve"]
     rows = [
         [
-            format_bits(b),
-            format_gb(data["storage_gb"][size][i]),
-            format_percent(curve["fixed_clip"][i]),
-            format_percent(curve["best_clip"][i]),
-            format_percent(curve["bound"][i]),
+            fmt("formatBits", b),
+            fmt("formatGB", data["storage_gb"][size][i]),
+            fmt("formatPercent", curve["fixed_clip"][i]),
+            fmt("formatPercent", curve["best_clip"][i]),
+            fmt("formatPercent", curve["bound"][i]),
             data["regime"][i],
         ]
         for i, b in enumerate(data["bit_widths"])
     ]
-    clip = _number(data["fixed_clip"])
+    clip = _plain(data["fixed_clip"])
     caption = (
         f"Weight storage of a {size} model and relative RMSE of quantizing Gaussian weights on the "
         f"uniform grid of EQ 11.6, clipped at ±{clip}σ or at the best clip for each width, "
@@ -410,14 +332,14 @@ def _bit_width(data: dict) -> str:
                "Rate–distortion bound", "Regime"]
     widths = _table("Bit-width table (scrolls sideways)", caption, columns, rows, note=False)
     formats = [
-        [f["name"], f["elements"], format_bits(f["bits"]), format_percent(f["error"]),
-         format_percent(f["standard_error"])]
+        [f["name"], f["elements"], fmt("formatBits", f["bits"]), fmt("formatPercent", f["error"]),
+         fmt("formatPercent", f["standard_error"])]
         for f in data["formats"]
     ]
     mc = data["mc"]
     caption = (
         f"Named formats at their effective bits per weight (scales counted), and their relative RMSE "
-        f"on {group_thousands(mc['size'])} Gaussian weights drawn with seed {mc['seed']}."
+        f"on {fmt('groupThousands', mc['size'])} Gaussian weights drawn with seed {_plain(mc['seed'])}."
     )
     columns = ["Format", "Elements and scale", "Bits per weight", "Relative RMSE", "Standard error"]
     return widths + _table("Weight formats table (scrolls sideways)", caption, columns, formats)
@@ -431,7 +353,7 @@ _VIEWS = {
 
 
 def fallback_html(name: str, data: dict) -> str:
-    """Static HTML for instrument ``name``: a table of its default view.
+    """Static HTML for instrument ``name``: a table of its default view, numbers as placeholders.
 
     Parameters
     ----------
@@ -444,7 +366,8 @@ def fallback_html(name: str, data: dict) -> str:
     -------
     str
         A captioned table (column headers ``scope="col"``) in a scrollable
-        region, numbers formatted as the widget formats them.
+        region; every number a :func:`fmt` placeholder, which :func:`render`
+        writes as the widget writes it.
 
     Raises
     ------
@@ -454,7 +377,8 @@ def fallback_html(name: str, data: dict) -> str:
     Examples
     --------
     >>> from instruments.tables import bit_width_data
-    >>> "17.5 GB" in fallback_html("bit-width", bit_width_data())
-    True
+    >>> table = fallback_html("bit-width", bit_width_data())
+    >>> "17.5 GB" in table, "17.5 GB" in render({"bit-width": table})["bit-width"]
+    (False, True)
     """
     return _VIEWS[name](data)

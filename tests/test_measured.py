@@ -258,10 +258,12 @@ def test_explorer_data_lines_up_with_the_slider_and_the_json():
 
 
 def test_static_view_carries_the_measured_tables():
-    html = sv.fallback_html("scaling-explorer", scaling_explorer_data())
+    att = medians("cudnn", "prefill", "attention")
+    written = sv.render({"html": sv.fallback_html("scaling-explorer", scaling_explorer_data()),
+                         "time": sv.fmt("formatMs", att[M])})
+    html = written["html"]
     assert 'aria-label="Measured prefill table (scrolls sideways)"' in html
     assert 'aria-label="Measured decode table (scrolls sideways)"' in html
-    att = medians("cudnn", "prefill", "attention")
-    assert f"<td>{sv.format_ms(att[M])}</td>" in html
+    assert f"<td>{written['time']}</td>" in html
     assert "<td>4,096×</td>" in html and "about 3,400 tokens" in html
     assert html.count("With JavaScript on, controls here change these numbers.") == 1

@@ -1,6 +1,6 @@
 """The three instruments in Chromium, found by role and label: moved by mouse and by
-keyboard, read back against the numpy functions (formatted as the page formats
-them), toggled, shared by URL, lazily charted, and looked at on phone and desktop."""
+keyboard, read back against the numpy functions (written by the page's own
+instruments/format.js, under Node), toggled, shared by URL, lazily charted, and looked at on phone and desktop."""
 
 from __future__ import annotations
 
@@ -38,18 +38,26 @@ FAMILY_IDS = ["transformer", "ssm", "linear-attention", "hybrid"]
 
 
 # ── what the page should say, from the numpy functions ─────────────────────────
+#
+# The *_readouts functions give each readout as a placeholder, ``sv.fmt(formatter,
+# value)``; ``written`` has instruments/format.js write them, many groups in one Node call.
+
+
+def written(*groups: dict[str, str]) -> list[dict[str, str]]:
+    flat = sv.render({f"{i}|{key}": text for i, group in enumerate(groups) for key, text in group.items()})
+    return [{key: flat[f"{i}|{key}"] for key in group} for i, group in enumerate(groups)]
 
 
 def scaling_readouts(n: int, d: int, N: int) -> dict[str, str]:
     E, d_h, w, b = EXPANSION, HEAD_WIDTH, CONV_WIDTH, BYTES_PER_VALUE
     return {
-        "attention-flops": sv.format_flops(cost.attention_flops(n, d)),
-        "ssm-flops": sv.format_flops(cost.ssm_flops(n, d, N, E=E)),
-        "linear-flops": sv.format_flops(cost.linear_attention_flops(n, d, d_h)),
-        "ratio": sv.format_ratio(cost.attention_to_ssm_ratio(n, N, E=E)),
-        "kv-cache": sv.format_bytes(cost.kv_cache_bytes(n, d, b)),
-        "ssm-state": sv.format_bytes(cost.ssm_state_bytes(d, N, E=E, conv_width=w, bytes_per_value=b)),
-        "linear-state": sv.format_bytes(cost.linear_attention_state_bytes(d, d_h, b)),
+        "attention-flops": sv.fmt("formatFlops", cost.attention_flops(n, d)),
+        "ssm-flops": sv.fmt("formatFlops", cost.ssm_flops(n, d, N, E=E)),
+        "linear-flops": sv.fmt("formatFlops", cost.linear_attention_flops(n, d, d_h)),
+        "ratio": sv.fmt("formatRatio", cost.attention_to_ssm_ratio(n, N, E=E)),
+        "kv-cache": sv.fmt("formatBytes", cost.kv_cache_bytes(n, d, b)),
+        "ssm-state": sv.fmt("formatBytes", cost.ssm_state_bytes(d, N, E=E, conv_width=w, bytes_per_value=b)),
+        "linear-state": sv.fmt("formatBytes", cost.linear_attention_state_bytes(d, d_h, b)),
     }
 
 
@@ -62,23 +70,23 @@ def matrix_readouts(n: int, k: int) -> dict[str, str]:
               cost.linear_attention_state_bytes(d, HEAD_WIDTH, b), cost.hybrid_decode_bytes(n, d, N, k, **shape)]
     out = {}
     for fid, f, m in zip(FAMILY_IDS, flops, memory):
-        out[f"flops-{fid}"] = sv.format_flops(f)
-        out[f"decode_bytes-{fid}"] = sv.format_bytes(m)
-    out["attention-hybrid"] = sv.format_period(k)
+        out[f"flops-{fid}"] = sv.fmt("formatFlops", f)
+        out[f"decode_bytes-{fid}"] = sv.fmt("formatBytes", m)
+    out["attention-hybrid"] = sv.fmt("formatPeriod", k)
     for preset in MODEL_PRESETS:
         costs = model_costs(preset, n, b)
-        out[f"model-kv-{preset.id}"] = sv.memory_or_none(costs["kv_cache_bytes"])
-        out[f"model-state-{preset.id}"] = sv.memory_or_none(costs["state_bytes"])
-        out[f"model-total-{preset.id}"] = sv.format_bytes(costs["decode_bytes"])
+        out[f"model-kv-{preset.id}"] = sv.fmt("memoryOrNone", costs["kv_cache_bytes"])
+        out[f"model-state-{preset.id}"] = sv.fmt("memoryOrNone", costs["state_bytes"])
+        out[f"model-total-{preset.id}"] = sv.fmt("formatBytes", costs["decode_bytes"])
     return out
 
 
 def bit_readouts(b: float, size: str) -> dict[str, str]:
     return {
-        "weights": sv.format_gb(qz.weight_storage_gb(qz.MODEL_SIZES[size], b)),
-        "fixed-clip": sv.format_percent(qz.fixed_clip_uniform_error(b)),
-        "best-clip": sv.format_percent(qz.best_clip_uniform_error(b)),
-        "bound": sv.format_percent(qz.rate_distortion_bound(b)),
+        "weights": sv.fmt("formatGB", qz.weight_storage_gb(qz.MODEL_SIZES[size], b)),
+        "fixed-clip": sv.fmt("formatPercent", qz.fixed_clip_uniform_error(b)),
+        "best-clip": sv.fmt("formatPercent", qz.best_clip_uniform_error(b)),
+        "bound": sv.fmt("formatPercent", qz.rate_distortion_bound(b)),
         "regime": qz.regime(b),
     }
 
@@ -98,6 +106,7 @@ def open_page(page, server, fragment=""):
 
 
 def expect_readouts(fig, expected: dict[str, str]):
+    [expected] = written(expected)
     for key, text in expected.items():
         expect(fig.locator(f'[data-readout="{key}"]')).to_have_text(text)
 
@@ -232,6 +241,8 @@ def test_every_scaling_position_reads_as_the_functions_say(page, server):
     open_page(page, server)
     fig = figure(page, "scaling-explorer")
     n, width, state = (fig.get_by_role("slider", name=label) for label in ("Context length", "Model width", "State size"))
+    positions = [(length, d, N) for d in MODEL_WIDTHS for N in STATE_SIZES for length in CONTEXT_LENGTHS]
+    expected = dict(zip(positions, written(*(scaling_readouts(*at) for at in positions))))
     for di, d in enumerate(MODEL_WIDTHS):
         width.focus()
         width.press("Home")
@@ -249,7 +260,7 @@ def test_every_scaling_position_reads_as_the_functions_say(page, server):
                     n.press("ArrowRight")
                 texts = fig.locator("[data-readout]").evaluate_all(
                     "els => Object.fromEntries(els.map(e => [e.dataset.readout, e.textContent]))")
-                assert texts == scaling_readouts(length, d, N), (length, d, N)
+                assert texts == expected[length, d, N], (length, d, N)
 
 
 # ── architecture matrix ───────────────────────────────────────────────────────
@@ -387,10 +398,10 @@ def test_bit_width_by_mouse_over_every_format(page, server):
 def outlier_readouts(b: float, size: str) -> dict[str, str]:
     e = rotation_errors([b], **ROTATION_EXAMPLE)
     return {
-        "weights": sv.format_gb(qz.weight_storage_gb(qz.MODEL_SIZES[size], b)),
-        "minmax": sv.format_percent(e["plain"][0]),
-        "rotated": sv.format_percent(e["rotated"][0]),
-        "gaussian-reference": sv.format_percent(qz.best_clip_uniform_error(b)),
+        "weights": sv.fmt("formatGB", qz.weight_storage_gb(qz.MODEL_SIZES[size], b)),
+        "minmax": sv.fmt("formatPercent", e["plain"][0]),
+        "rotated": sv.fmt("formatPercent", e["rotated"][0]),
+        "gaussian-reference": sv.fmt("formatPercent", qz.best_clip_uniform_error(b)),
     }
 
 
@@ -439,10 +450,12 @@ def test_bit_width_marks_the_named_formats_at_their_effective_bits(page, server)
     assert traces == expected
     table = fig.get_by_role("table")
     expect(table.get_by_role("row")).to_have_count(1 + len(FORMATS))
-    for f in FORMATS:
+    cells = written(*({"bits": sv.fmt("formatBits", f.effective_bits()),
+                       "rmse": sv.fmt("formatPercent", format_error_gaussian(f).rmse)} for f in FORMATS))
+    for f, cell in zip(FORMATS, cells):
         row = table.get_by_role("row", name=re.compile("^" + re.escape(f.name)))
-        expect(row).to_contain_text(sv.format_bits(f.effective_bits()))
-        expect(row).to_contain_text(sv.format_percent(format_error_gaussian(f).rmse))
+        expect(row).to_contain_text(cell["bits"])
+        expect(row).to_contain_text(cell["rmse"])
     no_errors(page)
 
 

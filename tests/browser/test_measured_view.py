@@ -1,6 +1,6 @@
 """The scaling explorer's measured views in Chromium, found by role and label: switched by
-keyboard, read back against the checked-in GPU measurement (formatted as the page formats
-it), charted, kept in a shared URL, and shown as tables without JavaScript."""
+keyboard, read back against the checked-in GPU measurement (written by the page's own
+instruments/format.js, under Node), charted, kept in a shared URL, and shown as tables without JavaScript."""
 
 from __future__ import annotations
 
@@ -30,13 +30,13 @@ def prefill_readouts(n: int) -> dict[str, str]:
     att, flash = median("cudnn", "prefill", "attention", n), median("main", "prefill", "attention", n)
     ssd = median("main", "prefill", "ssd", n)
     return {
-        "attention": sv.format_ms(att),
-        "attention-flash": sv.format_ms(flash),
-        "ssd": sv.format_ms(ssd),
-        "gated-deltanet": sv.format_ms(median("main", "prefill", "gated_deltanet", n)),
-        "linear-attention": sv.format_ms(median("main", "prefill", "linear_attention", n)),
-        "measured-ratio": sv.format_ratio(att / ssd),
-        "modeled-ratio": sv.format_ratio(n / 256),  # n / (E N), E = 2, N = 128
+        "attention": sv.fmt("formatMs", att),
+        "attention-flash": sv.fmt("formatMs", flash),
+        "ssd": sv.fmt("formatMs", ssd),
+        "gated-deltanet": sv.fmt("formatMs", median("main", "prefill", "gated_deltanet", n)),
+        "linear-attention": sv.fmt("formatMs", median("main", "prefill", "linear_attention", n)),
+        "measured-ratio": sv.fmt("formatRatio", att / ssd),
+        "modeled-ratio": sv.fmt("formatRatio", n / 256),  # n / (E N), E = 2, N = 128
         "crossover": "≈ 3,400 tokens",
     }
 
@@ -44,12 +44,12 @@ def prefill_readouts(n: int) -> dict[str, str]:
 def decode_readouts(n: int) -> dict[str, str]:
     att, ssd = median("cudnn", "decode", "attention", n), median("main", "decode", "ssd", n)
     return {
-        "decode-attention": sv.format_ms(att),
-        "decode-ssd": sv.format_ms(ssd),
-        "decode-ratio": sv.format_ratio(att / ssd),
-        "kv-held": sv.format_bytes(held("cudnn", "attention", n)),
-        "ssd-held": sv.format_bytes(held("main", "ssd", n)),
-        "gdn-held": sv.format_bytes(held("main", "gated_deltanet", n)),
+        "decode-attention": sv.fmt("formatMs", att),
+        "decode-ssd": sv.fmt("formatMs", ssd),
+        "decode-ratio": sv.fmt("formatRatio", att / ssd),
+        "kv-held": sv.fmt("formatBytes", held("cudnn", "attention", n)),
+        "ssd-held": sv.fmt("formatBytes", held("main", "ssd", n)),
+        "gdn-held": sv.fmt("formatBytes", held("main", "gated_deltanet", n)),
     }
 
 
@@ -61,7 +61,8 @@ def explorer(page, server, fragment=""):
 
 
 def expect_measured(fig, expected: dict[str, str]):
-    for key, text in expected.items():
+    """``expected`` holds ``sv.fmt`` placeholders, written here by format.js in one Node call."""
+    for key, text in sv.render(expected).items():
         expect(fig.locator(f'[data-measured="{key}"]')).to_have_text(text)
 
 
@@ -176,6 +177,8 @@ def test_without_javascript_the_measurement_is_a_table(context_factory, server):
     expect(decode.get_by_role("row")).to_have_count(10)  # header + 4K ... 1M
     last = prefill.get_by_role("row").last
     expect(last.get_by_role("rowheader")).to_have_text("1,048,576")
-    expect(last).to_contain_text(sv.format_ms(median("cudnn", "prefill", "attention", M)))
+    cells = sv.render({"time": sv.fmt("formatMs", median("cudnn", "prefill", "attention", M)),
+                       "held": sv.fmt("formatBytes", held("cudnn", "attention", M))})
+    expect(last).to_contain_text(cells["time"])
     expect(last).to_contain_text("4,096×")
-    expect(decode.get_by_role("row").last).to_contain_text(sv.format_bytes(held("cudnn", "attention", M)))
+    expect(decode.get_by_role("row").last).to_contain_text(cells["held"])

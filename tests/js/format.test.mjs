@@ -2,9 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ascendingOrder, differsFromDefaults, formatBits, formatBytes, formatFlops, formatGB, formatParams,
-  formatPercent, formatPeriod, formatRatio, formatTokens, groupThousands, parseFragment, pickIndex,
-  serialiseFragment, shortTokens, sig3, splitList,
+  ascendingOrder, differsFromDefaults, formatBits, formatBytes, formatFlops, formatGB, formatMs, formatParams,
+  formatPercent, formatPeriod, formatRatio, formatTokens, groupThousands, memoryOrNone, parseFragment, pickIndex,
+  plainNumber, serialiseFragment, shortTokens, sig3, splitList,
 } from "../../instruments/format.js";
 
 test("the issue's examples read as it asks", () => {
@@ -32,6 +32,15 @@ test("three significant digits without trailing zeros, exact halves up", () => {
   assert.equal(sig3(0.00536742), "0.00537");
   assert.equal(sig3(3.125), "3.13"); // an exact binary half rounds up, as toPrecision does
   assert.equal(sig3(999.7), "1.00e3");
+  assert.equal(sig3(2.625), "2.63");
+  assert.equal(sig3(0), "0");
+});
+
+test("numbers shown as they are", () => {
+  assert.equal(plainNumber(3), "3");
+  assert.equal(plainNumber(3.0), "3");
+  assert.equal(plainNumber(1.58), "1.58");
+  assert.equal(plainNumber(262144), "262144");
 });
 
 test("FLOPs always in e-notation with one decimal", () => {
@@ -47,6 +56,20 @@ test("bytes step through decimal units and never show 1000 of a unit", () => {
   assert.equal(formatBytes(999999), "1 MB");
   assert.equal(formatBytes(2147483648), "2.15 GB");
   assert.equal(formatBytes(1.2e12), "1.2 TB");
+  assert.equal(formatBytes(999.6), "1 KB");
+});
+
+test("nothing kept reads none", () => {
+  assert.equal(memoryOrNone(0), "none");
+  assert.equal(memoryOrNone(42949672960), "42.9 GB");
+});
+
+test("times step through µs, ms and s and never show 1000 of a unit", () => {
+  assert.equal(formatMs(0.01122), "11.2 µs");
+  assert.equal(formatMs(437.72), "438 ms");
+  assert.equal(formatMs(19400), "19.4 s");
+  assert.equal(formatMs(0.9997), "1 ms");
+  assert.equal(formatMs(999.7), "1 s");
 });
 
 test("storage, errors, ratios, bits, sizes, periods", () => {
@@ -56,6 +79,7 @@ test("storage, errors, ratios, bits, sizes, periods", () => {
   assert.equal(formatGB(0.5), "500 MB");
   assert.equal(formatPercent(0.11881108374314113), "11.9%");
   assert.equal(formatPercent(0.25), "25%");
+  assert.equal(formatPercent(0.03125), "3.13%");
   assert.equal(formatPercent(1.52587890625e-5), "0.00153%");
   assert.equal(formatRatio(4), "4×");
   assert.equal(formatRatio(12.5), "12.5×");
