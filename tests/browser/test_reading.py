@@ -525,7 +525,8 @@ def test_edited_code_after_a_reload_shows_in_the_editor_and_marks_the_output_as_
     page = open_at(context_factory, server, DESKTOP)
     cell = page.locator("figure.cell").first
     type_code(cell, "print('edited')  # a comment long enough to need more than one line on a phone, surely")
-    page.wait_for_timeout(600)  # saved after a pause
+    key = f"llm-field-manual:ch11:code:{cell.get_attribute('id')}"
+    wait_until(page, lambda: page.evaluate("k => localStorage.getItem(k)", key) is not None, "the edit is saved")
     page.reload()
     cell = page.locator("figure.cell").first
     note = cell.get_by_text("This output is from the original code, not your edited code")
