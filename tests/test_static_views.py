@@ -4,7 +4,6 @@ Node, through ``static_views.render``, as the build writes them)."""
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -297,9 +296,9 @@ def test_an_unknown_formatter_or_a_value_that_is_no_number_is_refused():
 def test_numbers_of_every_kind_reach_format_js_exactly():
     import numpy as np
 
-    values = {"int": fmt("formatBits", 4), "float": fmt("formatBits", 1.58), "numpy": fmt("formatBits", np.float64(1.58)),
-              "numpy-int": fmt("groupThousands", np.int64(1048576)), "tiny": fmt("sig3", 0.1 + 0.2),
-              "none": fmt("memoryOrNone", 0)}
+    values = {"int": fmt("formatBits", 4), "float": fmt("formatBits", 1.58),
+              "numpy": fmt("formatBits", np.float64(1.58)), "numpy-int": fmt("groupThousands", np.int64(1048576)),
+              "tiny": fmt("sig3", 0.1 + 0.2), "none": fmt("memoryOrNone", 0)}
     assert sv.render(values) == {"int": "4 bits", "float": "1.58 bits", "numpy": "1.58 bits",
                                  "numpy-int": "1,048,576", "tiny": "0.3", "none": "none"}
 
