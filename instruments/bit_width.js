@@ -25,7 +25,7 @@ const FORMATS = {
 /** One marker symbol per named format, so that points that nearly coincide stay apart. */
 const SYMBOLS = ["square", "diamond", "triangle-up", "triangle-down", "star"];
 
-export function mount(element, { data }) {
+export function mount(element, { data, loadPlotly }) {
   const bits = data.bit_widths;
   const order = ascendingOrder(bits); // slider position -> data index (1.58 left, 16 right)
   const sizes = Object.keys(data.model_sizes).sort((a, b) => data.model_sizes[a] - data.model_sizes[b]);
@@ -118,6 +118,7 @@ export function mount(element, { data }) {
     ]);
 
   const chart = lazyChart({
+    loadPlotly,
     label: "Chart of relative error against bits per weight, both on log scales, with the "
       + `${floor}-bit floor marked and the chosen width highlighted. Gaussian weights: the uniform grid `
       + `clipped at ±${clip}σ and at the best clip, the rate–distortion bound, and named formats at their `

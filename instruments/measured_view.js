@@ -51,7 +51,7 @@ function extent(lists) {
  *   onView(v)  called when the reader picks a view
  * Returns {control, panels: [prefill, decode], render(i, view)}.
  */
-export function measuredViews({ data, lengths, labelled, view, onView }) {
+export function measuredViews({ data, loadPlotly, lengths, labelled, view, onView }) {
   const NAME = "scaling-explorer";
   const byId = Object.fromEntries(data.series.map((s) => [s.id, s]));
   const primary = data.primary_attention;
@@ -89,6 +89,7 @@ export function measuredViews({ data, lengths, labelled, view, onView }) {
     + `${p.date}; PyTorch ${p.torch}, CUDA ${p.cuda}, Triton ${p.triton}, fla-core ${p.fla_core}.`);
 
   const prefillChart = lazyChart({
+    loadPlotly,
     label: `Log–log chart of measured time per layer against context length on an ${data.gpu}, from 2K to 1M tokens: `
       + "the attention lines rise twice as steeply as the SSD, Gated DeltaNet and linear-attention lines; "
       + `they cross near ${crossoverText.replace("≈ ", "")}; a marker shows the chosen number of tokens.`,
@@ -113,6 +114,7 @@ export function measuredViews({ data, lengths, labelled, view, onView }) {
     + "mixer updates the state it carries, whose size does not depend on n. Times are medians of replayed CUDA "
     + "graphs; bytes are what each kernel keeps (the KV cache in bf16, fla-core's states in fp32).");
   const decodeChart = lazyChart({
+    loadPlotly,
     label: `Log–log chart of measured decode time per token against context length on an ${data.gpu}: attention's `
       + "line rises in proportion to n while the recurrent mixers' lines stay flat; a marker shows the chosen number of tokens.",
     figure: (colors, narrow) => timeFigure(colors, narrow, data.decode_ms, "Time per token", false),
@@ -125,6 +127,7 @@ export function measuredViews({ data, lengths, labelled, view, onView }) {
   };
   const heldShort = { [primary]: "KV cache", ssd: "SSD state", gated_deltanet: sameState ? "GDN, linear state" : "GDN state" };
   const bytesChart = lazyChart({
+    loadPlotly,
     label: "Log–log chart of the bytes one layer keeps for decoding against context length: the KV cache grows in "
       + "proportion to n, the recurrent states stay the same size; a marker shows the chosen number of tokens.",
     figure: (colors, narrow) => bytesFigure(colors, narrow),

@@ -9,7 +9,7 @@ import { measuredViews, VIEWS } from "./measured_view.js";
 
 const NAME = "scaling-explorer";
 
-export function mount(element, { data }) {
+export function mount(element, { data, loadPlotly }) {
   const lengths = data.context_lengths;
   const widths = data.model_widths;
   const states = data.state_sizes;
@@ -59,6 +59,7 @@ export function mount(element, { data }) {
 
   let drawnSeries = null; // the curves on the chart: they change with d and N, not n
   const chart = lazyChart({
+    loadPlotly,
     label: "Log–log chart of token-mixing FLOPs per layer from 512 to 1M tokens: attention's line rises twice as steeply as the scan's and linear attention's, which run parallel; a marker shows the chosen number of tokens.",
     figure: (colors, narrow) => figure(colors, narrow),
     marker: () => {
@@ -113,7 +114,7 @@ export function mount(element, { data }) {
 
   // the same layers measured on a GPU (instruments/measured_view.js): a view each for prefill and decode
   const measured = data.measured
-    ? measuredViews({ data: data.measured, lengths, labelled, view: state.v, onView: (v) => { state.v = v; changed(); } })
+    ? measuredViews({ data: data.measured, loadPlotly, lengths, labelled, view: state.v, onView: (v) => { state.v = v; changed(); } })
     : null;
   const modeled = h("div", { class: "instrument-view", dataset: { view: "model" } });
 

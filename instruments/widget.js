@@ -2,7 +2,6 @@
 // range controls, the URL-fragment state of all instruments, and a lazily drawn
 // Plotly chart with its chosen point drawn over it.
 
-import { loadPlotly } from "../plots.js";
 import { differsFromDefaults, parseFragment, serialiseFragment } from "./format.js";
 
 /** Build an element: h("p", {class: "x", "aria-live": "polite"}, "text", child). */
@@ -92,21 +91,25 @@ export function readout(key, label, note = "") {
 }
 
 /**
- * Make `box` reachable by keyboard while its content scrolls sideways (a named,
- * focusable region), and an ordinary box when it fits.
+ * A box whose content scrolls sideways is a named, focusable region (or `role`), so
+ * the keyboard can scroll it; a box that fits is an ordinary box again. The one rule
+ * for every scrolling box of the page (equations, tables, instruments).
  */
+export function markScrollable(box, scrolls, label, role = "region") {
+  if (scrolls && !box.hasAttribute("tabindex")) {
+    box.tabIndex = 0;
+    box.setAttribute("role", role);
+    box.setAttribute("aria-label", label);
+  } else if (!scrolls && box.hasAttribute("tabindex")) {
+    box.removeAttribute("tabindex");
+    box.removeAttribute("role");
+    box.removeAttribute("aria-label");
+  }
+}
+
+/** Keep `box` marked (markScrollable) as its size or content changes. */
 export function scrollRegion(box, label) {
-  const mark = () => {
-    if (box.scrollWidth > box.clientWidth + 1) {
-      box.tabIndex = 0;
-      box.setAttribute("role", "region");
-      box.setAttribute("aria-label", label);
-    } else if (box.hasAttribute("tabindex")) {
-      box.removeAttribute("tabindex");
-      box.removeAttribute("role");
-      box.removeAttribute("aria-label");
-    }
-  };
+  const mark = () => markScrollable(box, box.scrollWidth > box.clientWidth + 1, label);
   if ("ResizeObserver" in window) {
     const observer = new ResizeObserver(mark);
     observer.observe(box);
@@ -329,11 +332,12 @@ function markerOverlay(element) {
  *                     chart (color names a theme colour, e.g. "accent")
  *   update(Plotly, element, colors) -> optional: applies a change of the curves
  *                     in place (Plotly.restyle / update), never a new plot
+ *   loadPlotly() -> Promise<Plotly>: the page's chart loader, passed in by the page
  * Returns {element, mark, schedule}: mark() after the chosen point moved (drawn at
  * once); schedule() after the curves changed: it draws the first change of a frame
  * at once and folds the rest of that frame into one more update.
  */
-export function lazyChart({ label, figure, marker, update }) {
+export function lazyChart({ label, figure, marker, update, loadPlotly }) {
   const narrowQuery = window.matchMedia("(max-width: 30rem)");
   const element = h("div", { class: "instrument-chart", role: "img", "aria-label": label });
   const overlay = markerOverlay(element);

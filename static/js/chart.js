@@ -8,12 +8,7 @@
 // 1, 10, 100, 10⁴ … otherwise.
 
 import { shortTokens } from "./instruments/format.js";
-
-function themeColors() {
-  const style = getComputedStyle(document.documentElement);
-  const value = (name) => style.getPropertyValue(name).trim();
-  return { ink: value("--ink"), ink2: value("--ink-2"), rule: value("--rule"), accent: value("--accent"), link: value("--link") };
-}
+import { themeColors } from "./instruments/widget.js";
 
 // ── ticks of a log axis (pure: no DOM) ───────────────────────────────────────
 

@@ -2,6 +2,8 @@
 // sideways: a fade and an arrow at the edge where more is hidden say so, a tap on
 // the arrow scrolls, and the box takes keyboard focus (the arrow keys scroll it).
 
+import { markScrollable } from "./instruments/widget.js";
+
 const STEP = 0.8; // of the visible width, per tap on an arrow
 
 function frameOf(box) {
@@ -38,15 +40,7 @@ function mark(box) {
   frame.classList.toggle("scrolls", scrolls);
   frame.classList.toggle("more-start", scrolls && box.scrollLeft > 1);
   frame.classList.toggle("more-end", scrolls && box.scrollLeft < hidden - 1);
-  if (scrolls && !box.hasAttribute("tabindex")) {
-    box.tabIndex = 0;
-    box.setAttribute("role", "group");
-    box.setAttribute("aria-label", `${nameOf(box)}, wider than the page: scroll sideways or use the arrow keys`);
-  } else if (!scrolls && box.hasAttribute("tabindex")) {
-    box.removeAttribute("tabindex");
-    box.removeAttribute("role");
-    box.removeAttribute("aria-label");
-  }
+  markScrollable(box, scrolls, `${nameOf(box)}, wider than the page: scroll sideways or use the arrow keys`, "group");
 }
 
 export function mount(root = document) {

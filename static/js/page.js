@@ -54,7 +54,7 @@ if (instrumentFigures.length && instrumentData) {
       const name = figure.dataset.instrument;
       const file = name.replaceAll("-", "_");
       const widget = await import(`./instruments/${file}.js`);
-      widget.mount(figure.querySelector(".instrument-body"), { data: data[name] });
+      widget.mount(figure.querySelector(".instrument-body"), { data: data[name], loadPlotly: plots.loadPlotly });
       figure.classList.add("mounted");
     }),
   ).then(async (results) => {
