@@ -51,7 +51,6 @@ export function mount(main = document.getElementById("main")) {
   });
 
   async function start() {
-    sw.controller?.postMessage({ type: "state" });
     let registration;
     try {
       registration = await sw.register(new URL(url, document.baseURI), { updateViaCache: "none" });
@@ -68,6 +67,7 @@ export function mount(main = document.getElementById("main")) {
     });
   }
 
+  sw.controller?.postMessage({ type: "state" }); // the masthead at once, offline too
   // after the load, when the page is idle: the precache never competes with the page
   const later = () => (window.requestIdleCallback ? requestIdleCallback(start, { timeout: 3000 }) : setTimeout(start));
   if (document.readyState === "complete") later();
