@@ -204,7 +204,7 @@ def test_stop_ends_a_runaway_loop_and_the_next_run_works(page, server):
     took = stop_runaway(cell)
     assert took < 1.0
     expect(status(cell)).to_contain_text("session restarted")
-    workers = page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.endsWith('py-worker.js')).length")
+    workers = page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.endsWith('webworker.js')).length")
     assert workers >= 1
     run(cell, "print('alive again')")
     expect(output(cell)).to_contain_text("alive again")
@@ -292,7 +292,7 @@ def test_twenty_stop_and_run_cycles_leave_memory_flat(page, server):
           f"after 21 cycles: JS heap {heap:.1f} MB, Chromium RSS {rss:.0f} MB")
     assert heap < 2 * heap0 + 5
     assert rss < 2 * rss0
-    workers = page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.endsWith('py-worker.js')).length")
+    workers = page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.endsWith('webworker.js')).length")
     assert workers >= 21
     assert page.watch.console_errors == []
 
@@ -574,7 +574,15 @@ def test_screenshot_of_a_live_cell(context_factory, server, screenshots_dir, wid
     # the printed line is one piece, before the chart
     expect(output(cell).locator("pre.cell-stdout")).to_have_text("n² for n = 1…8: [1, 4, 9, 16, 25, 36, 49, 64]\n")
     page.wait_for_timeout(300)
-    cell.screenshot(path=str(screenshots_dir / f"cell-live-{width}-{scheme}.png"))
+    # the cell is taller than the window (its editor shows all the code): shoot the
+    # window from the toolbar down, which holds what changed
+    toolbar = cell.locator(".cell-toolbar")
+    toolbar.evaluate("t => t.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    box = cell.bounding_box()
+    top = max(0, toolbar.bounding_box()["y"] - 60)
+    page.screenshot(path=str(screenshots_dir / f"cell-live-{width}-{scheme}.png"),
+                    clip={"x": box["x"], "y": top, "width": box["width"], "height": 900 - top})
 
 
 # ── more hostile input ───────────────────────────────────────────────────────
