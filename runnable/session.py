@@ -1,6 +1,6 @@
 """The page's one Python session: run a live cell's code as the reader edited it.
 
-The worker (``static/js/py-worker.js``) writes this file into Pyodide's file system
+The worker (``static/js/webworker.js``) writes this file into Pyodide's file system
 with ``plotting.py`` and ``instruments/``, imports it, calls ``install()``, takes
 one warm-up run and calls ``settle()``, then ``run_cell(code, name, write=...,
 emit_figure=...)`` for every Run. The code arrives as data (a string argument);

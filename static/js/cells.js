@@ -6,7 +6,7 @@
 // cell's code kept in view for a moment, a pointer over a cell, focus in one. Never
 // ahead of a Run under Save-Data or on a slow connection.
 
-import { createRuntime } from "./runtime.js";
+import { createRuntime } from "./py-worker.js";
 import { createOutput } from "./cell-output.js";
 import { statusText, megabytes, BUSY_PHASES } from "./cell-text.js";
 import { drawWhenVisible } from "./plots.js";

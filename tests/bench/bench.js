@@ -42,7 +42,7 @@
 
   const pending = {};
 
-  // Our page's worker says {type: "ready"} when Python has started (py-worker.js's
+  // Our page's worker says {type: "ready"} when Python has started (webworker.js's
   // protocol). The page exposes no flag for the end of its idle warm-up, so the
   // bench listens beside the page's own handler: it changes nothing the page sees.
   let workerReady = null;

@@ -53,7 +53,7 @@ def test_every_module_of_the_load_is_preloaded_and_every_preload_is_used(page, s
     # for nothing; the editor and Python stay out of the load.
     assert loaded == set(preloads)
     assert "assets/js/output-cap.js" in loaded  # three imports deep
-    assert not any("editor" in m or "py-worker" in m or "pyodide" in m for m in modules)
+    assert not any("editor" in m or "webworker" in m or "pyodide" in m for m in modules)
 
 
 @pytest.mark.parametrize("quiz_id", QUIZZES)

@@ -1,0 +1,223 @@
+// The page's Python session, in a module Web Worker: Pyodide, the chapter's modules
+// (runnable/session.py, plotting.py, instruments/) and one namespace the cells share.
+//
+// Protocol (as in Pyodide's web-worker example): every message is {id, type, …}.
+//   page → worker  {id, type: "init", indexURL, pyBase, interruptBuffer?, sizes?, reuse?}
+//                  {id, type: "run", code, name}
+//   worker → page  {id, type: "progress", step, of, text, loaded, total, reuse}  while starting
+//                  {id, type: "ready", limits: {lines, chars}}    started; the output cap
+//                  {id, type: "status", phase: "packages", packages}
+//                  {id, type: "status", phase: "running"}
+//                  {id, type: "stream", stream: "stdout"|"stderr", text}
+//                  {id, type: "figure", figure}
+//                  {id, type: "done", result}                     result as data
+//                  {id, type: "error", error: {kind, message, url?, packages?}}
+// Errors are data, never thrown across. The code to run is an argument of
+// session.run_cell, never pasted into Python source.
+
+const HOME = "/home/pyodide/ch11";
+
+let pyodide = null;
+let session = null;
+let ready = null; // the one readiness promise
+let packageOf = new Map(); // import name → Pyodide package name
+let queue = Promise.resolve();
+
+const post = (message) => self.postMessage(message);
+
+class Failure extends Error {
+  constructor(kind, message, extra = {}) {
+    super(message);
+    Object.assign(this, { kind, ...extra });
+  }
+}
+
+function asData(error) {
+  if (error instanceof Failure) {
+    const { kind, url, packages } = error;
+    return { kind, message: error.message, url, packages };
+  }
+  return { kind: "crash", message: String(error?.message || error).split("\n")[0].slice(0, 300) };
+}
+
+async function fetchOk(url, as) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+  return as === "json" ? response.json() : response.text();
+}
+
+async function fetchModules(pyBase) {
+  const { files } = await fetchOk(`${pyBase}manifest.json`, "json");
+  const sources = await Promise.all(files.map((rel) => fetchOk(pyBase + rel, "text")));
+  return { files, sources };
+}
+
+/**
+ * Count the bytes of Pyodide's own files as they arrive, for a progress bar:
+ * `sizes` maps each file name to its size (the build knows them). Files fetched
+ * are counted as their bodies stream in; the two modules Pyodide imports, when
+ * they have arrived. Returns a function that stops counting.
+ */
+function countDownload(sizes, onBytes) {
+  const realFetch = self.fetch;
+  const nameOf = (url) => String(url?.url ?? url).split("?")[0].split("/").pop();
+  const counted = new Set();
+  self.fetch = async (input, init) => {
+    const response = await realFetch(input, init);
+    const name = nameOf(input);
+    if (!(name in sizes) || counted.has(name) || !response.ok || !response.body) return response;
+    counted.add(name);
+    const reader = response.body.getReader();
+    const body = new ReadableStream({
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else {
+          onBytes(value.byteLength);
+          controller.enqueue(value);
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+  const observer = typeof PerformanceObserver === "function"
+    ? new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          const name = nameOf(entry.name);
+          if (name.endsWith(".mjs") && name in sizes && !counted.has(name)) {
+            counted.add(name);
+            onBytes(sizes[name]);
+          }
+        }
+      })
+    : null;
+  observer?.observe({ type: "resource", buffered: true });
+  return () => {
+    self.fetch = realFetch;
+    observer?.disconnect();
+  };
+}
+
+async function boot(id, { indexURL, pyBase, interruptBuffer, sizes = {}, reuse = false }) {
+  const total = Object.values(sizes).reduce((sum, n) => sum + n, 0);
+  let loaded = 0;
+  let shown = 0;
+  const progress = (step, text) => post({ id, type: "progress", step, of: 3, text, loaded: Math.min(loaded, total), total, reuse });
+  const fetching = reuse ? "starting Python from the files already downloaded" : "downloading Python";
+  progress(1, fetching);
+  const stopCounting = countDownload(sizes, (bytes) => {
+    loaded += bytes;
+    const now = performance.now();
+    if (now - shown > 100 || loaded >= total) {
+      shown = now;
+      progress(1, fetching);
+    }
+  });
+  // The chapter's modules download while Pyodide does.
+  const modules = fetchModules(pyBase);
+  modules.catch(() => {}); // awaited below; no unhandled rejection meanwhile
+  let loadPyodide;
+  try {
+    ({ loadPyodide } = await import(`${indexURL}pyodide.mjs`));
+  } catch (error) {
+    throw new Failure("runtime", String(error?.message || error), { url: `${indexURL}pyodide.mjs` });
+  }
+  try {
+    pyodide = await loadPyodide({ indexURL, stdout: () => {}, stderr: () => {} });
+  } catch (error) {
+    throw new Failure("runtime", String(error?.message || error), { url: indexURL });
+  } finally {
+    stopCounting();
+  }
+  progress(2, "loading the chapter's Python modules");
+  try {
+    const { files, sources } = await modules;
+    files.forEach((rel, i) => {
+      const path = `${HOME}/${rel}`;
+      pyodide.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+      pyodide.FS.writeFile(path, sources[i], { encoding: "utf8" });
+    });
+  } catch (error) {
+    throw new Failure("runtime", String(error?.message || error), { url: `${pyBase}manifest.json` });
+  }
+  progress(3, "starting the session");
+  const sys = pyodide.pyimport("sys");
+  sys.path.insert(0, HOME);
+  sys.destroy();
+  session = pyodide.pyimport("session");
+  session.install();
+  // Take the path of a Run once now, so the reader's first Run does not pay for
+  // its first-time costs (the parser, the output plumbing).
+  session.imports_to_load("pass").destroy();
+  session.run_cell("pass", "warm-up").destroy();
+  session.settle();
+  pyodide.setStdin({ error: true });
+  if (interruptBuffer) pyodide.setInterruptBuffer(interruptBuffer);
+  packageOf = new Map();
+  for (const [name, info] of Object.entries(pyodide.lockfile?.packages ?? {})) {
+    for (const module of info.imports ?? []) packageOf.set(module, name);
+  }
+  // The output cap is session.py's, applied where output is born; the page applies it
+  // once more to what arrives, with these same numbers.
+  post({ id, type: "ready", limits: { lines: session.MAX_LINES, chars: session.MAX_CHARS } });
+}
+
+function packageURL(name) {
+  const info = pyodide.lockfile?.packages?.[name];
+  if (!info) return "";
+  try {
+    return new URL(info.file_name, pyodide.lockfileBaseUrl ?? self.location.href).href;
+  } catch {
+    return info.file_name;
+  }
+}
+
+/** Download the packages `code` imports (numpy…) before running it. */
+async function loadImports(id, code) {
+  const proxy = session.imports_to_load(code);
+  const modules = proxy.toJs();
+  proxy.destroy();
+  const wanted = [...new Set(modules.map((m) => packageOf.get(m)).filter(Boolean))].filter(
+    (name) => !(name in pyodide.loadedPackages),
+  );
+  if (!wanted.length) return;
+  post({ id, type: "status", phase: "packages", packages: wanted });
+  const problems = [];
+  // loadPackagesFromImports does this mapping itself; we resolve the names first to
+  // say what is loading and, if it fails, which package and URL.
+  await pyodide.loadPackagesFromImports(modules.map((m) => `import ${m}`).join("\n"), {
+    messageCallback: () => {},
+    errorCallback: (message) => problems.push(message),
+  });
+  const failed = wanted.filter((name) => !(name in pyodide.loadedPackages));
+  if (failed.length) {
+    throw new Failure("package", problems.join(" ") || "download failed", {
+      packages: failed,
+      url: packageURL(failed[0]),
+    });
+  }
+}
+
+async function run(id, { code, name }) {
+  await ready;
+  await loadImports(id, code);
+  post({ id, type: "status", phase: "running" });
+  const write = (stream, text) => post({ id, type: "stream", stream, text });
+  const emitFigure = (json) => post({ id, type: "figure", figure: JSON.parse(json) });
+  const proxy = session.run_cell.callKwargs(code, name, { write, emit_figure: emitFigure });
+  const result = proxy.toJs({ dict_converter: Object.fromEntries });
+  proxy.destroy();
+  post({ id, type: "done", result });
+}
+
+self.onmessage = (event) => {
+  const { id, type, ...data } = event.data ?? {};
+  if (type === "init") {
+    ready ??= boot(id, data);
+    ready.catch((error) => post({ id, type: "error", error: asData(error) }));
+  } else if (type === "run") {
+    // one run at a time, in the order asked (the page queues too)
+    queue = queue.then(() => run(id, data).catch((error) => post({ id, type: "error", error: asData(error) })));
+  }
+};
