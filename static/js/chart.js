@@ -43,8 +43,8 @@ function thin(items, most) {
 /**
  * Tick positions and labels for a log axis over `values`, at most about `most`
  * of them. Powers of two up to 2³⁰ (token counts, widths) are labelled 256, 512,
- * 1K … 1M; other data get powers of ten, with 2 and 5 between them when the data
- * span two decades or less, and every digit when they span one.
+ * 1K … 1M; other data get powers of ten, with 2 and 5 between them when that
+ * leaves fewer than three ticks, and every digit when even that does.
  * Returns null when no value is positive.
  */
 export function logTicks(values, most = 8) {
@@ -61,15 +61,18 @@ export function logTicks(values, most = 8) {
   }
   const first = Math.floor(Math.log10(lo) + 1e-9);
   const last = Math.ceil(Math.log10(hi) - 1e-9);
-  const span = last - first;
-  const mantissas = span <= 1 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : span <= 2 ? [1, 2, 5] : [1];
-  let ticks = [];
-  for (let k = first; k <= last; k += 1) {
-    for (const m of mantissas) {
-      const v = Number((m * 10 ** k).toPrecision(3));
-      if (v >= lo / 1.001 && v <= hi * 1.001) ticks.push(v);
+  const within = (mantissas) => {
+    const found = [];
+    for (let k = first; k <= last; k += 1) {
+      for (const m of mantissas) {
+        const v = Number((m * 10 ** k).toPrecision(3));
+        if (v >= lo / 1.001 && v <= hi * 1.001) found.push(v);
+      }
     }
-  }
+    return found;
+  };
+  // powers of ten alone, unless that leaves fewer than three ticks in the data's range
+  let ticks = [[1], [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]].map(within).find((t) => t.length >= 3) ?? within([1, 2, 5]);
   if (ticks.length < 2) ticks = [...new Set([Number(lo.toPrecision(2)), Number(hi.toPrecision(2))])];
   const tickvals = thin(ticks, most);
   return { tickvals, ticktext: decimalLabels(tickvals) };
