@@ -1177,8 +1177,8 @@ def compute_numbers_here(request: dict) -> dict:
             from instruments.quoted import quoted_numbers
 
             quoted = quoted_numbers()
-        with processing("instruments/tables.py"):
-            from instruments.tables import all_instrument_data
+        with processing("instruments/widget_data.py"):
+            from instruments.widget_data import all_instrument_data
 
             data = all_instrument_data()
         with processing("instruments/static_views.py"):

@@ -2,7 +2,7 @@
 // their qualitative rows, and per-layer FLOPs and decode memory at a chosen context
 // length (EQ 11.1, 11.5), with the hybrid's attention ratio as a control; below them,
 // released models and their whole-model decode memory at the same context length.
-// Every number is looked up in the build's data (instruments/tables.py).
+// Every number is looked up in the build's data (instruments/widget_data.py).
 
 import { formatBytes, formatFlops, formatPeriod, formatTokens, groupThousands, memoryOrNone, pickIndex, shortTokens, splitList } from "./format.js";
 import { bindState, h, initialState, rangeControl, scrollRegion } from "./widget.js";
@@ -22,7 +22,7 @@ export function mount(element, { data }) {
   const periods = data.hybrid_periods;
   const families = data.families;
   const ids = families.map((f) => f.id);
-  const defaults = { ...data.defaults, hide: [] }; // where the controls start (instruments/tables.py)
+  const defaults = { ...data.defaults, hide: [] }; // where the controls start (instruments/widget_data.py)
   const shared = initialState(NAME);
   const state = {
     i: pickIndex(lengths, shared.n, lengths.indexOf(defaults.n)),

@@ -3,7 +3,7 @@
 // the best clip for each width, the rate–distortion bound, and the named formats
 // (INT4, MXFP4, NVFP4, NF4, FP8) at their effective bits. Heavy-tailed with outlier
 // channels: min–max rounding of each row, with and without a random Hadamard rotation.
-// Every number is looked up in the build's data (instruments/tables.py).
+// Every number is looked up in the build's data (instruments/widget_data.py).
 
 import { ascendingOrder, formatBits, formatGB, formatParams, formatPercent, pickIndex } from "./format.js";
 import { baseLayout, bindState, h, initialState, lazyChart, rangeControl, readout, scrollRegion } from "./widget.js";
@@ -36,7 +36,7 @@ export function mount(element, { data, loadPlotly }) {
     return index === -1 ? fallback : order.indexOf(index);
   };
   const modes = data.modes;
-  const defaults = data.defaults; // where the controls start (instruments/tables.py)
+  const defaults = data.defaults; // where the controls start (instruments/widget_data.py)
   const shared = initialState(NAME);
   const state = {
     p: positionOf(shared.b, positionOf(defaults.b, 0)),

@@ -1,7 +1,7 @@
 // Instrument: scaling explorer. Attention's n²d against a scan's n·E·d·N and linear
 // attention's n·d·d_h (EQ 11.1, 11.4, 11.5), and decode memory: a KV cache that grows
 // with n against fixed states.
-// Every number is looked up in the build's data (instruments/tables.py).
+// Every number is looked up in the build's data (instruments/widget_data.py).
 
 import { formatBytes, formatFlops, formatRatio, formatTokens, groupThousands, pickIndex, shortTokens } from "./format.js";
 import { bindState, h, initialState, lazyChart, rangeControl, readout, baseLayout } from "./widget.js";
@@ -14,7 +14,7 @@ export function mount(element, { data, loadPlotly }) {
   const widths = data.model_widths;
   const states = data.state_sizes;
   const defaults = {
-    ...data.defaults, // where the controls start, chosen by the build (instruments/tables.py)
+    ...data.defaults, // where the controls start, chosen by the build (instruments/widget_data.py)
     v: undefined, // the modeled view, VIEWS[0]: left out of a shared URL
   };
   const shared = initialState(NAME);

@@ -6,7 +6,7 @@ n : context length      d : model width      N : SSM state size
 k : hybrid period       b : bit-width        P : parameter count
 
 :func:`fallback_html` lays out, from the same embedded data the widgets read
-(:func:`instruments.tables.all_instrument_data`), what the page shows inside
+(:func:`instruments.widget_data.all_instrument_data`), what the page shows inside
 ``<div class="instrument-body">`` until the widget replaces it.  It writes no
 number itself: where a table shows one, :func:`fmt` leaves a placeholder naming a
 formatter of ``instruments/format.js``, and :func:`render` has that module, the
@@ -360,7 +360,7 @@ def fallback_html(name: str, data: dict) -> str:
     name : str
         ``"scaling-explorer"``, ``"architecture-matrix"`` or ``"bit-width"``.
     data : dict
-        That instrument's entry of :func:`instruments.tables.all_instrument_data`.
+        That instrument's entry of :func:`instruments.widget_data.all_instrument_data`.
 
     Returns
     -------
@@ -376,7 +376,7 @@ def fallback_html(name: str, data: dict) -> str:
 
     Examples
     --------
-    >>> from instruments.tables import bit_width_data
+    >>> from instruments.widget_data import bit_width_data
     >>> table = fallback_html("bit-width", bit_width_data())
     >>> "17.5 GB" in table, "17.5 GB" in render({"bit-width": table})["bit-width"]
     (False, True)

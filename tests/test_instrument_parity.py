@@ -17,7 +17,7 @@ import pytest
 from instruments import cost
 from instruments import quantization as qz
 from instruments.architectures import FAMILIES, MODEL_PRESETS
-from instruments.tables import (
+from instruments.widget_data import (
     ARCHITECTURE_STATE,
     ARCHITECTURE_WIDTH,
     BYTES_PER_VALUE,

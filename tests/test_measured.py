@@ -16,7 +16,7 @@ from instruments import cost, defaults, measured
 from instruments import static_views as sv
 from instruments.errors import InstrumentArgumentError
 from instruments.quoted import quoted_numbers
-from instruments.tables import CONTEXT_LENGTHS, scaling_explorer_data
+from instruments.widget_data import CONTEXT_LENGTHS, scaling_explorer_data
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "instruments" / "data"

@@ -14,7 +14,7 @@ from instruments import quantization as qz
 from instruments import static_views as sv
 from instruments.static_views import fmt
 from instruments.architectures import FAMILIES, MODEL_PRESETS, model_costs
-from instruments.tables import (
+from instruments.widget_data import (
     ARCHITECTURE_STATE,
     ARCHITECTURE_WIDTH,
     BYTES_PER_VALUE,

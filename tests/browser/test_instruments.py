@@ -14,7 +14,7 @@ from instruments import quantization as qz
 from instruments import static_views as sv
 from instruments.rotation import ROTATION_EXAMPLE, rotation_errors
 from instruments.architectures import MODEL_PRESETS, model_costs
-from instruments.tables import (
+from instruments.widget_data import (
     ARCHITECTURE_STATE,
     ARCHITECTURE_WIDTH,
     BIT_WIDTH_START,

@@ -1,4 +1,4 @@
-"""Parity, coverage and size tests for instruments.tables."""
+"""Parity, coverage and size tests for instruments.widget_data."""
 
 import json
 import sys
@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from instruments import cost, tables  # noqa: E402
+from instruments import cost, widget_data as tables  # noqa: E402
 from instruments import quantization as qz  # noqa: E402
 from instruments.architectures import FAMILIES, MODEL_PRESETS, family_costs, model_costs  # noqa: E402
 
