@@ -245,7 +245,7 @@ def _equation_tokens(state, start, close, positional, named):
 
 def render_equation_open(self, tokens, idx, options, env):
     meta = tokens[idx].meta
-    number = env["numbers"]["equation"][meta["id"]]
+    number = env["numbering"]["equation"][meta["id"]]
     label = f"EQ {number}"
     return (
         f'<figure class="equation" id="{meta["id"]}" aria-labelledby="{meta["id"]}-title">\n'
@@ -355,7 +355,7 @@ def quiz_answer_text(meta: dict) -> str:
 
 def render_quiz_open(self, tokens, idx, options, env):
     meta = tokens[idx].meta
-    qid, number = meta["id"], env["numbers"]["quiz"][meta["id"]]
+    qid, number = meta["id"], env["numbering"]["quiz"][meta["id"]]
     data = {k: meta[k] for k in ("kind", "answer", "tolerance", "unit", "units") if k in meta}
     if meta["kind"] == "numeric":
         data["suffix"] = unit_suffix(meta["unit"])
@@ -454,7 +454,7 @@ def env_cells_dir(env: dict) -> Path:
 def render_runnable_open(self, tokens, idx, options, env):
     name = tokens[idx].meta["name"]
     cell = env["executed"][name]
-    number = env["numbers"]["runnable"][name]
+    number = env["numbering"]["runnable"][name]
     code = highlight(cell.source, PythonLexer(), HtmlFormatter(nowrap=True))
     return (
         f'<figure class="cell" id="cell-{name}" data-cell="{name}" aria-labelledby="cell-{name}-title">\n'
@@ -523,7 +523,7 @@ def _instrument_tokens(state, start, close, positional, named):
 
 def render_instrument_open(self, tokens, idx, options, env):
     meta = tokens[idx].meta
-    name, number = meta["name"], env["numbers"]["instrument"][meta["name"]]
+    name, number = meta["name"], env["numbering"]["instrument"][meta["name"]]
     static = env.get("instrument_fallbacks", {}).get(name, "")
     return (
         f'<figure class="instrument" id="instrument-{name}" data-instrument="{name}" '
@@ -1315,14 +1315,14 @@ def notebook_cells(section: Section, env: dict) -> list:
             prose = [inner] if inner.strip() else []
             cells.append(nbformat.v4.new_code_cell(env["executed"][token.meta["name"]].source.rstrip()))
         elif kind == "equation":
-            number = env["numbers"]["equation"][token.meta["id"]]
+            number = env["numbering"]["equation"][token.meta["id"]]
             prose.append(f"**EQ {number}: {token.meta['title']}**\n\n{inner}\n")
         elif kind == "quiz":
             question = QUIZ_PART_RE.split(inner)[0]
             explanation = re.split(r"^---\s*explain\s*$", inner, flags=re.M)[-1].strip()
             answer = quiz_answer_text(token.meta)
             prose.append(
-                f"**Quiz {env['numbers']['quiz'][token.meta['id']]}.** {question.strip()}\n\n"
+                f"**Quiz {env['numbering']['quiz'][token.meta['id']]}.** {question.strip()}\n\n"
                 f"<details><summary>Answer</summary>\n\n**{answer}.** {explanation}\n\n</details>\n"
             )
         elif kind == "instrument":
@@ -1555,7 +1555,7 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     parse_sections(md, sections, env)
     parse_notes(md, references, env)
     env["works"] = references
-    env["numbers"] = number_blocks(chapter["number"], sections)
+    env["numbering"] = number_blocks(chapter["number"], sections)
     env["citations"] = number_citations(sections, references)
     check_references(sections, references, env["citations"])
     # The cells and the numbers (two Python processes), KaTeX (Node) and esbuild run
@@ -1618,12 +1618,12 @@ def page_context(options: Options, chapter: dict, sections: list[Section], env: 
         "pyodide_sizes": json.dumps(pyodide_sizes(options.root), separators=(",", ":")),
         "cdn_origin": "" if options.pyodide == "local" else "https://cdn.jsdelivr.net",
         "service_worker": "sw.js" if options.service_worker else "",
-        "numbers": env["numbers"],
-        "module_preloads": module_preloads(options.root, list(env["numbers"]["instrument"])),
+        "numbering": env["numbering"],
+        "module_preloads": module_preloads(options.root, list(env["numbering"]["instrument"])),
         "instrument_json": json.dumps(env["instrument_data"], separators=(",", ":"), sort_keys=True).replace("</", "<\\/"),
         "instrument_links": [
             {"href": f"#instrument-{name}", "label": label}
-            for name, label in zip(env["numbers"]["instrument"], chapter.get("instruments", []))
+            for name, label in zip(env["numbering"]["instrument"], chapter.get("instruments", []))
         ],
     }
 

@@ -27,7 +27,7 @@ def render(source: str) -> str:
     section = build.Section(Path("t.md"), "t.md", source)
     section.tokens = md.parse(source, env)
     section.meta = {"id": "s-test"}
-    env["numbers"] = build.number_blocks(11, [section])
+    env["numbering"] = build.number_blocks(11, [section])
     env["executed"] = build.execute_cells(BLOCKS, env.get("cells", []))
     env["katex"] = EchoTeX()
     env["quoted"] = {"answer": "42"}
@@ -64,6 +64,6 @@ def test_quiz_keeps_its_data_for_the_page():
 def test_render_functions_are_replaceable():
     md = build.make_markdown()
     md.add_render_rule("equation_math", lambda self, tokens, idx, options, env: "<MATH>")
-    env = {"numbers": {"equation": {"eq-a": "11.1"}}}
+    env = {"numbering": {"equation": {"eq-a": "11.1"}}}
     out = md.render('::: equation eq-a "T"\n$$ x $$\n:::\n', env)
     assert "<MATH>" in out

@@ -33,7 +33,7 @@ def parse(source: str):
 
 def render(source: str) -> str:
     md, env, section, references = parse(source)
-    env["numbers"] = build.number_blocks(11, [section])
+    env["numbering"] = build.number_blocks(11, [section])
     env["citations"] = build.number_citations([section], references)
     env["katex"] = EchoTeX()
     env["bibliography"] = build.render_bibliography(md, ROOT, references, env)
