@@ -318,13 +318,12 @@ export function meteredOrSlow(connection = navigator.connection) {
 }
 
 /**
- * Start Python ahead of the first Run, unless the connection is metered or slow or
- * the page says not to (`<main data-warm-up="off">`); `<main data-runtime="ready">`
- * once it is up.
+ * Start Python ahead of the first Run, unless the connection is metered or slow;
+ * `<main data-runtime="ready">` once it is up.
  */
 function warm(runtime) {
   const main = document.getElementById("main");
-  if (runtime.started || meteredOrSlow() || main?.dataset.warmUp === "off") return;
+  if (runtime.started || meteredOrSlow()) return;
   if (main) main.dataset.runtime = "warming";
   runtime
     .warmUp()
