@@ -43,6 +43,20 @@ function mark(box) {
   markScrollable(box, scrolls, `${nameOf(box)}, wider than the page: scroll sideways or use the arrow keys`, "group");
 }
 
+/** A printed output wider than its box takes keyboard focus, so its arrows can scroll it. */
+function markOutput(pre) {
+  const scrolls = pre.scrollWidth > pre.clientWidth + 1;
+  if (scrolls && !pre.hasAttribute("tabindex")) {
+    const cell = pre.closest("figure.cell")?.querySelector(".cell-title .anchor")?.textContent.trim();
+    pre.tabIndex = 0;
+    pre.setAttribute("role", "region");
+    pre.setAttribute("aria-label", `Output${cell ? ` of ${cell}` : ""} (scrolls sideways)`);
+    pre.dataset.scrollMarked = "1";
+  } else if (!scrolls && pre.dataset.scrollMarked) {
+    ["tabindex", "role", "aria-label", "data-scroll-marked"].forEach((name) => pre.removeAttribute(name));
+  }
+}
+
 export function mount(root = document) {
   const boxes = [...root.querySelectorAll(".math.display")];
   boxes.forEach((box) => {
@@ -52,7 +66,11 @@ export function mount(root = document) {
   // Measuring forces a layout of the whole page: do it when the browser is idle.
   const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 200));
   idle(() => {
-    const markAll = () => boxes.forEach(mark);
+    const markAll = () => {
+      boxes.forEach(mark);
+      // the build's printed output (a live run's output is focusable from the start)
+      root.querySelectorAll(".cell-output pre.cell-stdout").forEach(markOutput);
+    };
     markAll();
     new ResizeObserver(markAll).observe(document.documentElement);
     document.documentElement.dataset.equationsMeasured = "1";

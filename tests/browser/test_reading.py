@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -597,3 +598,23 @@ def test_printed_on_a4_nothing_overflows_and_controls_give_way_to_values(context
     expect(explorer.locator(".control-value").first).not_to_be_empty()
     background = page.evaluate("getComputedStyle(document.querySelector('.equation')).backgroundColor")
     assert background == "rgb(255, 255, 255)", background  # paper, even in dark mode
+
+
+def test_axe_finds_nothing_on_a_phone_with_the_contents_open_and_a_wrong_answer(context_factory, server):
+    axe = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
+    page = open_at(context_factory, server, {**PHONE, "bypass_csp": True})
+    quiz = page.locator("#q-doubling")
+    quiz.get_by_label("Your answer").fill("2")
+    quiz.get_by_role("button", name="Check").click()
+    tf = page.locator("#q-ssm-linear")
+    tf.get_by_role("radio", name="False").check()
+    tf.get_by_role("button", name="Check").click()
+    page.evaluate("document.getElementById('eq-11-4').scrollIntoView()")
+    finger(page, page.get_by_role("button", name="Contents"))
+    expect(page.get_by_role("navigation", name="Sections of this chapter").get_by_role("link", name="11.3")).to_be_visible()
+    page.add_script_tag(path=str(axe))
+    violations = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + n.failureSummary).join(' / '));
+    }""")
+    assert violations == []
