@@ -153,12 +153,21 @@ export function mount(figure, { runtime }) {
     edited.hidden = value === original;
   }
 
+  let unsaved = null; // code typed but not yet saved (saving waits for a pause in typing)
+  function save() {
+    clearTimeout(saveTimer);
+    if (unsaved === null) return;
+    if (unsaved === original) storage.remove(key);
+    else storage.save(key, unsaved);
+    unsaved = null;
+  }
+  // A reload or a closed tab inside the pause still keeps the last keystroke.
+  window.addEventListener("pagehide", save);
+
   function remember(value) {
     clearTimeout(saveTimer);
-    saveTimer = setTimeout(() => {
-      if (value === original) storage.remove(key);
-      else storage.save(key, value);
-    }, SAVE_DELAY_MS);
+    unsaved = value;
+    saveTimer = setTimeout(save, SAVE_DELAY_MS);
     markEdited(value);
   }
 
@@ -239,6 +248,7 @@ export function mount(figure, { runtime }) {
     if (editor) editor.setCode(original);
     else code.innerHTML = originalHTML;
     clearTimeout(saveTimer);
+    unsaved = null;
     storage.remove(key);
     markEdited(original);
     staleNote?.remove();

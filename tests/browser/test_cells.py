@@ -453,8 +453,7 @@ def test_reset_restores_the_code_and_the_pre_run_output(page, server):
 def test_edited_code_survives_a_reload(page, server):
     cell = open_page(page, server).first
     set_code(cell, "kept = 'across reloads'\nprint(kept)")
-    page.wait_for_timeout(700)  # saving is debounced
-    page.reload()
+    page.reload()  # at once: the save that waits for a pause in typing is flushed as the page goes
     cell = cells(page).first
     expect(cell.get_by_text("Edited — Reset restores the original.")).to_be_visible()
     expect(cell.locator(".cell-source pre")).to_contain_text("kept = 'across reloads'")
