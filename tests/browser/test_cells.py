@@ -497,38 +497,6 @@ def test_when_isolated_stop_interrupts_without_restarting(context_factory, isola
     expect(output(cell)).to_have_text("still here\n")
 
 
-# ── pure helpers, in the page ────────────────────────────────────────────────
-
-
-def test_output_cap_and_figure_cleaning(page, server):
-    page.goto(server)
-    result = page.evaluate(
-        """async () => {
-            const { createCap } = await import('./assets/js/output-cap.js');
-            const { cleanFigure, statusText, failureText } = await import('./assets/js/cell-text.js');
-            const cap = createCap({ lines: 3, chars: 100 });
-            const parts = [cap.take('a\\nb\\n'), cap.take('c\\nd\\ne\\n'), cap.take('f\\n')];
-            const small = createCap({ lines: 100, chars: 5 });
-            const cut = [small.take('abc'), small.take('defg'), small.truncated];
-            const figure = cleanFigure({ traces: [{ x: [1, 'x', 3], y: [1, 2, 3], name: 'n', onclick: 'evil' }],
-                                         layout: { title: 't', xaxis: { type: 'log', title: 'x' }, yaxis: { type: 'weird' }, images: [1] },
-                                         table: { columns: ['x', 'n', 'extra'], rows: [['1', 2, '<b>3</b>'], 'bad'], total: 1.5 } });
-            return { parts, truncated: cap.truncated, cut, figure,
-                     done: statusText({ phase: 'done', result: { status: 'ok', ms: 1234.5 } }),
-                     failed: failureText({ kind: 'package', packages: ['numpy'], url: 'https://x/numpy.whl' }) };
-        }"""
-    )
-    assert result["parts"] == ["a\nb\n", "c\n", ""] and result["truncated"] is True
-    assert result["cut"] == ["abc", "de", True]
-    assert result["figure"] == {
-        "traces": [{"x": [1, None, 3], "y": [1, 2, 3], "mode": "lines+markers", "name": "n"}],
-        "layout": {"title": "t", "xaxis": {"title": "x", "type": "log"}, "yaxis": {"title": "", "type": "linear"}},
-        "table": {"columns": ["x", "n"], "rows": [["1", ""], []], "total": 0},
-    }
-    assert result["done"] == "Done in 1,235 ms."
-    assert result["failed"].startswith("Could not download numpy from https://x/numpy.whl: ")
-
-
 # ── accessibility and looks ──────────────────────────────────────────────────
 
 
