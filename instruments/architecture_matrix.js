@@ -1,6 +1,6 @@
 // Instrument: architecture matrix. The four families of section 11.5 side by side,
 // their qualitative rows, and per-layer FLOPs and decode memory at a chosen context
-// length (EQ 11.1, 11.5), with the hybrid's attention ratio as a control; below them,
+// length (eq-11-1, eq-11-5), with the hybrid's attention ratio as a control; below them,
 // released models and their whole-model decode memory at the same context length.
 // Every number is looked up in the build's data (instruments/widget_data.py).
 

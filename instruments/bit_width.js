@@ -1,5 +1,5 @@
-// Instrument: bit-width slider. Weight storage against quantization error (EQ 11.6).
-// Two kinds of weights. Gaussian: the uniform grid of EQ 11.6 clipped at ±3σ and at
+// Instrument: bit-width slider. Weight storage against quantization error (eq-11-6).
+// Two kinds of weights. Gaussian: the uniform grid of eq-11-6 clipped at ±3σ and at
 // the best clip for each width, the rate–distortion bound, and the named formats
 // (INT4, MXFP4, NVFP4, NF4, FP8) at their effective bits. Heavy-tailed with outlier
 // channels: min–max rounding of each row, with and without a random Hadamard rotation.

@@ -12,7 +12,7 @@ FlashAttention-2 backend, and fla-core's SSD, Gated DeltaNet and linear-attentio
 kernels) and ``instruments/data/mixers-h200-cudnn.json`` (attention through cuDNN, the
 backend PyTorch picks by itself on that GPU). Nothing here runs a GPU: these functions
 read those files, so the scaling explorer, the prose and the tests quote the same
-measurement. The modeled side comes from :mod:`instruments.cost` (EQ 11.1), at the shapes
+measurement. The modeled side comes from :mod:`instruments.cost` (``eq-11-1``), at the shapes
 that were measured.
 """
 
@@ -218,7 +218,7 @@ def primary_attention(runs: dict | None = None) -> str:
 def loglog_slope(n, t, last: int = 4) -> float:
     """Least-squares slope of log t against log n over the ``last`` longest lengths.
 
-    A cost that grows like n^p has slope p: 2 for attention (EQ 11.1), 1 for a scan.
+    A cost that grows like n^p has slope p: 2 for attention (``eq-11-1``), 1 for a scan.
 
     Examples
     --------
@@ -282,7 +282,7 @@ def _shape(runs, *path):
 
 
 def modeled_ratio(n, runs: dict | None = None):
-    """EQ 11.1's attention-to-scan FLOP ratio, ``n / (E N)``, at the measured shapes.
+    """The attention-to-scan FLOP ratio of ``eq-11-1``, ``n / (E N)``, at the measured shapes.
 
     Examples
     --------
@@ -347,8 +347,8 @@ def measured_ratio(n: int, attention: str | None = None, mixer: str = "ssd", pha
 def attention_tflops(n: int, attention: str | None = None, runs: dict | None = None) -> float:
     """Arithmetic rate of a measured causal attention layer, in 10^12 FLOP/s.
 
-    The layer performs ``2 n^2 d`` floating-point operations: EQ 11.1's ``n^2 d``
-    multiply-adds for the scores and as many for the weighted sum of values, two
+    The layer performs ``2 n^2 d`` floating-point operations: the ``n^2 d``
+    multiply-adds of ``eq-11-1`` for the scores and as many for the weighted sum of values, two
     operations each, halved because a causal kernel skips the masked half.
 
     Examples

@@ -6,9 +6,9 @@ n : sequence length (tokens)
 N : state size of the SSM, per channel
 d_h : head width of linear attention
 x_t : the scalar input of one SSM channel at step t; ``x`` stacks them, shape (n,)
-u_t : the token vector in R^d from which B_t, C_t and Delta_t are computed (EQ 11.3)
+u_t : the token vector in R^d from which B_t, C_t and Delta_t are computed (``eq-11-3``)
 Delta_t : the SSM step; with A < 0 it sets the decay a_t = exp(Delta_t A)
-a : per-step scalar decay of the SSM, 0 < a_t <= 1 (the ``a_t`` of SSD, EQ 11.4)
+a : per-step scalar decay of the SSM, 0 < a_t <= 1 (the ``a_t`` of SSD, ``eq-11-4``)
 B_t, C_t : write and read vectors of the SSM, columns in R^N, y_t = C_t^T h_t;
     ``B`` and ``C`` stack them as rows, shape (n, N)
 Q, K, V : queries, keys, values, shape (n, d_h)
@@ -42,7 +42,7 @@ def _check_ssm(x, a, B, C):
 def ssd_recurrent(x, a, B, C):
     """Selective SSM with scalar decay, as a scan: h_t = a_t h_{t-1} + B_t x_t, y_t = C_t^T h_t.
 
-    This is the linear form of EQ 11.4 (and EQ 11.2-11.3 with a scalar-times-identity
+    This is the linear form of ``eq-11-4`` (and ``eq-11-2``, ``eq-11-3`` with a scalar-times-identity
     transition, a_t = exp(Delta_t A), and Delta_t absorbed into B_t): one pass over the
     sequence with an N-number state, O(n N) work. ``x``, ``a`` have shape (n,) and
     ``B``, ``C`` shape (n, N), one row per step; returns ``y`` of shape (n,).
@@ -62,7 +62,7 @@ def ssd_recurrent(x, a, B, C):
 
 
 def ssd_quadratic(x, a, B, C, block=64):
-    """The same operator in its masked "attention" form: y = (L o (C B^T)) x  (EQ 11.4).
+    """The same operator in its masked "attention" form: y = (L o (C B^T)) x  (``eq-11-4``).
 
     ``L[t, s]`` is the product of the decays a_{s+1} ... a_t for s <= t and 0 above
     the diagonal: a 1-semiseparable mask. The n-by-n matrix ``L o (C B^T)`` is formed
@@ -145,7 +145,7 @@ def linear_attention_masked(Q, K, V):
 
 
 def linear_attention_recurrent(Q, K, V):
-    """The same outputs by reassociation (EQ 11.5): running sums S_i and z_i.
+    """The same outputs by reassociation (``eq-11-5``): running sums S_i and z_i.
 
     S_i = sum_{j<=i} phi(k_j) v_j^T (a d_h-by-d_v matrix), z_i = sum_{j<=i} phi(k_j);
     output_i = phi(q_i)^T S_i / phi(q_i)^T z_i. Fixed-size state, O(n d_h d_v) work.
@@ -213,7 +213,7 @@ def ssd_multihead(x, a, B, C):
 
         h_t = a_t h_{t-1} + B_t x_t^T,        y_t = h_t^T C_t
 
-    which is the linear side of EQ 11.4 (``eq-11-4``) run on P channels at once: every
+    which is the linear side of ``eq-11-4`` run on P channels at once: every
     channel of a head has its own N-number state but shares ``a_t``, ``B_t`` and ``C_t``.
     A layer with E·d channels in heads of P runs E·d/P such heads, holding E·d·N numbers.
     In the notation of the GPU kernel (fla's ``chunk_simple_gla``) ``C`` is the query,
@@ -268,7 +268,7 @@ def linear_attention_unnormalised(Q, K, V):
     """Causal linear attention with the identity feature map and no normaliser.
 
     ``S_t = S_{t-1} + k_t v_t^T`` (a d_k-by-d_v state per head) and ``o_t = S_t^T q_t``: the
-    numerator of EQ 11.5 (``eq-11-5``) with phi(x) = x, which is also SSD (EQ 11.4) with
+    numerator of ``eq-11-5`` with phi(x) = x, which is also SSD (``eq-11-4``) with
     every decay a_t = 1. This is what fla's ``chunk_linear_attn(..., normalize=False)``
     computes, with the scale folded into ``Q``.
 
@@ -366,7 +366,7 @@ def gated_delta_rule(Q, K, V, a, beta):
 def causal_softmax_attention(Q, K, V):
     """Causal softmax attention, every head at once: softmax(mask(Q K^T)) V.
 
-    The quadratic mixer of EQ 11.1 (``eq-11-1``): row t weights the values of tokens
+    The quadratic mixer of ``eq-11-1``: row t weights the values of tokens
     1..t by the softmax of ``q_t . k_s``. Apply the usual 1/sqrt(d_h) by scaling ``Q``.
 
     Parameters
@@ -411,7 +411,7 @@ def bit_recurrence_states(bits, on_zero=1.0, on_one=-1.0):
     """States h_1 ... h_n of the one-channel recurrence h_t = lambda_t h_{t-1}, h_0 = 1.
 
     Each bit x_t picks the transition: lambda_t = ``on_zero`` where x_t = 0 and
-    ``on_one`` where x_t = 1. This is the recurrence of EQ 11.3 (``eq-11-3``) for one
+    ``on_one`` where x_t = 1. This is the recurrence of ``eq-11-3`` for one
     channel with the write term left out and the transition chosen by the input, the
     part of a selective SSM that decides what happens to the state it already holds.
 

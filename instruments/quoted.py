@@ -25,7 +25,7 @@ def _sig(value: float, digits: int = 2) -> str:
 
 
 def _cost_numbers() -> dict[str, str]:
-    """Token-mixing cost and decode memory (EQ 11.1, 11.5) of the running example and
+    """Token-mixing cost and decode memory (``eq-11-1``, ``eq-11-5``) of the running example and
     of the released models in the architecture matrix."""
     w = defaults.CONV_WIDTH
     scan = cost.ssm_state_bytes(WIDTH, STATE, conv_width=1, bytes_per_value=FP16)
@@ -76,7 +76,7 @@ def _percent(value: float, digits: int = 2) -> str:
 
 
 def _quantization_numbers() -> dict[str, str]:
-    """Errors, grids and formats of section 11.4 (EQ 11.6), from the functions the
+    """Errors, grids and formats of section 11.4 (``eq-11-6``), from the functions the
     cells and the bit-width instrument use."""
     from instruments import _gaussian, formats, rotation
 

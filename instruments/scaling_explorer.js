@@ -1,5 +1,5 @@
 // Instrument: scaling explorer. Attention's n²d against a scan's n·E·d·N and linear
-// attention's n·d·d_h (EQ 11.1, 11.4, 11.5), and decode memory: a KV cache that grows
+// attention's n·d·d_h (eq-11-1, eq-11-4, eq-11-5), and decode memory: a KV cache that grows
 // with n against fixed states.
 // Every number is looked up in the build's data (instruments/widget_data.py).
 

@@ -1,4 +1,4 @@
-"""Build-time data for the three browser instruments (EQ 11.1, 11.4-11.6).
+"""Build-time data for the three browser instruments (``eq-11-1``, ``eq-11-4``, ``eq-11-5``, ``eq-11-6``).
 
 Glossary of symbols
 -------------------

@@ -1,4 +1,4 @@
-# Linear attention by reassociation: (QKᵀ)V masked equals Q(KᵀV) as running sums (EQ 11.5)
+# Linear attention by reassociation: (QKᵀ)V masked equals Q(KᵀV) as running sums (eq-11-5)
 import numpy as np
 
 from instruments.cost import linear_attention_state_bytes

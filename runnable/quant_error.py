@@ -1,4 +1,4 @@
-# Quantization error against bit-width, from 16 bits down to 2 (EQ 11.6)
+# Quantization error against bit-width, from 16 bits down to 2 (eq-11-6)
 import numpy as np
 
 from instruments.quantization import (
@@ -15,7 +15,7 @@ fixed, best, bound = [], [], []
 head = f"±{clip:g}σ clip"
 print(f"{'bits':>4} {'bytes/param':>11} {head:>10} {'best clip':>10} {'at ±':>6} {'bound':>8}")
 for b in bits:
-    c = optimal_clip(b)                                              # the clip that minimises EQ 11.6
+    c = optimal_clip(b)                                              # the clip that minimises the error of eq-11-6
     fixed.append(relative_rmse(w, uniform_quantize_midrise(w, b, clip)))
     best.append(relative_rmse(w, uniform_quantize_midrise(w, b, c)))  # same grid, only the clip differs
     bound.append(rate_distortion_bound(b))

@@ -1,4 +1,4 @@
-# Attention against a state-space scan: token-mixing work as the context grows (EQ 11.1)
+# Attention against a state-space scan: token-mixing work as the context grows (eq-11-1)
 import numpy as np
 
 from instruments.cost import attention_flops, attention_to_ssm_ratio, ssm_flops

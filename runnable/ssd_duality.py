@@ -1,4 +1,4 @@
-# One operator, two routes: the SSD recurrence and its masked "attention" form (EQ 11.4)
+# One operator, two routes: the SSD recurrence and its masked "attention" form (eq-11-4)
 import time
 
 import numpy as np

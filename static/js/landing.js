@@ -1,4 +1,4 @@
-// Following a link within the chapter (to EQ 11.4, a quiz, a code cell, a section):
+// Following a link within the chapter (to an equation, a quiz, a code cell, a section):
 // the place landed on is marked for a moment, and a button offers the way back to
 // where the reader was. The browser's Back does the same; the button says so.
 
