@@ -64,8 +64,9 @@ def test_midtread_never_has_2_to_the_b_levels(b):
 
 def test_seed_sample_shows_2b_plus_1_values():
     w = np.random.default_rng(0).normal(0, 1, 200_000)
-    counts = {b: np.unique(seed_quantize(w, b)).size for b in (2, 3, 4, 8)}
+    counts = {b: np.unique(qz.uniform_quantize(w, b, 3.0, seed_rounding=True)).size for b in (2, 3, 4, 8)}
     assert counts == {2: 5, 3: 9, 4: 17, 8: 257}
+    assert counts == {b: qz.uniform_levels(b, seed_rounding=True) for b in counts}
 
 
 @pytest.mark.parametrize("b", [1, 1.58, 2, 3, 4, 8])
