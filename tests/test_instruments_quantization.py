@@ -1,4 +1,4 @@
-"""Tests for instruments.quantization and friends (EQ 11.6)."""
+"""Tests for instruments.quantization and friends (``eq-11-6``)."""
 
 import json
 import math
@@ -285,11 +285,11 @@ def test_fixed_clip_error_flattens_at_high_bits():
         assert curve(8) / curve(16) < 1.1
 
 
-# --- the clipping term of EQ 11.6 -------------------------------------------------
+# --- the clipping term of eq-11-6 -------------------------------------------------
 
 
 def _old_clipping_term(b, c):
-    """The overshoot measured from the clip, E[(|w| - c)_+**2]: what EQ 11.6 used to say."""
+    """The overshoot measured from the clip, E[(|w| - c)_+**2]: what eq-11-6 used to say."""
     from instruments import _gaussian as g
 
     return 2.0 * float(g.upper_cell_mse(c, c))
@@ -472,7 +472,7 @@ def test_bad_arguments_raise_named_error(call, message):
     assert str(info.value).startswith(message)
 
 
-# --- the asymmetric min-max grid (EQ 11.6's step, all 2**b codes) ----------------------
+# --- the asymmetric min-max grid (the step of eq-11-6, all 2**b codes) ----------------------
 
 
 @pytest.mark.parametrize("b", [1.58, 2, 3, 4, 5])
