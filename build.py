@@ -39,7 +39,7 @@ import time
 import tomllib
 import traceback
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import jinja2
 import markupsafe
@@ -47,6 +47,7 @@ import nbformat
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
+from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
@@ -105,11 +106,74 @@ def processing(path: Path | str):
         raise BuildError(rel, line, f"{type(error).__name__}: {error}") from error
 
 
+# ── the render context ────────────────────────────────────────────────────────
+
+
+class RenderError(LookupError):
+    """A renderer asked the context for something the build did not compute."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderContext:
+    """Everything the renderers read, made once the steps that compute it are done
+    (numbering, the executed cells, KaTeX, the quoted numbers, the instruments' tables,
+    the citations' numbers and the reference list), and passed to rendering as
+    markdown-it's ``env``: ``md.renderer.render(tokens, md.options, context)``.
+
+    Parsing never sees it. A renderer takes what it needs through the methods below,
+    which fail with a ``RenderError`` that says what is missing."""
+
+    numbering: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    katex: Mapping[tuple[str, bool], str] = dataclasses.field(default_factory=dict)
+    quoted: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    executed: Mapping[str, ExecutedCell] = dataclasses.field(default_factory=dict)
+    citations: Mapping[str, dict] = dataclasses.field(default_factory=dict)
+    works: Mapping[str, Reference] = dataclasses.field(default_factory=dict)
+    instrument_fallbacks: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    bibliography: str = ""
+
+    def number(self, kind: str, ident: str) -> str:
+        """The block's number in the chapter ("11.3")."""
+        return _look_up(self.numbering.get(kind, {}), ident, f"the {kind} '{ident}' has no number")
+
+    def math(self, tex: str, display: bool) -> str:
+        """The KaTeX HTML for ``tex``, typeset in one batch before rendering."""
+        return _look_up(self.katex, (tex, display), f"the TeX '{tex}' was not typeset")
+
+    def quote(self, name: str) -> str:
+        """The computed number ``{{ name }}``."""
+        return _look_up(self.quoted, name, f"no computed number '{name}'")
+
+    def cell(self, name: str) -> ExecutedCell:
+        return _look_up(self.executed, name, f"the cell '{name}' was not run")
+
+    def citation(self, key: str) -> dict:
+        """``{"number", "label", "sections"}`` of a cited work."""
+        return _look_up(self.citations, key, f"the work '{key}' has no citation number")
+
+
+def _look_up(table: Mapping, key, missing: str):
+    try:
+        return table[key]
+    except KeyError:
+        raise RenderError(missing) from None
+
+
+def context_of(env) -> RenderContext:
+    """The ``RenderContext`` a render rule was given as markdown-it's ``env``."""
+    if not isinstance(env, RenderContext):
+        raise TypeError(f"render with a RenderContext as env, not {type(env).__name__}: "
+                        "md.renderer.render(tokens, md.options, context)")
+    return env
+
+
 # ── Markdown block plugins ────────────────────────────────────────────────────
 #
 # Each block kind is one plugin, ``xxx_plugin(md, *, render=...)``. Its rule only
-# makes tokens (data in ``token.meta``, source lines in ``token.map``); rendering is
-# a replaceable function; per-document state lives in ``env``.
+# makes tokens (data in ``token.meta``, source lines in ``token.map``): no rule reads
+# a file or keeps state, and what a chapter holds (its cells, its citations) is found
+# afterwards by walking the tokens. Rendering is a replaceable function that takes
+# what it needs from the ``RenderContext`` passed as markdown-it's ``env``.
 
 OPEN_RE = re.compile(r"^:::\s*([A-Za-z][\w-]*)?(.*)$")
 
@@ -245,7 +309,7 @@ def _equation_tokens(state, start, close, positional, named):
 
 def render_equation_open(self, tokens, idx, options, env):
     meta = tokens[idx].meta
-    number = env["numbering"]["equation"][meta["id"]]
+    number = context_of(env).number("equation", meta["id"])
     label = f"EQ {number}"
     return (
         f'<figure class="equation" id="{meta["id"]}" aria-labelledby="{meta["id"]}-title">\n'
@@ -256,7 +320,7 @@ def render_equation_open(self, tokens, idx, options, env):
 
 
 def render_equation_math(self, tokens, idx, options, env):
-    return f'<div class="math display">{typeset(env, tokens[idx].content, True)}</div>\n'
+    return f'<div class="math display">{context_of(env).math(tokens[idx].content, True)}</div>\n'
 
 
 def equation_plugin(md: MarkdownIt, *, render_open=render_equation_open, render_math=render_equation_math):
@@ -355,7 +419,7 @@ def quiz_answer_text(meta: dict) -> str:
 
 def render_quiz_open(self, tokens, idx, options, env):
     meta = tokens[idx].meta
-    qid, number = meta["id"], env["numbering"]["quiz"][meta["id"]]
+    qid, number = meta["id"], context_of(env).number("quiz", meta["id"])
     data = {k: meta[k] for k in ("kind", "answer", "tolerance", "unit", "units") if k in meta}
     if meta["kind"] == "numeric":
         data["suffix"] = unit_suffix(meta["unit"])
@@ -438,23 +502,27 @@ def _runnable_tokens(state, start, close, positional, named):
     _reject_unknown(named, set(), start, "runnable")
     if len(positional) != 1 or not re.fullmatch(r"[a-z][a-z0-9_]*", positional[0]):
         raise BlockError(start, "runnable block needs one cell name, e.g. '::: runnable scaling_costs'")
-    name = positional[0]
-    source = env_cells_dir(state.env) / f"{name}.py"
-    if not source.is_file():
-        raise BlockError(start, f"runnable cell '{name}' has no file runnable/{name}.py")
-    state.env.setdefault("cells", []).append(name)
-    opening = _nest(state, "runnable", start + 1, close, "figure", name=name)
+    opening = _nest(state, "runnable", start + 1, close, "figure", name=positional[0])
     opening.map = [start, close + 1]
 
 
-def env_cells_dir(env: dict) -> Path:
-    return Path(env.get("cells_dir", ROOT / "runnable"))
+def runnable_cells(tokens: list[Token], cells_dir: Path) -> list[str]:
+    """The cells that ``tokens`` show, in order; a ``BlockError`` for one whose file
+    is missing. A step after parsing: the parse rule itself reads no file."""
+    names = []
+    for token, line in walk(tokens):
+        if token.type == "runnable_open":
+            name = token.meta["name"]
+            if not (cells_dir / f"{name}.py").is_file():
+                raise BlockError(line, f"runnable cell '{name}' has no file runnable/{name}.py")
+            names.append(name)
+    return names
 
 
 def render_runnable_open(self, tokens, idx, options, env):
     name = tokens[idx].meta["name"]
-    cell = env["executed"][name]
-    number = env["numbering"]["runnable"][name]
+    context = context_of(env)
+    cell, number = context.cell(name), context.number("runnable", name)
     code = highlight(cell.source, PythonLexer(), HtmlFormatter(nowrap=True))
     return (
         f'<figure class="cell" id="cell-{name}" data-cell="{name}" aria-labelledby="cell-{name}-title">\n'
@@ -523,8 +591,9 @@ def _instrument_tokens(state, start, close, positional, named):
 
 def render_instrument_open(self, tokens, idx, options, env):
     meta = tokens[idx].meta
-    name, number = meta["name"], env["numbering"]["instrument"][meta["name"]]
-    static = env.get("instrument_fallbacks", {}).get(name, "")
+    context = context_of(env)
+    name, number = meta["name"], context.number("instrument", meta["name"])
+    static = context.instrument_fallbacks.get(name, "")
     return (
         f'<figure class="instrument" id="instrument-{name}" data-instrument="{name}" '
         f'aria-labelledby="instrument-{name}-title">\n'
@@ -604,10 +673,10 @@ def render_citation(self, tokens, idx, options, env):
     """``[3]`` or ``[3, 5]`` (``[3, §6]`` with a locator), each number a link to its
     entry in the list; the link's title names the work."""
     meta = tokens[idx].meta
-    cited = env["citations"]
+    context = context_of(env)
     links = []
     for key, locator in zip(meta["keys"], meta["locators"]):
-        entry = cited[key]
+        entry = context.citation(key)
         link = (f'<a href="#ref-{key}" role="doc-biblioref" title="{html.escape(entry["label"])}">'
                 f'{entry["number"]}</a>')
         links.append(f"{link}, {html.escape(locator)}" if locator else link)
@@ -617,7 +686,7 @@ def render_citation(self, tokens, idx, options, env):
 
 def render_references(self, tokens, idx, options, env):
     """The list itself, rendered from ``templates/references.html.j2`` beforehand."""
-    return env["bibliography"] if tokens[idx].nesting == 1 else ""
+    return context_of(env).bibliography if tokens[idx].nesting == 1 else ""
 
 
 def citations_plugin(md: MarkdownIt, *, render_cite=render_citation, render_list=render_references):
@@ -652,24 +721,19 @@ def strict_blocks_plugin(md: MarkdownIt, *, known: tuple[str, ...] = BLOCK_KINDS
 # math and computed numbers ────────────────────────────────────────────────────
 
 
-def typeset(env: dict, tex: str, display: bool) -> str:
-    """The KaTeX HTML for ``tex``, typeset in one batch before rendering."""
-    return env["katex"][(tex, display)]
-
-
 def math_plugin(md: MarkdownIt):
     """``$…$`` and ``$$…$$`` through dollarmath, rendered from the KaTeX batch."""
     dollarmath_plugin(md, allow_labels=False, allow_space=False, allow_digits=False)
     md.add_render_rule(
         "math_inline",
         lambda self, tokens, idx, options, env: (
-            f'<span class="math inline">{typeset(env, tokens[idx].content, False)}</span>'
+            f'<span class="math inline">{context_of(env).math(tokens[idx].content, False)}</span>'
         ),
     )
     md.add_render_rule(
         "math_block",
         lambda self, tokens, idx, options, env: (
-            f'<div class="math display">{typeset(env, tokens[idx].content.strip(), True)}</div>\n'
+            f'<div class="math display">{context_of(env).math(tokens[idx].content.strip(), True)}</div>\n'
         ),
     )
 
@@ -680,7 +744,8 @@ def numbers_plugin(md: MarkdownIt):
 
     def render(self, tokens, idx, options, env):
         name = tokens[idx].content
-        return f'<span class="computed" data-name="{html.escape(name)}">{html.escape(env["quoted"][name])}</span>'
+        value = context_of(env).quote(name)
+        return f'<span class="computed" data-name="{html.escape(name)}">{html.escape(value)}</span>'
 
     md.add_render_rule("substitution_inline", render)
     md.add_render_rule("substitution_block", lambda self, t, i, o, env: f"<p>{render(self, t, i, o, env)}</p>\n")
@@ -840,14 +905,15 @@ FRONT_MATTER_KEYS = ("number", "id", "title")
 
 
 def parse_front_matter(section: Section) -> dict:
-    """The ``key: value`` lines between the leading ``---`` fences."""
-    lines = section.source.splitlines()
-    if not lines or lines[0].strip() != "---":
+    """The ``key: value`` lines of the section's front matter: the ``front_matter``
+    token that parsing made of the lines between the leading ``---`` fences."""
+    first = section.tokens[0] if section.tokens else None
+    if first is None or first.type != "front_matter":
+        if section.source.split("\n", 1)[0].strip() == "---":
+            raise BuildError(section.rel, 1, "front matter is not closed with ---")
         raise BuildError(section.rel, 1, "section must start with front matter (---, number, id, title, ---)")
     meta = {}
-    for number, line in enumerate(lines[1:], start=2):
-        if line.strip() == "---":
-            break
+    for number, line in enumerate(first.content.split("\n"), start=2):
         key, colon, value = line.partition(":")
         if not colon or not key.strip():
             raise BuildError(section.rel, number, f"front matter line must be 'key: value', got '{line}'")
@@ -855,24 +921,33 @@ def parse_front_matter(section: Section) -> dict:
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
         meta[key.strip()] = value
-    else:
-        raise BuildError(section.rel, 1, "front matter is not closed with ---")
     for key in FRONT_MATTER_KEYS:
         if not meta.get(key):
             raise BuildError(section.rel, 1, f"front matter needs '{key}'")
     return meta
 
 
-def parse_sections(md: MarkdownIt, sections: list[Section], env: dict) -> None:
-    """Tokens for every section; a malformed block stops with its file and line."""
+def parse_sections(md: MarkdownIt, sections: list[Section]) -> None:
+    """Tokens and front matter for every section; a malformed block stops with its
+    file and line."""
     for section in sections:
-        section.meta = parse_front_matter(section)
-        env["file"] = section.rel
         try:
             with processing(section.rel):
-                section.tokens = md.parse(section.source, env)
+                section.tokens = md.parse(section.source)
         except BlockError as error:
             raise BuildError(section.rel, error.line + 1, error.reason) from None
+        section.meta = parse_front_matter(section)
+
+
+def chapter_cells(root: Path, sections: list[Section]) -> list[str]:
+    """The chapter's code cells in page order; stops on one with no ``runnable/`` file."""
+    names = []
+    for section in sections:
+        try:
+            names += runnable_cells(section.tokens, root / "runnable")
+        except BlockError as error:
+            raise BuildError(section.rel, error.line + 1, error.reason) from None
+    return names
 
 
 def walk(tokens: list[Token], parent_line: int | None = None):
@@ -908,10 +983,10 @@ def number_blocks(chapter_number: int, sections: list[Section]) -> dict:
     return numbers
 
 
-def parse_notes(md: MarkdownIt, references: dict[str, Reference], env: dict) -> None:
+def parse_notes(md: MarkdownIt, references: dict[str, Reference]) -> None:
     """Tokens for each reference's note (inline Markdown: links, math, citations)."""
     for reference in references.values():
-        reference.note_tokens = md.parseInline(reference.note, env) if reference.note else []
+        reference.note_tokens = md.parseInline(reference.note) if reference.note else []
 
 
 def reference_label(reference: Reference) -> str:
@@ -1109,12 +1184,12 @@ def check_quoted(sections: list[Section], numbers: dict[str, str]) -> dict[str, 
     return numbers
 
 
-def render_bibliography(md: MarkdownIt, root: Path, references: dict[str, Reference], env: dict) -> str:
+def render_bibliography(md: MarkdownIt, root: Path, context: RenderContext) -> str:
     """The reference list, in order of first citation, from ``references.html.j2``;
     notes are inline Markdown, rendered like the prose."""
     entries = []
-    for key, cited in sorted(env["citations"].items(), key=lambda item: item[1]["number"]):
-        reference = references[key]
+    for key, cited in sorted(context.citations.items(), key=lambda item: item[1]["number"]):
+        reference = context.works[key]
         entries.append({
             "key": key,
             "number": cited["number"],
@@ -1126,17 +1201,17 @@ def render_bibliography(md: MarkdownIt, root: Path, references: dict[str, Refere
             "url": reference.url,
             "url_text": re.sub(r"^https://(www\.)?", "", reference.url).rstrip("/"),
             "note_html": markupsafe.Markup(
-                md.renderer.render(reference.note_tokens, md.options, env)) if reference.note_tokens else "",
+                md.renderer.render(reference.note_tokens, md.options, context)) if reference.note_tokens else "",
             "sections": [{"id": ident, "number": number} for ident, number in cited["sections"]],
         })
     return template_environment(root).get_template("references.html.j2").render(references=entries)
 
 
-def render_sections(md: MarkdownIt, sections: list[Section], env: dict) -> None:
+def render_sections(md: MarkdownIt, sections: list[Section], context: RenderContext) -> None:
     for section in sections:
         body = [t for t in section.tokens if t.type != "front_matter"]
         with processing(section.rel):
-            section.html = md.renderer.render(body, md.options, env)
+            section.html = md.renderer.render(body, md.options, context)
 
 
 def reading_minutes(sections: list[Section]) -> int:
@@ -1227,7 +1302,7 @@ def assemble_pages(root: Path, context: dict) -> dict[str, str]:
     return pages
 
 
-def export_notebook(chapter: dict, sections: list[Section], env: dict, root: Path) -> str:
+def export_notebook(chapter: dict, sections: list[Section], context: RenderContext, root: Path) -> str:
     """The chapter's cells in order, with the prose around them, as a Jupyter notebook.
 
     The first code cell writes the small modules the cells import (``plotting`` and
@@ -1248,8 +1323,10 @@ def export_notebook(chapter: dict, sections: list[Section], env: dict, root: Pat
         for rel, path in runtime.items() if isinstance(path, Path)
     }
     cells.append(nbformat.v4.new_code_cell(NOTEBOOK_SETUP.replace("HELPER_SOURCES", repr(sources))))
+    markdown = NotebookMarkdown(context)
     for section in sections:
-        cells.extend(notebook_cells(section, env))
+        with processing(section.rel):
+            cells.extend(markdown.section_cells(section))
     for number, cell in enumerate(cells):
         cell["id"] = f"cell-{number:03d}"  # stable ids keep builds reproducible
     nb.cells = cells
@@ -1293,78 +1370,211 @@ print("helpers ready:", ", ".join(sorted(SOURCES_BY_PATH)))
 """
 
 
-def notebook_cells(section: Section, env: dict) -> list:
-    """Markdown and code cells for one section: blocks become their plain forms."""
-    lines = section.source.split("\n")
-    blocks = {t.map[0]: t for t in section.tokens if t.map and t.type.endswith("_open") and t.level == 0
-              and t.type.split("_")[0] in BLOCK_KINDS}
-    cells, prose = [], [f"## {section.meta['number']} {section.meta['title']}", ""]
-    body_start = next(i for i, t in enumerate(lines[1:], 1) if t.strip() == "---") + 1
-    i = body_start
-    while i < len(lines):
-        token = blocks.get(i)
-        if token is None:
-            prose.append(lines[i])
-            i += 1
-            continue
-        end = token.map[1]
-        inner = "\n".join(lines[i + 1 : end - 1])
-        kind = token.type.split("_")[0]
-        if kind == "runnable":
-            cells.append(nbformat.v4.new_markdown_cell("\n".join(prose).strip()))
-            prose = [inner] if inner.strip() else []
-            cells.append(nbformat.v4.new_code_cell(env["executed"][token.meta["name"]].source.rstrip()))
-        elif kind == "equation":
-            number = env["numbering"]["equation"][token.meta["id"]]
-            prose.append(f"**EQ {number}: {token.meta['title']}**\n\n{inner}\n")
-        elif kind == "quiz":
-            question = QUIZ_PART_RE.split(inner)[0]
-            explanation = re.split(r"^---\s*explain\s*$", inner, flags=re.M)[-1].strip()
-            answer = quiz_answer_text(token.meta)
-            prose.append(
-                f"**Quiz {env['numbering']['quiz'][token.meta['id']]}.** {question.strip()}\n\n"
-                f"<details><summary>Answer</summary>\n\n**{answer}.** {explanation}\n\n</details>\n"
-            )
-        elif kind == "instrument":
-            prose.append(f"*Instrument: {token.meta['title']} (interactive on the web page).* {inner.strip()}\n")
-        elif kind == "references":
-            prose.append(notebook_references(env) + "\n")
-        i = end
-    if "\n".join(prose).strip():
-        cells.append(nbformat.v4.new_markdown_cell("\n".join(prose).strip()))
-    for cell in cells:
-        if cell.cell_type == "markdown":
-            cell.source = cite_markdown(QUOTED_RE.sub(lambda m: env["quoted"].get(m.group(1), m.group(0)), cell.source), env)
-    return [c for c in cells if c.source.strip()]
+# The notebook's Markdown: a second set of render rules over the same tokens as the
+# page. Each rule turns one node of markdown-it's syntax tree back into Markdown;
+# the chapter's blocks become plain forms a notebook shows.
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<$])")
 
 
-QUOTED_RE = re.compile(r"\{\{\s*(\w+)\s*\}\}")  # a computed number in Markdown, as the substitution plugin reads it
+def markdown_text(text: str) -> str:
+    """``text`` as Markdown that reads back as the same text (and no math in Jupyter)."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def cite_markdown(text: str, env: dict) -> str:
-    """``[@a; @b]`` in Markdown as the page numbers them, ``[[3](url), [5](url)]``:
-    each number links to the work itself, since a notebook has no list to jump to."""
+class NotebookMarkdown:
+    """Markdown for the notebook's cells, rendered from the chapter's tokens with the
+    page's ``RenderContext``: ``{{ }}`` numbers filled in, citations numbered as on the
+    page with each number linking to the work (a notebook has no list to jump to),
+    equations as ``$$ … $$`` under their number and title, quizzes as the question
+    with the answer and explanation in a closed ``<details>``, an instrument as its
+    caption, the reference list as a numbered list, and each code cell as a code cell.
+    A token type without a rule stops with a ``RenderError``."""
 
-    def number(found: re.Match) -> str:
-        meta = parse_citation(found.group(1))
-        if "error" in meta:
-            return found.group(0)
-        items = [f"[{env['citations'][key]['number']}]({env['works'][key].url})" + (f", {loc}" if loc else "")
-                 for key, loc in zip(meta["keys"], meta["locators"])]
-        return "[" + ("; " if any(meta["locators"]) else ", ").join(items) + "]"
+    def __init__(self, context: RenderContext):
+        self.context = context
 
-    return CITATION_RE.sub(number, text)
+    # cells
 
+    def section_cells(self, section: Section) -> list:
+        """Markdown and code cells for one section, in order."""
+        tree = SyntaxTreeNode([t for t in section.tokens if t.type != "front_matter"])
+        cells, prose = [], [markdown_text(f"## {section.meta['number']} {section.meta['title']}")]
+        for node in tree.children:
+            if node.type == "runnable":
+                cells.append(nbformat.v4.new_markdown_cell("\n\n".join(p for p in prose if p)))
+                cells.append(nbformat.v4.new_code_cell(self.context.cell(node.meta["name"]).source.rstrip()))
+                prose = [self.blocks(node.children)]  # its caption leads the next prose
+            else:
+                prose.append(self.block(node))
+        cells.append(nbformat.v4.new_markdown_cell("\n\n".join(p for p in prose if p)))
+        return [c for c in cells if c.source.strip()]
 
-def notebook_references(env: dict) -> str:
-    """The reference list as a numbered Markdown list, in order of first citation."""
-    lines = []
-    for key, cited in sorted(env["citations"].items(), key=lambda item: item[1]["number"]):
-        ref = env["works"][key]
-        stop = "" if ref.title[-1] in ".?!" else "."
-        note = f". {ref.note}" if ref.note else ""
-        lines.append(f"{cited['number']}. {ref.authors} ({ref.year}). *{ref.title}*{stop} {ref.venue}. <{ref.url}>{note}")
-    return "\n".join(lines)
+    # blocks
+
+    def markdown(self, tokens: list[Token]) -> str:
+        """Block tokens (a section's, without its front matter) as Markdown."""
+        return self.blocks(SyntaxTreeNode(tokens).children)
+
+    def block(self, node: SyntaxTreeNode) -> str:
+        rule = getattr(self, f"block_{node.type}", None)
+        if rule is None:
+            raise RenderError(f"the notebook has no rule for a '{node.type}' block")
+        return rule(node)
+
+    def blocks(self, nodes: list[SyntaxTreeNode], tight: bool = False) -> str:
+        return ("\n" if tight else "\n\n").join(text for text in map(self.block, nodes) if text)
+
+    def block_paragraph(self, node):
+        return self.inline(node.children[0])
+
+    def block_heading(self, node):
+        return f"{'#' * int(node.tag[1:])} {self.inline(node.children[0]).strip()}"
+
+    def _list(self, node, markers):
+        tight = any(child.hidden for item in node.children for child in item.children)
+        items = []
+        for item, marker in zip(node.children, markers):
+            body = self.blocks(item.children, tight).split("\n")
+            pad = " " * (len(marker) + 1)
+            items.append("\n".join([f"{marker} {body[0]}"] + [pad + line if line else "" for line in body[1:]]))
+        return ("\n" if tight else "\n\n").join(items)
+
+    def block_bullet_list(self, node):
+        return self._list(node, [node.markup] * len(node.children))
+
+    def block_ordered_list(self, node):
+        start = int(node.attrs.get("start", 1))
+        return self._list(node, [f"{start + n}{node.markup}" for n in range(len(node.children))])
+
+    def block_blockquote(self, node):
+        return "\n".join(f"> {line}".rstrip() for line in self.blocks(node.children).split("\n"))
+
+    def block_table(self, node):
+        rows = [row for part in node.children for row in part.children]
+        align = {"text-align:left": ":--", "text-align:right": "--:", "text-align:center": ":-:"}
+        lines = []
+        for number, row in enumerate(rows):
+            cells = [self.inline(cell.children[0]).replace("|", "\\|") if cell.children else "" for cell in row.children]
+            lines.append("| " + " | ".join(cells) + " |")
+            if number == 0:
+                lines.append("|" + "|".join(align.get(str(c.attrs.get("style", "")), "---") for c in row.children) + "|")
+        return "\n".join(lines)
+
+    def block_fence(self, node):
+        return f"{node.markup}{node.info}\n{node.content}{node.markup}"
+
+    def block_code_block(self, node):
+        return "\n".join("    " + line for line in node.content.rstrip("\n").split("\n"))
+
+    def block_hr(self, node):
+        return "---"
+
+    def block_html_block(self, node):
+        return node.content.rstrip("\n")
+
+    def block_math_block(self, node):
+        return f"$$\n{node.content.strip()}\n$$"
+
+    def block_equation(self, node):
+        number = self.context.number("equation", node.meta["id"])
+        math, caption = node.children
+        return (f"**EQ {number}: {markdown_text(node.meta['title'])}**\n\n$$\n{math.content}\n$$\n\n"
+                + self.blocks(caption.children))
+
+    def block_quiz(self, node):
+        parts = {child.type: child for child in node.children}
+        number = self.context.number("quiz", node.meta["id"])
+        return (
+            f"**Quiz {number}.** {self.blocks(parts['quiz_question'].children)}\n\n"
+            f"<details><summary>Answer</summary>\n\n"
+            f"**{markdown_text(quiz_answer_text(node.meta))}.** {self.blocks(parts['quiz_explain'].children)}"
+            "\n\n</details>"
+        )
+
+    def block_instrument(self, node):
+        self.context.number("instrument", node.meta["name"])
+        title = markdown_text(node.meta["title"])
+        return f"*Instrument: {title} (interactive on the web page).* {self.blocks(node.children)}".rstrip()
+
+    def block_runnable(self, node):
+        """A code cell inside another block (a list item) stays in the prose."""
+        source = self.context.cell(node.meta["name"]).source.rstrip()
+        return f"```python\n{source}\n```\n\n{self.blocks(node.children)}".rstrip()
+
+    def block_references(self, node):
+        """The reference list as a numbered Markdown list, in order of first citation."""
+        lines = []
+        for key, cited in sorted(self.context.citations.items(), key=lambda item: item[1]["number"]):
+            ref = self.context.works[key]
+            stop = "" if ref.title[-1] in ".?!" else "."
+            note = f". {self.inline_tokens(ref.note_tokens)}" if ref.note_tokens else ""
+            lines.append(f"{cited['number']}. {markdown_text(ref.authors)} ({ref.year}). *{markdown_text(ref.title)}*"
+                         f"{stop} {markdown_text(ref.venue)}. <{ref.url}>{note}")
+        return "\n".join(lines)
+
+    # inline
+
+    def inline_tokens(self, tokens: list[Token]) -> str:
+        return "".join(self.inline(node) for node in SyntaxTreeNode(tokens).children)
+
+    def inline(self, node: SyntaxTreeNode) -> str:
+        rule = getattr(self, f"inline_{node.type}", None)
+        if rule is None:
+            raise RenderError(f"the notebook has no rule for '{node.type}'")
+        return rule(node)
+
+    def _inner(self, node):
+        return "".join(map(self.inline, node.children))
+
+    inline_inline = _inner
+
+    def inline_text(self, node):
+        return markdown_text(node.content)
+
+    def inline_softbreak(self, node):
+        return "\n"
+
+    def inline_hardbreak(self, node):
+        return "\\\n"
+
+    def inline_code_inline(self, node):
+        fence = "`" * (max(map(len, re.findall("`+", node.content)), default=0) + 1)
+        pad = " " if node.content.startswith("`") or node.content.endswith("`") else ""
+        return f"{fence}{pad}{node.content}{pad}{fence}"
+
+    def inline_em(self, node):
+        return f"{node.markup}{self._inner(node)}{node.markup}"
+
+    inline_strong = inline_em
+
+    def inline_link(self, node):
+        href = node.attrs.get("href", "")
+        if node.attrs.get("class") == "header-anchor":
+            return ""  # the heading's "#" permalink: the page's, not the notebook's
+        if node.markup == "autolink":
+            return f"<{href}>"
+        title = node.attrs.get("title")
+        return f"[{self._inner(node)}]({href}" + (f' "{title}"' if title else "") + ")"
+
+    def inline_image(self, node):
+        return f"![{self._inner(node)}]({node.attrs.get('src', '')})"
+
+    def inline_html_inline(self, node):
+        return node.content
+
+    def inline_math_inline(self, node):
+        return f"${node.content}$"
+
+    def inline_substitution_inline(self, node):
+        return markdown_text(self.context.quote(node.content))
+
+    def inline_citation(self, node):
+        """``[[3](url), [5](url)]``, or ``[[3](url), §6]`` with a locator."""
+        items = [f"[{self.context.citation(key)['number']}]({self.context.works[key].url})"
+                 + (f", {markdown_text(locator)}" if locator else "")
+                 for key, locator in zip(node.meta["keys"], node.meta["locators"])]
+        return "[" + ("; " if any(node.meta["locators"]) else ", ").join(items) + "]"
 
 
 # ── step 7: write ─────────────────────────────────────────────────────────────
@@ -1383,6 +1593,9 @@ def collect_assets(options: Options) -> dict[str, Path | bytes]:
             assets[f"assets/{path.relative_to(root / 'static')}"] = path
     for path in sorted((root / "instruments").glob("*.js")):
         assets[f"assets/js/instruments/{path.name}"] = path
+    ours = {rel: path for rel, path in assets.items()
+            if rel.endswith(".js") and rel not in (*SERVICE_WORKERS.values(), "assets/js/editor.js")}
+    assets.update(minified_modules(root, ours))
     katex_css = (modules / "katex/dist/katex-swap.min.css").read_text(encoding="utf-8")
     # Only woff2 is shipped: every browser the page supports reads it.
     katex_css = re.sub(r",\s*url\([^)]*\.woff\)[^,;}]*|,\s*url\([^)]*\.ttf\)[^,;}]*", "", katex_css)
@@ -1529,6 +1742,22 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path]) -> st
     return constants + minified(options.root, source, "static/js/sw.js")
 
 
+def minified_modules(root: Path, modules: dict[str, Path]) -> dict[str, bytes]:
+    """Our ES modules, each minified on its own by one esbuild run: the page loads the
+    same modules and imports as the source tree, in fewer bytes (our JS has a budget)."""
+    with tempfile.TemporaryDirectory() as out:
+        entries = {rel: Path(out) / f"{index}.js" for index, rel in enumerate(modules)}
+        done = subprocess.run(
+            [str(root / "node_modules" / ".bin" / "esbuild"), "--minify", "--target=es2020",
+             "--log-level=error", *(f"{entries[rel].stem}={path}" for rel, path in modules.items()),
+             f"--outdir={out}"],
+            capture_output=True, text=True, cwd=root, timeout=120,
+        )
+        if done.returncode != 0:
+            raise BuildError("static/js", None, f"esbuild failed:\n{done.stderr}")
+        return {rel: entries[rel].read_bytes() for rel in modules}
+
+
 def minified(root: Path, source: str, name: str) -> str:
     """``source`` minified by esbuild (the service worker counts in our JS budget)."""
     done = subprocess.run(
@@ -1551,31 +1780,31 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     chapter, sections = read_chapter(root)
     references = read_references(root)
     md = make_markdown()
-    env: dict[str, Any] = {"cells_dir": root / "runnable"}
-    parse_sections(md, sections, env)
-    parse_notes(md, references, env)
-    env["works"] = references
-    env["numbering"] = number_blocks(chapter["number"], sections)
-    env["citations"] = number_citations(sections, references)
-    check_references(sections, references, env["citations"])
+    parse_sections(md, sections)
+    parse_notes(md, references)
+    cells = chapter_cells(root, sections)
+    numbering = number_blocks(chapter["number"], sections)
+    citations = number_citations(sections, references)
+    check_references(sections, references, citations)
     # The cells and the numbers (two Python processes), KaTeX (Node) and esbuild run
     # side by side.
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        executed = pool.submit(execute_cells, root, env.get("cells", []))
+        executed = pool.submit(execute_cells, root, cells)
         computed = pool.submit(compute_numbers, root)
         katex = pool.submit(typeset_math, root, sections, references)
         assets = pool.submit(collect_assets, options)
         numbers = computed.result()
-        env["executed"], env["katex"] = executed.result(), katex.result()
+        context = RenderContext(
+            numbering=numbering, katex=katex.result(), quoted=check_quoted(sections, numbers["quoted"]),
+            executed=executed.result(), citations=citations, works=references,
+            instrument_fallbacks=numbers["instrument_fallbacks"],
+        )
         files: dict[str, str | bytes | Path] = dict(assets.result())
-    env["quoted"] = check_quoted(sections, numbers["quoted"])
-    env["instrument_data"] = numbers["instrument_data"]
-    env["instrument_fallbacks"] = numbers["instrument_fallbacks"]
-    env["bibliography"] = render_bibliography(md, root, references, env)
-    render_sections(md, sections, env)
-    context = page_context(options, chapter, sections, env)
-    files.update(assemble_pages(root, context))
-    files["chapter-11.ipynb"] = export_notebook(chapter, sections, env, root)
+    context = dataclasses.replace(context, bibliography=render_bibliography(md, root, context))
+    render_sections(md, sections, context)
+    page = page_context(options, chapter, sections, numbering, numbers["instrument_data"])
+    files.update(assemble_pages(root, page))
+    files["chapter-11.ipynb"] = export_notebook(chapter, sections, context, root)
     files["sw.js"] = service_worker(options, files)
     write_site(options.out, files)
     log.info("built %s (%d files) in %.2f s", options.out, len(files), time.perf_counter() - started)
@@ -1606,7 +1835,8 @@ def module_preloads(root: Path, instruments: list[str]) -> list[str]:
     return found[1:]  # page.js has its own <script>
 
 
-def page_context(options: Options, chapter: dict, sections: list[Section], env: dict) -> dict:
+def page_context(options: Options, chapter: dict, sections: list[Section], numbering: dict,
+                 instrument_data: dict) -> dict:
     version = pyodide_version(options.root)
     pyodide_url = "assets/pyodide/" if options.pyodide == "local" else PYODIDE_CDN.format(version=version)
     return {
@@ -1618,12 +1848,12 @@ def page_context(options: Options, chapter: dict, sections: list[Section], env: 
         "pyodide_sizes": json.dumps(pyodide_sizes(options.root), separators=(",", ":")),
         "cdn_origin": "" if options.pyodide == "local" else "https://cdn.jsdelivr.net",
         "service_worker": "sw.js" if options.service_worker else "",
-        "numbering": env["numbering"],
-        "module_preloads": module_preloads(options.root, list(env["numbering"]["instrument"])),
-        "instrument_json": json.dumps(env["instrument_data"], separators=(",", ":"), sort_keys=True).replace("</", "<\\/"),
+        "numbering": numbering,
+        "module_preloads": module_preloads(options.root, list(numbering["instrument"])),
+        "instrument_json": json.dumps(instrument_data, separators=(",", ":"), sort_keys=True).replace("</", "<\\/"),
         "instrument_links": [
             {"href": f"#instrument-{name}", "label": label}
-            for name, label in zip(env["numbering"]["instrument"], chapter.get("instruments", []))
+            for name, label in zip(numbering["instrument"], chapter.get("instruments", []))
         ],
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from pathlib import Path
 
@@ -23,15 +24,15 @@ class EchoTeX(dict):
 
 def render(source: str) -> str:
     md = build.make_markdown()
-    env = {"cells_dir": BLOCKS / "runnable"}
     section = build.Section(Path("t.md"), "t.md", source)
-    section.tokens = md.parse(source, env)
+    section.tokens = md.parse(source)
     section.meta = {"id": "s-test"}
-    env["numbering"] = build.number_blocks(11, [section])
-    env["executed"] = build.execute_cells(BLOCKS, env.get("cells", []))
-    env["katex"] = EchoTeX()
-    env["quoted"] = {"answer": "42"}
-    return md.renderer.render(section.tokens, md.options, env)
+    cells = build.runnable_cells(section.tokens, BLOCKS / "runnable")
+    context = build.RenderContext(
+        numbering=build.number_blocks(11, [section]), executed=build.execute_cells(BLOCKS, cells),
+        katex=EchoTeX(), quoted={"answer": "42"},
+    )
+    return md.renderer.render(section.tokens, md.options, context)
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,7 @@ def test_render(title, line, source, expected):
 def test_malformed_block_names_its_line(title, line, source, expected):
     md = build.make_markdown()
     with pytest.raises(build.BlockError) as caught:
-        md.parse(source, {"cells_dir": BLOCKS / "runnable"})
+        build.runnable_cells(md.parse(source), BLOCKS / "runnable")
     assert f"{caught.value.line + 1}: {caught.value.reason}" == expected, f"errors.md:{line}: {title}"
 
 
@@ -64,6 +65,51 @@ def test_quiz_keeps_its_data_for_the_page():
 def test_render_functions_are_replaceable():
     md = build.make_markdown()
     md.add_render_rule("equation_math", lambda self, tokens, idx, options, env: "<MATH>")
-    env = {"numbering": {"equation": {"eq-a": "11.1"}}}
-    out = md.render('::: equation eq-a "T"\n$$ x $$\n:::\n', env)
+    context = build.RenderContext(numbering={"equation": {"eq-a": "11.1"}})
+    out = md.renderer.render(md.parse('::: equation eq-a "T"\n$$ x $$\n:::\n'), md.options, context)
     assert "<MATH>" in out
+
+
+def test_parsing_reads_no_file_the_cells_are_checked_after_it():
+    md = build.make_markdown()
+    tokens = md.parse("::: runnable no_such_cell\n:::\n\n::: runnable hello\n:::\n")  # no error yet
+    assert [t.meta["name"] for t in tokens if t.type == "runnable_open"] == ["no_such_cell", "hello"]
+    assert build.runnable_cells(tokens[2:], BLOCKS / "runnable") == ["hello"]
+    with pytest.raises(build.BlockError, match="no file runnable/no_such_cell.py"):
+        build.runnable_cells(tokens, BLOCKS / "runnable")
+
+
+@pytest.mark.parametrize("source,reason", [
+    ('::: equation eq-a "T"\n$$ x $$\n:::\n', "the equation 'eq-a' has no number"),
+    ("::: quiz q-a truefalse answer=true\nQ?\n--- explain\nE.\n:::\n", "the quiz 'q-a' has no number"),
+    ("Inline $x$.\n", "the TeX 'x' was not typeset"),
+    ("Worth {{ answer }}.\n", "no computed number 'answer'"),
+    ("See [@alpha2020one].\n", "the work 'alpha2020one' has no citation number"),
+])
+def test_a_renderer_missing_what_it_needs_says_what(source, reason):
+    md = build.make_markdown()
+    context = build.RenderContext(katex={("x", True): "<x>"})
+    with pytest.raises(build.RenderError, match=reason):
+        md.renderer.render(md.parse(source), md.options, context)
+
+
+def test_a_missing_number_stops_the_build_with_the_section_file():
+    md = build.make_markdown()
+    section = build.Section(Path("chapter/11-9-t.md"), "chapter/11-9-t.md", '::: equation eq-a "T"\n$$ x $$\n:::\n')
+    section.tokens = md.parse(section.source)
+    with pytest.raises(build.BuildError) as caught:
+        build.render_sections(md, [section], build.RenderContext(katex=EchoTeX()))
+    assert caught.value.path == "chapter/11-9-t.md"
+    assert caught.value.reason == "RenderError: the equation 'eq-a' has no number"
+
+
+def test_rendering_needs_a_render_context_not_a_dict():
+    md = build.make_markdown()
+    with pytest.raises(TypeError, match="render with a RenderContext as env, not dict"):
+        md.render("Worth {{ answer }}.", {"quoted": {"answer": "42"}})
+
+
+def test_the_render_context_is_frozen():
+    context = build.RenderContext(quoted={"answer": "42"})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        context.quoted = {}

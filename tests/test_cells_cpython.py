@@ -26,9 +26,8 @@ TIMING = re.compile(r" *\d+(\.\d+)? ms\b| *×\d+\.\d+")  # with its padding: wid
 
 def chapter_cell_names() -> list[str]:
     _, sections = build.read_chapter(ROOT)
-    env = {"cells_dir": ROOT / "runnable"}
-    build.parse_sections(build.make_markdown(), sections, env)
-    return env["cells"]
+    build.parse_sections(build.make_markdown(), sections)
+    return build.chapter_cells(ROOT, sections)
 
 
 @pytest.fixture(scope="module")

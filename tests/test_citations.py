@@ -4,6 +4,7 @@ files: Markdown in, HTML or ``LINE: reason`` out, against the works listed in
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -20,24 +21,24 @@ WORKS = BLOCKS / "chapter" / "references.toml"
 def parse(source: str):
     """The fixture as one section of a chapter, parsed, with the fixture works."""
     md = build.make_markdown()
-    env = {"cells_dir": BLOCKS / "runnable"}
     section = build.Section(Path("t.md"), "t.md", source, meta={"id": "s-test", "number": "11.9"})
     try:
-        section.tokens = md.parse(source, env)
+        section.tokens = md.parse(source)
     except build.BlockError as error:
         raise build.BuildError("t.md", error.line + 1, error.reason) from None
     references = build.read_references(BLOCKS)
-    build.parse_notes(md, references, env)
-    return md, env, section, references
+    build.parse_notes(md, references)
+    return md, section, references
 
 
 def render(source: str) -> str:
-    md, env, section, references = parse(source)
-    env["numbering"] = build.number_blocks(11, [section])
-    env["citations"] = build.number_citations([section], references)
-    env["katex"] = EchoTeX()
-    env["bibliography"] = build.render_bibliography(md, ROOT, references, env)
-    return md.renderer.render(section.tokens, md.options, env)
+    md, section, references = parse(source)
+    context = build.RenderContext(
+        numbering=build.number_blocks(11, [section]), citations=build.number_citations([section], references),
+        works=references, katex=EchoTeX(),
+    )
+    context = dataclasses.replace(context, bibliography=build.render_bibliography(md, ROOT, context))
+    return md.renderer.render(section.tokens, md.options, context)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +79,7 @@ def test_citations_in_captions_and_quiz_text_are_numbered_in_page_order():
 )
 def test_bad_citation_names_its_line(title, line, source, expected):
     with pytest.raises(build.BuildError) as caught:
-        _, _, section, references = parse(source)
+        _, section, references = parse(source)
         cited = build.number_citations([section], references)
         build.check_references([section], {k: v for k, v in references.items() if k in cited}, cited)
     assert caught.value.path == "t.md", f"citation_errors.md:{line}: {title}"
@@ -86,7 +87,7 @@ def test_bad_citation_names_its_line(title, line, source, expected):
 
 
 def test_a_work_never_cited_names_its_line_in_the_references():
-    _, _, section, references = parse("Only [@alpha2020one] and [@beta2021two].\n\n::: references\n:::\n")
+    _, section, references = parse("Only [@alpha2020one] and [@beta2021two].\n\n::: references\n:::\n")
     cited = build.number_citations([section], references)
     with pytest.raises(build.BuildError) as caught:
         build.check_references([section], references, cited)
@@ -96,15 +97,15 @@ def test_a_work_never_cited_names_its_line_in_the_references():
 
 
 def test_citations_without_a_list_stop_the_build():
-    _, _, section, references = parse("Cited [@alpha2020one].\n")
+    _, section, references = parse("Cited [@alpha2020one].\n")
     cited = build.number_citations([section], references)
     with pytest.raises(build.BuildError, match="has no '::: references' block"):
         build.check_references([section], {"alpha2020one": references["alpha2020one"]}, cited)
 
 
 def test_a_cited_note_is_numbered_after_the_chapter():
-    md, env, section, references = parse("First [@beta2021two].\n\n::: references\n:::\n")
-    references["beta2021two"].note_tokens = md.parseInline("After [@alpha2020one].", env)
+    md, section, references = parse("First [@beta2021two].\n\n::: references\n:::\n")
+    references["beta2021two"].note_tokens = md.parseInline("After [@alpha2020one].")
     cited = build.number_citations([section], references)
     assert [(k, v["number"]) for k, v in cited.items()] == [("beta2021two", 1), ("alpha2020one", 2)]
     assert cited["alpha2020one"]["sections"] == []
@@ -117,15 +118,16 @@ def test_render_functions_are_replaceable():
 
 
 def test_the_notebook_form_links_each_number_to_the_work():
-    _, env, section, references = parse("x")
-    env["works"] = references
-    env["citations"] = {"alpha2020one": {"number": 2}, "beta2021two": {"number": 1}}
+    md, _, references = parse("x")
+    context = build.RenderContext(works=references,
+                                  citations={"alpha2020one": {"number": 2}, "beta2021two": {"number": 1}})
+    markdown = build.NotebookMarkdown(context)
     text = "A [@alpha2020one], B [@beta2021two; @alpha2020one, §3], not [@x](y)."
-    assert build.cite_markdown(text, env) == (
+    assert markdown.markdown(md.parse(text)) == (
         "A [[2](https://arxiv.org/abs/2001.00001)], "
         "B [[1](https://doi.org/10.0000/two); [2](https://arxiv.org/abs/2001.00001), §3], not [@x](y)."
     )
-    listed = build.notebook_references(env).splitlines()
+    listed = markdown.markdown(md.parse("::: references\n:::\n")).splitlines()
     assert listed[0] == ("1. Beta, B. & Gamma, G. (2021). *Two: Is It Linear?* ICML 2021. <https://doi.org/10.0000/two>. "
                          "The bound $x \\le y$ of [EQ 11.1](#eq-a).")
     assert listed[1].startswith("2. Alpha, A. (2020). *One Title*. arXiv:2001.00001.")

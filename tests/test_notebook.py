@@ -8,6 +8,7 @@ subprocess.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -140,5 +141,106 @@ def test_the_notebook_numbers_citations_and_lists_the_references(notebook):
 
 def test_the_notebook_prose_has_the_computed_numbers(notebook):
     prose = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
-    assert not build.QUOTED_RE.search(prose)
+    assert not re.search(r"\{\{\s*\w+\s*\}\}", prose)
     assert "4,096" in prose  # the attention/scan ratio at a million tokens, as on the page
+
+
+FIXTURE_SECTION = """\
+---
+number: "11.9"
+id: s11-9
+title: A small section
+---
+A ratio of {{ ratio }} [@alpha2020one; @beta2021two, §3], *twice*.
+
+- one item
+- two items
+
+::: equation eq-a "The bound"
+$$
+x \\le y
+$$
+Proved in [@beta2021two].
+:::
+
+::: quiz q-a numeric answer=4 unit=× tolerance=0.01
+Double $n$: how much work?
+--- if 2
+That is linear.
+--- explain
+Four times, as $(2n)^2 = 4n^2$.
+:::
+
+::: runnable hello
+The cell prints a greeting.
+:::
+
+::: instrument bit-width "Bit-width"
+Drag it.
+:::
+
+::: references
+:::
+"""
+
+
+def fixture_section(tmp_path):
+    """The section above as a one-file chapter, parsed, with the context the build
+    would make for it (the cell not run: its output is not in the notebook)."""
+    fixtures = ROOT / "tests" / "fixtures" / "blocks"
+    (tmp_path / "chapter").mkdir()
+    (tmp_path / "runnable").mkdir()
+    path = tmp_path / "chapter" / "11-9-small.md"
+    path.write_text(FIXTURE_SECTION, encoding="utf-8")
+    (tmp_path / "runnable" / "hello.py").write_text("print('hello')\n", encoding="utf-8")
+    (tmp_path / "chapter" / "references.toml").write_bytes((fixtures / "chapter" / "references.toml").read_bytes())
+    md = build.make_markdown()
+    section = build.Section(path, "chapter/11-9-small.md", FIXTURE_SECTION)
+    build.parse_sections(md, [section])
+    references = build.read_references(tmp_path)
+    build.parse_notes(md, references)
+    cells = build.chapter_cells(tmp_path, [section])
+    context = build.RenderContext(
+        numbering=build.number_blocks(11, [section]),
+        quoted={"ratio": "4,096"},
+        executed={name: build.ExecutedCell(name, "print('hello')\n", [], []) for name in cells},
+        citations=build.number_citations([section], references),
+        works=references,
+    )
+    return md, section, context
+
+
+def test_the_notebook_markdown_is_rendered_from_the_tokens(tmp_path):
+    _, section, context = fixture_section(tmp_path)
+    cells = build.NotebookMarkdown(context).section_cells(section)
+    assert [c.cell_type for c in cells] == ["markdown", "code", "markdown"]
+    assert cells[0].source == (
+        "## 11.9 A small section\n\n"
+        "A ratio of 4,096 [[1](https://arxiv.org/abs/2001.00001); [2](https://doi.org/10.0000/two), §3], *twice*.\n\n"
+        "- one item\n- two items\n\n"
+        "**EQ 11.1: The bound**\n\n$$\nx \\le y\n$$\n\nProved in [[2](https://doi.org/10.0000/two)].\n\n"
+        "**Quiz 11.1.** Double $n$: how much work?\n\n<details><summary>Answer</summary>\n\n"
+        "**4×.** Four times, as $(2n)^2 = 4n^2$.\n\n</details>"
+    )
+    assert cells[1].source == "print('hello')"
+    assert cells[2].source == (
+        "The cell prints a greeting.\n\n"
+        "*Instrument: Bit-width (interactive on the web page).* Drag it.\n\n"
+        "1. Alpha, A. (2020). *One Title*. arXiv:2001.00001. <https://arxiv.org/abs/2001.00001>\n"
+        "2. Beta, B. & Gamma, G. (2021). *Two: Is It Linear?* ICML 2021. <https://doi.org/10.0000/two>. "
+        "The bound $x \\le y$ of [EQ 11.1](#eq-a)."
+    )
+
+
+def test_the_notebook_needs_every_number_it_shows(tmp_path):
+    md, section, context = fixture_section(tmp_path)
+    with pytest.raises(build.RenderError, match="no computed number 'ratio'"):
+        build.NotebookMarkdown(dataclasses.replace(context, quoted={})).section_cells(section)
+    with pytest.raises(build.RenderError, match="the quiz 'q-a' has no number"):
+        build.NotebookMarkdown(dataclasses.replace(context, numbering={"equation": {"eq-a": "11.1"}})).section_cells(section)
+
+
+@pytest.mark.parametrize("text", ["a_b *c* [d] costs $5", r"a \ backslash, `tick` and <b>", "[@key] as text"])
+def test_notebook_text_reads_back_as_the_same_text(text):
+    tokens = build.make_markdown().parseInline(build.markdown_text(text))
+    assert [(t.type, t.content) for t in tokens[0].children] == [("text", text)]
