@@ -379,7 +379,18 @@ export function mountAll(root = document) {
   } catch {
     /* no sizes: the download shows no bar */
   }
-  const runtime = createRuntime({ indexURL, pyBase: new URL("../py/", import.meta.url).href, sizes });
+  const runtime = createRuntime({
+    indexURL,
+    pyBase: new URL("../py/", import.meta.url).href,
+    sizes,
+    standby: !meteredOrSlow(),
+    // <main data-standby="ready" data-standby-heap="…">: a started worker waits for the run after a Stop
+    onStandby(spare) {
+      if (!main) return;
+      if (spare) Object.assign(main.dataset, { standby: "ready", standbyHeap: String(spare.heap) });
+      else delete main.dataset.standby;
+    },
+  });
   const cells = figures.map((figure) => mount(figure, { runtime }));
   warmWhenDwelling(runtime, figures);
   return cells;

@@ -8,49 +8,45 @@
 // of Pyodide's web-worker example: webworker.js runs Python, py-worker.js drives it.
 
 const INTERRUPT_GRACE_MS = 1000; // after this, an interrupt that did not land terminates
+const STANDBY_AFTER_MS = 2000; // quiet time after a run before a standby worker starts
 
-export function createRuntime({ indexURL, pyBase, sizes = {}, workerURL = new URL("./webworker.js", import.meta.url) }) {
-  let worker = null;
-  let ready = null; // the one readiness promise of the current worker
-  let progress = null; // last {step, of, text, loaded, total, reuse} while starting
+// Without an interrupt buffer, Stop must terminate the worker, and a new one takes
+// seconds to start. So once a run has finished and the page has been quiet for a
+// moment, a second worker starts in the background and waits, ready: Stop swaps it in
+// at once and starts the next standby. It costs one more Python heap (the worker
+// reports its size; `make bench` prints it). `standby: false` (Save-Data, a slow
+// connection) keeps one worker only.
+
+export function createRuntime({ indexURL, pyBase, sizes = {}, standby = true, onStandby = () => {},
+  workerURL = new URL("./webworker.js", import.meta.url) }) {
+  let live = null; // {worker, ready, progress, handlers, heap}: the worker that runs cells
+  let spare = null; // a worker started in reserve, for the run after a Stop
+  let spareTimer = 0;
   let downloaded = false; // a worker of this page has started: its files are in the browser's cache
   let limits = null; // the output cap, as the worker's session announced it
   let nextId = 1;
   let tail = Promise.resolve();
-  let current = null; // the job the worker is running
+  let current = null; // the job the live worker is running
   const progressListeners = new Set();
-  const handlers = new Map(); // message id → function(message)
   const interrupt =
     globalThis.crossOriginIsolated && typeof SharedArrayBuffer === "function"
       ? new Uint8Array(new SharedArrayBuffer(1))
       : null;
 
-  function discard() {
-    if (!worker) return;
-    worker.onmessage = null;
-    worker.onerror = null;
-    worker.terminate();
-    worker = null;
-    ready = null;
-    progress = null;
-    handlers.clear();
-  }
-
-  function start() {
-    if (ready) return ready;
+  /** A new worker, starting Python: `ready` resolves when it can run cells. */
+  function boot() {
     const id = nextId++;
-    worker = new Worker(workerURL, { type: "module", name: "python" });
-    const mine = worker;
-    progress = {}; // starting; steps arrive as "progress" messages
-    ready = new Promise((resolve, reject) => {
-      handlers.set(id, (message) => {
+    const w = { worker: new Worker(workerURL, { type: "module", name: "python" }), handlers: new Map(), progress: {}, heap: 0 };
+    w.ready = new Promise((resolve, reject) => {
+      w.handlers.set(id, (message) => {
         if (message.type === "progress") {
           const { step, of, text, loaded, total, reuse } = message;
-          progress = { step, of, text, loaded, total, reuse };
-          progressListeners.forEach((listener) => listener(progress));
+          w.progress = { step, of, text, loaded, total, reuse };
+          if (w === live) progressListeners.forEach((listener) => listener(w.progress));
         } else if (message.type === "ready") {
-          handlers.delete(id);
-          progress = null;
+          w.handlers.delete(id);
+          w.progress = null;
+          w.heap = message.heap ?? 0;
           downloaded = true;
           limits = message.limits;
           resolve();
@@ -58,11 +54,11 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, workerURL = new UR
           reject(message.error);
         }
       });
-      worker.onerror = (event) => {
+      w.worker.onerror = (event) => {
         event.preventDefault?.();
         const message = event.message || "the worker script failed to load";
         reject({ kind: "worker", message });
-        if (current?.finish) {
+        if (w === live && current?.finish) {
           // the worker died under a running cell: say so, and start afresh
           current.finish({ phase: "failed", error: { kind: "crash", message } });
           restart();
@@ -70,15 +66,56 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, workerURL = new UR
       };
     });
     // A worker that failed to start is gone: the next Run starts a new one.
-    ready.catch(() => {
-      if (worker === mine) discard();
+    w.ready.catch(() => {
+      if (w === live) discard();
+      if (w === spare) dropSpare();
     });
-    worker.onmessage = (event) => {
-      const handler = handlers.get(event.data?.id);
-      if (handler) handler(event.data);
-    };
-    worker.postMessage({ id, type: "init", indexURL, pyBase, interruptBuffer: interrupt, sizes, reuse: downloaded });
-    return ready;
+    w.worker.onmessage = (event) => w.handlers.get(event.data?.id)?.(event.data);
+    w.worker.postMessage({ id, type: "init", indexURL, pyBase, interruptBuffer: interrupt, sizes, reuse: downloaded });
+    return w;
+  }
+
+  function terminate(w) {
+    w.worker.onmessage = null;
+    w.worker.onerror = null;
+    w.worker.terminate();
+    w.handlers.clear();
+  }
+
+  function discard() {
+    if (!live) return;
+    terminate(live);
+    live = null;
+  }
+
+  function dropSpare() {
+    if (!spare) return;
+    terminate(spare);
+    spare = null;
+    onStandby(null);
+  }
+
+  /** The live worker's readiness; the standby becomes the live worker if there is one. */
+  function start() {
+    if (!live) {
+      live = spare ?? boot();
+      if (live === spare) {
+        spare = null;
+        onStandby(null);
+      }
+    }
+    return live.ready;
+  }
+
+  /** After a quiet moment with a started live worker, start a standby (once). */
+  function keepStandby() {
+    if (!standby || interrupt || spare) return;
+    clearTimeout(spareTimer);
+    spareTimer = setTimeout(() => {
+      if (spare || current || !live || live.progress) return; // busy: the next run's end tries again
+      const w = (spare = boot());
+      w.ready.then(() => w === spare && onStandby({ heap: w.heap }), () => {});
+    }, STANDBY_AFTER_MS);
   }
 
   async function execute(job) {
@@ -86,8 +123,8 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, workerURL = new UR
     current = job;
     const onProgress = (p) => job.onStatus({ phase: "loading", ...p });
     try {
-      if (!ready || progress) {
-        job.onStatus({ phase: "loading", ...(progress ?? {}) });
+      if (!live || live.progress) {
+        job.onStatus({ phase: "loading", ...(live?.progress ?? {}) });
         progressListeners.add(onProgress);
       }
       try {
@@ -98,13 +135,14 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, workerURL = new UR
         progressListeners.delete(onProgress);
       }
       if (job.cancelled) return { phase: "stopped", restarted: false };
+      const w = live;
       return await new Promise((resolve) => {
         const id = nextId++;
         job.finish = (outcome) => {
-          handlers.delete(id);
+          w.handlers.delete(id);
           resolve(outcome);
         };
-        handlers.set(id, (message) => {
+        w.handlers.set(id, (message) => {
           if (message.type === "status") job.onStatus(message);
           else if (message.type === "stream") job.onStream(message.stream, message.text);
           else if (message.type === "figure") job.onFigure(message.figure);
@@ -115,19 +153,20 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, workerURL = new UR
           }
         });
         if (interrupt) interrupt[0] = 0;
-        worker.postMessage({ id, type: "run", code: job.code, name: job.name });
+        w.worker.postMessage({ id, type: "run", code: job.code, name: job.name });
       });
     } finally {
       clearTimeout(job.graceTimer);
       job.finish = null;
       current = null;
+      keepStandby();
     }
   }
 
-  /** Terminate the worker (if any) and start a fresh one in the background. */
+  /** Terminate the live worker (if any); the standby, or a fresh worker, takes over. */
   function restart() {
     discard();
-    start().catch(() => {});
+    start().then(keepStandby, () => {});
   }
 
   return {
@@ -137,7 +176,7 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, workerURL = new UR
     },
 
     get started() {
-      return Boolean(ready);
+      return Boolean(live);
     },
 
     /** The output cap {lines, chars} of the running session (null before it started). */

@@ -5,7 +5,7 @@
 //   page → worker  {id, type: "init", indexURL, pyBase, interruptBuffer?, sizes?, reuse?}
 //                  {id, type: "run", code, name}
 //   worker → page  {id, type: "progress", step, of, text, loaded, total, reuse}  while starting
-//                  {id, type: "ready", limits: {lines, chars}}    started; the output cap
+//                  {id, type: "ready", limits: {lines, chars}, heap}    started; the output cap, bytes of wasm memory
 //                  {id, type: "status", phase: "packages", packages}
 //                  {id, type: "status", phase: "running"}
 //                  {id, type: "stream", stream: "stdout"|"stderr", text}
@@ -160,7 +160,10 @@ async function boot(id, { indexURL, pyBase, interruptBuffer, sizes = {}, reuse =
   }
   // The output cap is session.py's, applied where output is born; the page applies it
   // once more to what arrives, with these same numbers.
-  post({ id, type: "ready", limits: { lines: session.MAX_LINES, chars: session.MAX_CHARS } });
+  // heap: the size of Python's WebAssembly memory once started (Pyodide's private
+  // `_module`; 0 where it is absent), what a standby worker costs.
+  const heap = pyodide._module?.HEAP8?.length ?? 0;
+  post({ id, type: "ready", limits: { lines: session.MAX_LINES, chars: session.MAX_CHARS }, heap });
 }
 
 function packageURL(name) {
