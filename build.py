@@ -10,8 +10,9 @@ assemble the pages, write them. Everything is gathered and rendered in memory fi
 the site is written to a sibling folder and swapped in only when all of it
 succeeded, so a broken chapter leaves the previous ``_site/`` as it was.
 
-The file is laid out in that order: errors, the Markdown block plugins, then one
-section per step, then serving. The block syntax is in ``chapter/AUTHORING.md``.
+The file is laid out in that order: errors, the render context (what the renderers
+read, made once the steps before rendering are done), the Markdown block plugins,
+then one section per step, then serving. The block syntax is in ``chapter/AUTHORING.md``.
 """
 
 from __future__ import annotations
@@ -342,7 +343,6 @@ def equation_plugin(md: MarkdownIt, *, render_open=render_equation_open, render_
 # quiz ──────────────────────────────────────────────────────────────────────────
 
 QUIZ_SPLIT = re.compile(r"^---\s*(if|explain)\b\s*(.*)$")
-QUIZ_PART_RE = re.compile(r"^---\s*(?:if|explain)\b.*$", re.M)
 NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -913,7 +913,7 @@ def parse_front_matter(section: Section) -> dict:
             raise BuildError(section.rel, 1, "front matter is not closed with ---")
         raise BuildError(section.rel, 1, "section must start with front matter (---, number, id, title, ---)")
     meta = {}
-    for number, line in enumerate(first.content.split("\n"), start=2):
+    for number, line in enumerate(first.content.split("\n") if first.content else [], start=2):
         key, colon, value = line.partition(":")
         if not colon or not key.strip():
             raise BuildError(section.rel, number, f"front matter line must be 'key: value', got '{line}'")

@@ -113,3 +113,27 @@ def test_the_render_context_is_frozen():
     context = build.RenderContext(quoted={"answer": "42"})
     with pytest.raises(dataclasses.FrozenInstanceError):
         context.quoted = {}
+
+
+FRONT_MATTER = [
+    ("Text.\n", 1, "section must start with front matter (---, number, id, title, ---)"),
+    ("---\nnumber: 1\nid: x\n", 1, "front matter is not closed with ---"),
+    ("---\nnumber: 1\nbad line\n---\nx\n", 3, "front matter line must be 'key: value', got 'bad line'"),
+    ("---\n---\nx\n", 1, "front matter needs 'number'"),
+    ("---\nnumber: 1\nid: x\n---\nx\n", 1, "front matter needs 'title'"),
+]
+
+
+@pytest.mark.parametrize("source,line,reason", FRONT_MATTER, ids=[f[2][:30] for f in FRONT_MATTER])
+def test_bad_front_matter_names_its_line(source, line, reason):
+    section = build.Section(Path("t.md"), "t.md", source)
+    with pytest.raises(build.BuildError) as caught:
+        build.parse_sections(build.make_markdown(), [section])
+    assert (caught.value.line, caught.value.reason) == (line, reason)
+
+
+def test_front_matter_is_read_from_its_token():
+    section = build.Section(Path("t.md"), "t.md", "---\nnumber: \"11.2\"\nid: s11-2\ntitle: 'SSD: a title'\n---\nText.\n")
+    build.parse_sections(build.make_markdown(), [section])
+    assert section.tokens[0].type == "front_matter"
+    assert section.meta == {"number": "11.2", "id": "s11-2", "title": "SSD: a title"}
