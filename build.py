@@ -1388,8 +1388,8 @@ class NotebookMarkdown:
     page with each number linking to the work (a notebook has no list to jump to),
     equations as ``$$ … $$`` under their number and title, quizzes as the question
     with the answer and explanation in a closed ``<details>``, an instrument as its
-    caption, the reference list as a numbered list, and each code cell as a code cell.
-    A token type without a rule stops with a ``RenderError``."""
+    number, title and caption, the reference list as a numbered list, and each code
+    cell as a code cell. A token type without a rule stops with a ``RenderError``."""
 
     def __init__(self, context: RenderContext):
         self.context = context
@@ -1493,9 +1493,9 @@ class NotebookMarkdown:
         )
 
     def block_instrument(self, node):
-        self.context.number("instrument", node.meta["name"])
+        number = self.context.number("instrument", node.meta["name"])
         title = markdown_text(node.meta["title"])
-        return f"*Instrument: {title} (interactive on the web page).* {self.blocks(node.children)}".rstrip()
+        return f"*Instrument {number}: {title} (interactive on the web page).* {self.blocks(node.children)}".rstrip()
 
     def block_runnable(self, node):
         """A code cell inside another block (a list item) stays in the prose."""

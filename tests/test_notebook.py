@@ -225,7 +225,7 @@ def test_the_notebook_markdown_is_rendered_from_the_tokens(tmp_path):
     assert cells[1].source == "print('hello')"
     assert cells[2].source == (
         "The cell prints a greeting.\n\n"
-        "*Instrument: Bit-width (interactive on the web page).* Drag it.\n\n"
+        "*Instrument 11.1: Bit-width (interactive on the web page).* Drag it.\n\n"
         "1. Alpha, A. (2020). *One Title*. arXiv:2001.00001. <https://arxiv.org/abs/2001.00001>\n"
         "2. Beta, B. & Gamma, G. (2021). *Two: Is It Linear?* ICML 2021. <https://doi.org/10.0000/two>. "
         "The bound $x \\le y$ of [EQ 11.1](#eq-a)."
