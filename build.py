@@ -543,14 +543,16 @@ def render_cell_output(cell: "ExecutedCell") -> str:
             for stream, chunk in cell.output
         )
         parts.append(f'<pre class="cell-stdout">{text}</pre>\n')
-    for figure in cell.figures:
-        parts.append(render_figure(figure))
+    for figure, image in zip(cell.figures, cell.images, strict=True):
+        parts.append(render_figure(figure, image))
     return "".join(parts)
 
 
-def render_figure(figure: dict) -> str:
-    """A chart placeholder with its data, and the same data as a table without JS
-    (the display strings ``plot_xy`` made, as the page shows them after a Run)."""
+def render_figure(figure: dict, image: str) -> str:
+    """A chart: its static ``image`` (shown without JavaScript, printed, and replaced
+    by the live chart as it nears the view), its data for the live chart, and the same
+    data as a table (the display strings ``plot_xy`` made, as the page shows them
+    after a Run)."""
     title = figure.get("layout", {}).get("title", "") or "Chart"
     table = figure["table"]
     heads = "".join(f"<th scope=col>{html.escape(h)}</th>" for h in table["columns"])
@@ -559,7 +561,7 @@ def render_figure(figure: dict) -> str:
             if table["total"] > len(table["rows"]) else "")
     payload = html.escape(json.dumps(figure, separators=(",", ":")), quote=True)
     return (
-        f'<div class="plot" data-figure="{payload}" role="group" aria-label="Chart: {html.escape(title)}"></div>\n'
+        f'<div class="plot" data-figure="{payload}" role="group" aria-label="Chart: {html.escape(title)}">{image}</div>\n'
         f'<details class="plot-data"><summary>Data of the chart “{html.escape(title)}”</summary>\n'
         f'<table><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>{more}</details>\n'
     )
@@ -816,6 +818,7 @@ class ExecutedCell:
     source: str
     output: list
     figures: list
+    images: list = dataclasses.field(default_factory=list)  # each figure as SVG text (chart_images)
 
     @property
     def stdout(self) -> str:
@@ -1067,6 +1070,18 @@ def execute_cells(root: Path, names: list[str]) -> dict[str, ExecutedCell]:
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(result), encoding="utf-8")
     return {c["name"]: ExecutedCell(**c) for c in result["cells"]}
+
+
+def chart_images(root: Path, executed: dict[str, ExecutedCell]) -> dict[str, ExecutedCell]:
+    """Each cell with the static images of its charts, drawn by the page's own
+    ``instruments/chart_image.js`` under Node (one process for all of them)."""
+    with processing("instruments/chart_image.js"):
+        from instruments.static_views import call_js
+
+        figures = [figure for cell in executed.values() for figure in cell.figures]
+        images = iter(call_js(root / "instruments" / "chart_image.js", [("chartImage", f) for f in figures]))
+    return {name: dataclasses.replace(cell, images=[next(images) for _ in cell.figures])
+            for name, cell in executed.items()}
 
 
 def execution_key(root: Path, names: list[str]) -> str:
@@ -1592,7 +1607,8 @@ def collect_assets(options: Options) -> dict[str, Path | bytes]:
         if path.is_file():
             assets[f"assets/{path.relative_to(root / 'static')}"] = path
     for path in sorted((root / "instruments").glob("*.js")):
-        assets[f"assets/js/instruments/{path.name}"] = path
+        if path.name not in BUILD_ONLY_JS:
+            assets[f"assets/js/instruments/{path.name}"] = path
     ours = {rel: path for rel, path in assets.items()
             if rel.endswith(".js") and rel not in (*SERVICE_WORKERS.values(), "assets/js/editor.js")}
     assets.update(minified_modules(root, ours))
@@ -1611,6 +1627,7 @@ def collect_assets(options: Options) -> dict[str, Path | bytes]:
     return assets
 
 
+BUILD_ONLY_JS = ("chart_image.js",)  # instruments/ modules that only the build runs (under Node)
 RUNTIME_MODULES = ("plotting.py", "session.py")  # runnable/ modules the live cells need
 PYODIDE_CORE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 
@@ -1789,7 +1806,7 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     # The cells and the numbers (two Python processes), KaTeX (Node) and esbuild run
     # side by side.
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        executed = pool.submit(execute_cells, root, cells)
+        executed = pool.submit(lambda: chart_images(root, execute_cells(root, cells)))
         computed = pool.submit(compute_numbers, root)
         katex = pool.submit(typeset_math, root, sections, references)
         assets = pool.submit(collect_assets, options)

@@ -24,7 +24,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-__all__ = ["FORMATTERS", "FormattingError", "fmt", "render", "fallback_html"]
+__all__ = ["FORMATTERS", "FormattingError", "call_js", "fmt", "render", "fallback_html"]
 
 # ── numbers, written by instruments/format.js ────────────────────────────────
 
@@ -45,17 +45,18 @@ _RUNNER = r"""
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 const { module, calls } = JSON.parse(readFileSync(0, "utf8"));
-const format = await import(pathToFileURL(module).href);
+const exports = await import(pathToFileURL(module).href);
 const written = calls.map(([name, value]) => {
-  if (typeof format[name] !== "function") throw new Error(`${module} exports no function '${name}'`);
-  return format[name](value);
+  if (typeof exports[name] !== "function") throw new Error(`${module} exports no function '${name}'`);
+  return exports[name](value);
 });
 process.stdout.write(JSON.stringify(written));
 """
 
 
 class FormattingError(RuntimeError):
-    """``instruments/format.js`` could not write the numbers: Node is missing or the module failed."""
+    """A module run under Node (``format.js``, ``chart_image.js``) wrote nothing: Node is
+    missing or the module failed."""
 
 
 def fmt(name: str, value: float) -> str:
@@ -93,22 +94,25 @@ def fmt(name: str, value: float) -> str:
     return f"\x00{name}:{json.dumps(number, allow_nan=False)}\x00"
 
 
-def _write_with_format_js(calls: list[tuple[str, str]]) -> list[str]:
-    """``format.js``'s text for each ``(name, JSON value)``, in one Node process."""
+def call_js(module: Path, calls: list[tuple[str, object]]) -> list[str]:
+    """``function(argument)`` for each ``(function, argument)`` of ``calls``, from the
+    exports of the pure ES module ``module``, in one Node process: the text each returns.
+    The build writes the instruments' numbers (``format.js``) and the static images of
+    the cells' charts (``chart_image.js``) this way, with the page's own code."""
     if not calls:
         return []
     node = shutil.which("node")
+    name = f"instruments/{module.name}"
     if node is None:
-        raise FormattingError("Node.js is not installed: the instruments' numbers are written by "
-                              "instruments/format.js under Node")
-    request = {"module": str(FORMAT_JS), "calls": [[name, json.loads(value)] for name, value in calls]}
+        raise FormattingError(f"Node.js is not installed: the build runs {name} under Node")
+    request = {"module": str(module), "calls": [[function, argument] for function, argument in calls]}
     done = subprocess.run([node, "--input-type=module", "-e", _RUNNER], input=json.dumps(request),
                           capture_output=True, text=True, encoding="utf-8", timeout=120)
     if done.returncode != 0:
-        raise FormattingError(f"instruments/format.js failed under Node:\n{done.stderr.strip()}")
+        raise FormattingError(f"{name} failed under Node:\n{done.stderr.strip()}")
     written = json.loads(done.stdout)
     if len(written) != len(calls) or not all(isinstance(text, str) for text in written):
-        raise FormattingError(f"instruments/format.js returned {written!r} for {calls!r}")
+        raise FormattingError(f"{name} returned {written!r} for {calls!r}")
     return written
 
 
@@ -141,7 +145,7 @@ def render(fragments: dict[str, str]) -> dict[str, str]:
     {'a': '<td>131 KB</td>', 'b': 'no numbers'}
     """
     calls = sorted({found.groups() for text in fragments.values() for found in _PLACEHOLDER.finditer(text)})
-    written = dict(zip(calls, _write_with_format_js(calls)))
+    written = dict(zip(calls, call_js(FORMAT_JS, [(name, json.loads(value)) for name, value in calls])))
     out = {}
     for key, text in fragments.items():
         out[key] = _PLACEHOLDER.sub(lambda found: html.escape(written[found.groups()]), text)

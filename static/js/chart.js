@@ -7,76 +7,8 @@
 // axes get ticks a reader can read: 256, 512, 1K, 2K … on a power-of-two axis, and
 // 1, 10, 100, 10⁴ … otherwise.
 
-import { shortTokens } from "./instruments/format.js";
+import { logTicks } from "./instruments/ticks.js";
 import { themeColors } from "./instruments/widget.js";
-
-// ── ticks of a log axis (pure: no DOM) ───────────────────────────────────────
-
-const SUPERSCRIPTS = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
-
-function superscript(k) {
-  return [...String(k)].map((c) => SUPERSCRIPTS[c]).join("");
-}
-
-/**
- * Labels for the ticks of a decimal log axis, one style for the whole axis: plain
- * digits when every tick lies between 0.0001 and 99,999 (0.01, 20, 5,000), else
- * powers of ten (10⁻⁶, 2×10¹²).
- */
-export function decimalLabels(values) {
-  const plain = values.every((v) => v >= 1e-4 && v < 1e5);
-  return values.map((v) => {
-    if (plain) return Number(v.toPrecision(3)).toLocaleString("en-US", { maximumFractionDigits: 6 });
-    const k = Math.floor(Math.log10(v) + 1e-9);
-    const mantissa = Number((v / 10 ** k).toPrecision(3));
-    return `${mantissa === 1 ? "" : `${mantissa}×`}10${superscript(k)}`;
-  });
-}
-
-/** At most `most` of `items`, evenly spaced, always keeping the last (the largest). */
-function thin(items, most) {
-  const last = items.length - 1;
-  const step = Math.max(1, Math.ceil(last / Math.max(most - 1, 1)));
-  return items.filter((_, i) => (last - i) % step === 0);
-}
-
-/**
- * Tick positions and labels for a log axis over `values`, at most about `most`
- * of them. Powers of two up to 2³⁰ (token counts, widths) are labelled 256, 512,
- * 1K … 1M; other data get powers of ten, with 2 and 5 between them when that
- * leaves fewer than three ticks, and every digit when even that does.
- * Returns null when no value is positive.
- */
-export function logTicks(values, most = 8) {
-  const positive = values.filter((v) => typeof v === "number" && Number.isFinite(v) && v > 0);
-  if (!positive.length) return null;
-  const lo = Math.min(...positive);
-  const hi = Math.max(...positive);
-  const binary = positive.every((v) => Number.isInteger(v) && Number.isInteger(Math.log2(v)));
-  if (binary && hi > lo && hi <= 2 ** 30) {
-    const exponents = [];
-    for (let e = Math.log2(lo); e <= Math.log2(hi); e += 1) exponents.push(e);
-    const tickvals = thin(exponents, most).map((e) => 2 ** e);
-    return { tickvals, ticktext: tickvals.map((v) => shortTokens(v)) };
-  }
-  const first = Math.floor(Math.log10(lo) + 1e-9);
-  const last = Math.ceil(Math.log10(hi) - 1e-9);
-  const within = (mantissas) => {
-    const found = [];
-    for (let k = first; k <= last; k += 1) {
-      for (const m of mantissas) {
-        const v = Number((m * 10 ** k).toPrecision(3));
-        if (v >= lo / 1.001 && v <= hi * 1.001) found.push(v);
-      }
-    }
-    return found;
-  };
-  // powers of ten alone, unless that leaves fewer than three ticks in the data's range
-  let ticks = [[1], [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]].map(within).find((t) => t.length >= 3) ?? within([1, 2, 5]);
-  if (ticks.length < 2) ticks = [...new Set([Number(lo.toPrecision(2)), Number(hi.toPrecision(2))])];
-  const tickvals = thin(ticks, most);
-  return { tickvals, ticktext: decimalLabels(tickvals) };
-}
 
 // ── the figure ────────────────────────────────────────────────────────────────
 
@@ -195,6 +127,7 @@ export async function drawChart(Plotly, element, figure) {
     height: box.height || 288,
   });
   heading(element, figure, colors);
+  element.querySelector(".plot-image")?.remove(); // the build's static image of this chart
   await Plotly.react(element, data, layout, config);
   oneTabStop(element);
   if (!element.dataset.afterplot) {

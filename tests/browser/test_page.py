@@ -195,6 +195,14 @@ def test_without_javascript_the_chapter_is_readable(context_factory, server):
     expect(page.locator(".katex").first).to_be_visible()
     expect(page.locator("#eq-11-1 .katex-display")).to_be_visible()
     expect(page.locator("#cell-scaling_costs .cell-stdout")).to_contain_text("attention")
+    # each chart of the cells' printed output is a picture, its data in a table under it
+    plots = page.locator("figure.cell .plot")
+    assert plots.count() >= 3
+    for i in range(plots.count()):
+        picture = plots.nth(i).locator("svg.plot-image")
+        expect(picture).to_be_visible()
+        assert picture.locator("g[class^=s] path").count() >= 1
+        expect(plots.nth(i).locator("xpath=following-sibling::details[1]").locator("summary")).to_contain_text("Data of the chart")
     quiz = page.locator("#q-doubling")
     expect(quiz.get_by_label("Your answer")).to_be_hidden()
     expect(quiz.locator(".quiz-question")).to_be_visible()
