@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-import build
+from browser.helpers import SUBPATH, SubPathHandler, new_page
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -25,7 +25,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update", "--disable-sync", "--disable-quic",
     "--no-first-run", "--js-flags=--expose-gc",
 ]
-SUBPATH = "/ch11/"
 # Requests a service worker makes are routed (and guarded) like the page's own.
 os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")
 
@@ -39,30 +38,6 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def site(built_site_local) -> Path:
     return built_site_local
-
-
-class SubPathHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **build.MIME_TYPES}
-
-    def translate_path(self, path):
-        parsed = urlparse(path).path
-        if not parsed.startswith(SUBPATH):
-            return str(Path(self.directory) / "__outside_subpath__")
-        return super().translate_path("/" + parsed[len(SUBPATH):])
-
-    def send_error(self, code, message=None, explain=None):
-        if code == 404 and (Path(self.directory) / "404.html").is_file():
-            body = (Path(self.directory) / "404.html").read_bytes()
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().send_error(code, message, explain)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="session")
@@ -140,11 +115,7 @@ def context_factory(browser):
 @pytest.fixture
 def watched_page(context_factory, server):
     """A fresh page (own storage) with a watch on errors and requests."""
-    context, watch = context_factory()
-    page = context.new_page()
-    watch.attach(page)
-    page.watch = watch
-    return page
+    return new_page(context_factory)
 
 
 @pytest.fixture

@@ -8,23 +8,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-
-AXE = ROOT / "node_modules/axe-core/axe.min.js"
-
-
-def axe_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        """async () => {
-            const r = await axe.run(document, {resultTypes: ["violations"]});
-            return r.violations.map(v => ({id: v.id, impact: v.impact,
-                nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " :: " + n.failureSummary)}));
-        }"""
-    )
-    return [f"{v['id']} ({v['impact']}): {node}" for v in result for node in v["nodes"]]
+from browser.helpers import axe_violations, no_errors
 
 
 def interact(page):
@@ -72,6 +56,4 @@ def test_no_console_errors_and_no_failed_requests_on_load(page, server):
     page.wait_for_load_state("networkidle")
     page.mouse.wheel(0, 20000)
     page.wait_for_timeout(500)
-    assert page.watch.console_errors == []
-    assert page.watch.failed == []
-    assert page.watch.outside == []
+    no_errors(page)

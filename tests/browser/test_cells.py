@@ -8,7 +8,6 @@ on a small machine, so waits for a first run are generous.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import http.server
 import os
 import re
@@ -19,69 +18,21 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-
-def _browser_conftest():
-    """tests/browser/conftest.py as a module (its name clashes with tests/conftest.py)."""
-    spec = importlib.util.spec_from_file_location("browser_conftest", Path(__file__).with_name("conftest.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-FIRST_RUN_MS = 60_000  # Pyodide starts in a few seconds here; leave room for a busy machine
-RUN_MS = 30_000
-DONE = re.compile(r"Done in [\d,]+ ms")
-AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
+from browser.helpers import (
+    DONE, FIRST_RUN_MS, RUN_MS, SubPathHandler, axe_violations, cells, open_page, output, run, set_code, status,
+)
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────
-
-
-def cells(page):
-    return page.locator("figure.cell[data-cell]")
-
-
-def status(cell):
-    return cell.get_by_role("status")
-
-
-def set_code(cell, code: str):
-    """Open the editor (a click on the code) and replace the code with ``code``."""
-    editor = cell.locator(".cm-content")
-    if not editor.count():
-        cell.locator(".cell-source pre").click()
-    expect(editor).to_be_visible(timeout=10_000)
-    editor.click()
-    editor.press("ControlOrMeta+a")
-    cell.page.keyboard.insert_text(code)
-    expect(editor).to_contain_text(code.splitlines()[0])
 
 
 def editor_text(cell) -> str:
     return "\n".join(cell.locator(".cm-content .cm-line").all_text_contents()).replace("\u200b", "")
 
 
-def run(cell, code: str | None = None, *, timeout=FIRST_RUN_MS, expect_done=True):
-    if code is not None:
-        set_code(cell, code)
-    cell.get_by_role("button", name="Run").click()
-    if expect_done:
-        expect(status(cell)).to_have_text(DONE, timeout=timeout)
-
-
-def output(cell):
-    return cell.locator(".cell-output")
-
-
 def prerun_text(cell) -> str:
     """The build's printed output in the cell (charts redraw, so they are left out)."""
     return output(cell).locator("pre.cell-stdout").first.inner_text()
-
-
-def open_page(page, server):
-    page.goto(server)
-    expect(cells(page).first).to_be_visible()
-    expect(cells(page).first.get_by_role("button", name="Run")).to_be_visible()
-    return cells(page)
 
 
 # ── editing and running ──────────────────────────────────────────────────────
@@ -471,7 +422,7 @@ def test_edited_code_survives_a_reload(page, server):
 
 @pytest.fixture(scope="module")
 def isolated_server(site):
-    class Isolated(_browser_conftest().SubPathHandler):
+    class Isolated(SubPathHandler):
         def end_headers(self):
             self.send_header("Cross-Origin-Opener-Policy", "same-origin")
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
@@ -500,15 +451,6 @@ def test_when_isolated_stop_interrupts_without_restarting(context_factory, isola
 # ── accessibility and looks ──────────────────────────────────────────────────
 
 
-def axe_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate(
-        """async () => (await axe.run('figure.cell', {resultTypes: ['violations']})).violations
-            .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))"""
-    )
-    return found
-
-
 LIVE_CODE = (
     "from plotting import plot_xy\n"
     "squares = [n * n for n in range(1, 9)]\n"
@@ -527,7 +469,7 @@ def test_axe_finds_nothing_in_a_live_cell(context_factory, server, scheme):
     run(cells(page).nth(1), "raise ValueError('shown')", expect_done=False)
     expect(output(cells(page).nth(1)).locator("pre.cell-error")).to_be_visible(timeout=RUN_MS)
     expect(output(cell).locator(".main-svg").first).to_be_visible(timeout=15_000)
-    assert axe_violations(page) == []
+    assert axe_violations(page, "figure.cell") == []
 
 
 @pytest.mark.parametrize("width,scheme", [(375, "light"), (375, "dark"), (1280, "light"), (1280, "dark")])

@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from browser.helpers import axe_violations, new_page, no_errors
 from instruments import cost
 from instruments import quantization as qz
 from instruments import static_views as sv
@@ -134,12 +135,6 @@ def drag(page, slider, from_index: int, to_index: int, count: int):
     page.mouse.down()
     page.mouse.move(at(to_index), y, steps=12)
     page.mouse.up()
-
-
-def no_errors(page):
-    assert page.watch.console_errors == []
-    assert page.watch.failed == []
-    assert page.watch.outside == []
 
 
 # ── mounting ──────────────────────────────────────────────────────────────────
@@ -635,9 +630,7 @@ def test_the_bit_chart_marks_the_four_bit_floor(page, server):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_chart_colours_follow_the_theme(context_factory, server, scheme):
-    context, watch = context_factory(color_scheme=scheme)
-    page = context.new_page()
-    watch.attach(page)
+    page = new_page(context_factory, color_scheme=scheme)
     page.goto(server)
     fig = figure(page, "scaling-explorer")
     fig.scroll_into_view_if_needed()
@@ -666,7 +659,7 @@ def test_chart_colours_follow_the_theme(context_factory, server, scheme):
         const dot = document.querySelector('#instrument-scaling-explorer .chart-marker circle');
         return dot.getAttribute('fill') === getComputedStyle(document.documentElement).getPropertyValue('--accent').trim();
     }""")
-    assert watch.console_errors == []
+    assert page.watch.console_errors == []
 
 
 # ── the URL fragment ──────────────────────────────────────────────────────────
@@ -692,10 +685,7 @@ def test_a_shared_url_restores_every_instrument(page, server, context_factory):
     expect(page).to_have_url(server + shared)
     url = page.url
 
-    context, watch = context_factory(viewport={"width": 1280, "height": 900})
-    other = context.new_page()
-    watch.attach(other)
-    other.watch = watch
+    other = new_page(context_factory, viewport={"width": 1280, "height": 900})
     other.goto(url)
     for name in NAMES:
         expect(figure(other, name).locator(".instrument-live")).to_be_attached()
@@ -762,9 +752,7 @@ def test_instrument_screenshots(context_factory, server, screenshots_dir, width,
     # tall enough for each figure to fit: an element taller than the viewport makes
     # Chromium re-render the whole 20,000 px page for the shot, which is slow
     # (on a phone the architecture matrix, with its released-model table, is about 2,300 px tall)
-    context, watch = context_factory(viewport={"width": width, "height": 2600}, color_scheme=scheme)
-    page = context.new_page()
-    watch.attach(page)
+    page = new_page(context_factory, viewport={"width": width, "height": 2600}, color_scheme=scheme)
     page.goto(server)
     for name in NAMES:
         fig = figure(page, name)
@@ -784,17 +772,12 @@ def test_instrument_screenshots(context_factory, server, screenshots_dir, width,
         fig.screenshot(path=str(screenshots_dir / f"instrument-{name}-{width}-{scheme}.png"))
     sideways = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert sideways <= 0, f"the page scrolls sideways by {sideways}px at {width}px"
-    assert watch.console_errors == []
+    assert page.watch.console_errors == []
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_nothing_in_the_instruments_on_a_phone(context_factory, server, scheme):
-    from pathlib import Path
-
-    axe = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
-    context, watch = context_factory(viewport={"width": 375, "height": 800}, color_scheme=scheme, bypass_csp=True)
-    page = context.new_page()
-    watch.attach(page)
+    page = new_page(context_factory, viewport={"width": 375, "height": 800}, color_scheme=scheme, bypass_csp=True)
     page.goto(server)
     for name in NAMES:
         figure(page, name).scroll_into_view_if_needed()
@@ -804,11 +787,5 @@ def test_axe_finds_nothing_in_the_instruments_on_a_phone(context_factory, server
     # the table scrolls sideways on a phone, so its box is a named, focusable region
     expect(matrix.get_by_role("region", name=re.compile("Architecture matrix"))).to_have_attribute("tabindex", "0")
     matrix.get_by_role("button", name="SSM (Mamba-2)", exact=True).click()
-    page.add_script_tag(path=str(axe))
-    violations = page.evaluate("""async () => {
-        const r = await axe.run({include: [...document.querySelectorAll('figure.instrument')].map(f => '#' + f.id)},
-                                {resultTypes: ['violations']});
-        return r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + n.failureSummary).join(' / '));
-    }""")
-    assert violations == []
-    assert watch.console_errors == []
+    assert axe_violations(page, "figure.instrument") == []
+    assert page.watch.console_errors == []

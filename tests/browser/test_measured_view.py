@@ -9,6 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from browser.helpers import new_page, no_errors
 from instruments import static_views as sv
 from instruments.measured import RUN_FILES
 
@@ -64,12 +65,6 @@ def expect_measured(fig, expected: dict[str, str]):
     """``expected`` holds ``sv.fmt`` placeholders, written here by format.js in one Node call."""
     for key, text in sv.render(expected).items():
         expect(fig.locator(f'[data-measured="{key}"]')).to_have_text(text)
-
-
-def no_errors(page):
-    assert page.watch.console_errors == []
-    assert page.watch.failed == []
-    assert page.watch.outside == []
 
 
 def test_views_switch_by_keyboard_and_say_which_is_on(page, server):
@@ -152,10 +147,7 @@ def test_a_shared_url_keeps_the_view(page, server, context_factory):
     fig.get_by_role("slider", name="Context length").focus()
     page.keyboard.press("End")
     expect(page).to_have_url(server + "#instrument-scaling-explorer?scaling-explorer:n=1048576,d=4096,N=128,v=decode")
-    context, watch = context_factory(viewport={"width": 390, "height": 800})
-    other = context.new_page()
-    watch.attach(other)
-    other.watch = watch
+    other = new_page(context_factory, viewport={"width": 390, "height": 800})
     fig2 = explorer(other, server, "#instrument-scaling-explorer?scaling-explorer:n=1048576,v=decode")
     expect(fig2.get_by_role("button", name="Measured: decode", exact=True)).to_have_attribute("aria-pressed", "true")
     expect_measured(fig2, decode_readouts(M))

@@ -10,9 +10,7 @@ cells run pure Python.
 
 from __future__ import annotations
 
-import functools
 import http.server
-import importlib.util
 import json
 import re
 import socket
@@ -27,23 +25,12 @@ import pytest
 from playwright.sync_api import expect
 
 import build
+from browser.helpers import SUBPATH, SubPathHandler, axe_violations, cells, new_page, output, run, set_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _sibling(name):
-    """A module of tests/browser by path (conftest's name clashes with tests/conftest.py)."""
-    spec = importlib.util.spec_from_file_location(f"browser_{name}", Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-browser_conftest = _sibling("conftest")
-audits = _sibling("test_audits")
-SUBPATH = browser_conftest.SUBPATH
-FIRST_RUN_MS = 90_000  # Pyodide's first start, on a small shared machine
-DONE = re.compile(r"Done in [\d,]+ ms")
+FIRST_RUN_MS = 90_000  # Pyodide's first start, on a small shared machine, with a worker caching it
 CORE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 CACHES_JS = """async () => {
     const out = {};
@@ -76,7 +63,7 @@ class Network:
 
 
 def start_server(network: Network, port: int = 0):
-    class Handler(browser_conftest.SubPathHandler):
+    class Handler(SubPathHandler):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(network.directory), **kwargs)
 
@@ -117,15 +104,12 @@ def served():
 
 
 def open_page(context_factory, **options):
-    context, watch = context_factory(service_workers="allow", **options)
-    page = context.new_page()
-    watch.attach(page)
-    page.watch = watch
+    page = new_page(context_factory, service_workers="allow", **options)
     page.warnings = []
     page.on("console", lambda m: m.type == "warning" and page.warnings.append(m.text))
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    return context, page
+    return page.context, page
 
 
 def offline_state(page):
@@ -148,31 +132,12 @@ def wait_for_python_cached(page, timeout_s=120):
         page.wait_for_timeout(250)
 
 
-def first_cell(page):
-    return page.locator("figure.cell[data-cell]").first
-
-
 def run_cell(page, code: str, timeout=FIRST_RUN_MS):
-    cell = first_cell(page)
+    cell = cells(page).first
     expect(cell.get_by_role("button", name="Run")).to_be_visible()  # the cell is mounted
-    editor = cell.locator(".cm-content")
-    cell.locator(".cell-source pre, .cm-content").first.click()  # the code opens in the editor
-    expect(editor).to_be_visible(timeout=30_000)
-    editor.click()
-    editor.press("ControlOrMeta+a")
-    page.keyboard.insert_text(code)
-    cell.get_by_role("button", name="Run").click()
-    expect(cell.get_by_role("status")).to_have_text(DONE, timeout=timeout)
-    return cell.locator(".cell-output")
-
-
-def axe_violations_in(page, selector: str) -> list[str]:
-    page.add_script_tag(path=str(audits.AXE))
-    return page.evaluate(
-        """async (selector) => (await axe.run({include: [[selector]]}, {resultTypes: ["violations"]}))
-            .violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)""",
-        selector,
-    )
+    set_code(cell, code, editor_ms=30_000)
+    run(cell, timeout=timeout)
+    return output(cell)
 
 
 def built_copy(project_copy: Path, out: Path, *extra: str) -> Path:
@@ -370,7 +335,7 @@ def test_a_new_build_is_offered_with_a_notice_and_replaces_the_old_one(
     assert network.answered.count(SUBPATH) == 1  # the reload was answered from the first build's cache
     assert network.answered.count(f"{SUBPATH}index.html") == 2  # each build's install
     expect(notice).to_be_visible()
-    assert axe_violations_in(page, "#update-notice") == []  # the page as a whole: test_audits.py
+    assert axe_violations(page, "#update-notice") == []  # the page as a whole: test_audits.py
     notice.get_by_role("button", name="Reload").click()
     expect(page.get_by_text(sentence)).to_be_attached(timeout=30_000)
     expect(notice).to_be_empty()

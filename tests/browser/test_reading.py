@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+
+from browser.helpers import FIRST_RUN_MS, axe_violations, cells, new_page, set_code, status
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "color_scheme": "light"}
 PHONE = {"viewport": {"width": 390, "height": 844}, "color_scheme": "dark", "has_touch": True}
@@ -18,10 +19,7 @@ SCREENS = [pytest.param(DESKTOP, id="1280-light"), pytest.param(PHONE, id="390-d
 
 
 def open_at(context_factory, server, screen, fragment=""):
-    context, watch = context_factory(**screen)
-    page = context.new_page()
-    watch.attach(page)
-    page.watch = watch
+    page = new_page(context_factory, **screen)
     page.goto(server + fragment)
     return page
 
@@ -353,8 +351,6 @@ def test_on_a_phone_the_race_table_reads_without_sideways_scrolling(context_fact
 
 # ── Python: downloaded on a sign of intent, with its progress in bytes ─────────
 
-CELL_RUN_MS = 60_000
-
 
 def watch_requests(page) -> list[str]:
     seen: list[str] = []
@@ -378,24 +374,13 @@ def record_statuses(page, cell_id: str):
     )
 
 
-def type_code(cell, code: str):
-    """Open the cell's editor and replace its code."""
-    editor = cell.locator(".cm-content")
-    if not editor.count():
-        cell.locator(".cell-source pre").click()
-    expect(editor).to_be_visible(timeout=10_000)
-    editor.click()
-    editor.press("ControlOrMeta+a")
-    cell.page.keyboard.insert_text(code)
-
-
 def test_python_downloads_only_on_a_sign_of_intent(context_factory, server):
     page = open_at(context_factory, server, DESKTOP)
     seen = watch_requests(page)
     page.wait_for_timeout(7000)  # longer than the old idle warm-up took to start
     assert seen == [], "Python was downloaded with no sign of intent"
     # a cell passed by on the way does not count
-    cell = page.locator("figure.cell").first
+    cell = cells(page).first
     cell.locator(".cell-source").scroll_into_view_if_needed()
     page.wait_for_timeout(400)
     page.evaluate("scrollTo(0, 0)")
@@ -403,7 +388,7 @@ def test_python_downloads_only_on_a_sign_of_intent(context_factory, server):
     assert seen == [], "a cell scrolled past started Python"
     # a cell kept in view does
     page.evaluate("document.querySelector('figure.cell .cell-source').scrollIntoView({block: 'center'})")
-    expect(page.locator("main[data-runtime='ready']")).to_be_attached(timeout=CELL_RUN_MS)
+    expect(page.locator("main[data-runtime='ready']")).to_be_attached(timeout=FIRST_RUN_MS)
     assert any(u.endswith("pyodide.asm.wasm") for u in seen)
     assert page.watch.console_errors == []
 
@@ -419,28 +404,28 @@ def test_no_download_ahead_of_a_run_under_save_data_or_on_a_slow_connection(cont
     watch.attach(page)
     seen = watch_requests(page)
     page.goto(server)
-    cell = page.locator("figure.cell").first
+    cell = cells(page).first
     cell.locator(".cell-source").scroll_into_view_if_needed()
     cell.hover()
     cell.get_by_role("button", name="Run").focus()
     page.wait_for_timeout(2500)
     assert seen == [], f"Python downloaded ahead of a Run under {connection}"
-    type_code(cell, "print('asked for')")  # the local Pyodide has no numpy: pure Python
+    set_code(cell, "print('asked for')")  # the local Pyodide has no numpy: pure Python
     assert seen == []
     cell.get_by_role("button", name="Run").click()  # asked for: now it comes
-    expect(cell.get_by_role("status")).to_contain_text("Done in", timeout=CELL_RUN_MS)
+    expect(status(cell)).to_contain_text("Done in", timeout=FIRST_RUN_MS)
     assert seen
 
 
 def test_the_download_shows_its_progress_in_bytes_and_a_restart_reuses_it(context_factory, server):
     page = open_at(context_factory, server, PHONE)
-    cell = page.locator("figure.cell").first
+    cell = cells(page).first
     cell_id = cell.get_attribute("id")
     record_statuses(page, cell_id)
     run = cell.get_by_role("button", name="Run")
     run.click()  # as it stands; the local Pyodide lacks its numpy, which is said after the download
     meter = cell.get_by_role("progressbar", name="Python download")
-    expect(cell.get_by_role("status")).not_to_contain_text("Python", timeout=CELL_RUN_MS)
+    expect(status(cell)).not_to_contain_text("Python", timeout=FIRST_RUN_MS)
     expect(meter).to_be_hidden()
     said = page.evaluate("__said")
     shown = page.evaluate("__bytes")
@@ -455,25 +440,24 @@ def test_the_download_shows_its_progress_in_bytes_and_a_restart_reuses_it(contex
     assert said.count(f"Downloading Python ({total / 1e6:.1f} MB)…") == 1, said
     # Stop restarts Python; the restart says it reuses the files already downloaded
     page.evaluate("__said.length = 0; __bytes.length = 0")
-    editor = cell.locator(".cm-content")
-    type_code(cell, "while True: pass")
+    set_code(cell, "while True: pass")
     run.click()
-    expect(cell.get_by_role("status")).to_contain_text("Running")
+    expect(status(cell)).to_contain_text("Running")
     cell.get_by_role("button", name="Stop").click()
-    expect(cell.get_by_role("status")).to_contain_text(
+    expect(status(cell)).to_contain_text(
         "Stopped: the session restarted (from the files already downloaded)")
-    type_code(cell, "print('again')")
+    set_code(cell, "print('again')")
     run.click()
-    expect(cell.get_by_role("status")).to_contain_text("Done in", timeout=CELL_RUN_MS)
+    expect(status(cell)).to_contain_text("Done in", timeout=FIRST_RUN_MS)
     said = page.evaluate("__said")
     assert not any(s.startswith("Downloading") for s in said), said
     assert page.evaluate("__bytes") == []  # no download bar: nothing to download
     # Reset during a run says that the session restarted, as Stop does
-    type_code(cell, "while True: pass")
+    set_code(cell, "while True: pass")
     run.click()
-    expect(cell.get_by_role("status")).to_contain_text("Running")
+    expect(status(cell)).to_contain_text("Running")
     cell.get_by_role("button", name="Reset Code").click()
-    expect(cell.get_by_role("status")).to_have_text(
+    expect(status(cell)).to_have_text(
         "Reset to the original code and its pre-run output. The run was stopped and the Python session "
         "restarted, so names defined by other cells are gone; run those cells again.")
     assert page.watch.console_errors == []
@@ -484,7 +468,7 @@ def test_the_download_shows_its_progress_in_bytes_and_a_restart_reuses_it(contex
 
 def test_the_editor_says_how_to_leave_it_while_it_has_focus(context_factory, server):
     page = open_at(context_factory, server, DESKTOP)
-    cell = page.locator("figure.cell").first
+    cell = cells(page).first
     hint = cell.get_by_text("Esc, then Tab, to leave the editor")
     expect(hint).to_be_hidden()
     cell.locator(".cell-source pre").click()
@@ -524,12 +508,12 @@ def test_heading_links_have_names(context_factory, server):
 
 def test_edited_code_after_a_reload_shows_in_the_editor_and_marks_the_output_as_the_originals(context_factory, server):
     page = open_at(context_factory, server, DESKTOP)
-    cell = page.locator("figure.cell").first
-    type_code(cell, "print('edited')  # a comment long enough to need more than one line on a phone, surely")
+    cell = cells(page).first
+    set_code(cell, "print('edited')  # a comment long enough to need more than one line on a phone, surely")
     key = f"llm-field-manual:ch11:code:{cell.get_attribute('id')}"
     wait_until(page, lambda: page.evaluate("k => localStorage.getItem(k)", key) is not None, "the edit is saved")
     page.reload()
-    cell = page.locator("figure.cell").first
+    cell = cells(page).first
     note = cell.get_by_text("This output is from the original code, not your edited code")
     expect(note).to_be_visible()
     expect(cell.locator(".cm-editor")).to_be_visible(timeout=10_000)  # as the editor will show it
@@ -601,7 +585,6 @@ def test_printed_on_a4_nothing_overflows_and_controls_give_way_to_values(context
 
 
 def test_axe_finds_nothing_on_a_phone_with_the_contents_open_and_a_wrong_answer(context_factory, server):
-    axe = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
     page = open_at(context_factory, server, {**PHONE, "bypass_csp": True})
     quiz = page.locator("#q-doubling")
     quiz.get_by_label("Your answer").fill("2")
@@ -612,9 +595,4 @@ def test_axe_finds_nothing_on_a_phone_with_the_contents_open_and_a_wrong_answer(
     page.evaluate("document.getElementById('eq-11-4').scrollIntoView()")
     finger(page, page.get_by_role("button", name="Contents"))
     expect(page.get_by_role("navigation", name="Sections of this chapter").get_by_role("link", name="11.3")).to_be_visible()
-    page.add_script_tag(path=str(axe))
-    violations = page.evaluate("""async () => {
-        const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + n.failureSummary).join(' / '));
-    }""")
-    assert violations == []
+    assert axe_violations(page) == []

@@ -1,0 +1,130 @@
+"""What the browser tests do on the page, written once: serve the site under its sub-path,
+open a watched page, find a cell, put code into its editor and run it, read its status
+and output, and audit the page with axe-core.
+
+Imported as ``browser.helpers`` (``tests`` is on pytest's ``pythonpath``); the fixtures
+stay in ``tests/browser/conftest.py``, which uses the server handler from here.
+"""
+
+from __future__ import annotations
+
+import http.server
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+from playwright.sync_api import expect
+
+import build
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules/axe-core/axe.min.js"
+SUBPATH = "/ch11/"  # served as GitHub Pages serves a project site
+FIRST_RUN_MS = 60_000  # Pyodide starts in a few seconds here; leave room for a busy machine
+RUN_MS = 30_000
+DONE = re.compile(r"Done in [\d,]+ ms")
+
+
+# ── serving ──────────────────────────────────────────────────────────────────
+
+
+class SubPathHandler(http.server.SimpleHTTPRequestHandler):
+    """The built site under ``SUBPATH``, with the site's own 404 page."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **build.MIME_TYPES}
+
+    def translate_path(self, path):
+        parsed = urlparse(path).path
+        if not parsed.startswith(SUBPATH):
+            return str(Path(self.directory) / "__outside_subpath__")
+        return super().translate_path("/" + parsed[len(SUBPATH):])
+
+    def send_error(self, code, message=None, explain=None):
+        if code == 404 and (Path(self.directory) / "404.html").is_file():
+            body = (Path(self.directory) / "404.html").read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().send_error(code, message, explain)
+
+    def log_message(self, *args):
+        pass
+
+
+# ── pages ────────────────────────────────────────────────────────────────────
+
+
+def new_page(context_factory, **options):
+    """A page in a new browser context made with ``options``; ``page.watch`` holds its
+    console errors, failed requests and requests that tried to leave the machine."""
+    context, watch = context_factory(**options)
+    page = context.new_page()
+    watch.attach(page)
+    page.watch = watch
+    return page
+
+
+def no_errors(page):
+    assert page.watch.console_errors == []
+    assert page.watch.failed == []
+    assert page.watch.outside == []
+
+
+def axe_violations(page, within: str | None = None) -> list[str]:
+    """axe-core's violations in the whole page, or in the elements that the selector
+    ``within`` picks: one line per element. The page needs ``bypass_csp=True``."""
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """async (within) => (await axe.run(within ?? document, {resultTypes: ["violations"]}))
+            .violations.flatMap((v) => v.nodes.map((n) =>
+                `${v.id} (${v.impact}): ${n.target.join(" ")} :: ${n.failureSummary}`))""",
+        within,
+    )
+
+
+# ── cells ────────────────────────────────────────────────────────────────────
+
+
+def cells(page):
+    return page.locator("figure.cell[data-cell]")
+
+
+def open_page(page, server):
+    """Go to the chapter and wait until its cells are mounted; returns the cells."""
+    page.goto(server)
+    expect(cells(page).first).to_be_visible()
+    expect(cells(page).first.get_by_role("button", name="Run")).to_be_visible()
+    return cells(page)
+
+
+def status(cell):
+    return cell.get_by_role("status")
+
+
+def output(cell):
+    return cell.locator(".cell-output")
+
+
+def set_code(cell, code: str, *, editor_ms: int = 10_000):
+    """Open the editor (a click on the code) and replace the code with ``code``."""
+    editor = cell.locator(".cm-content")
+    if not editor.count():
+        cell.locator(".cell-source pre").click()
+    expect(editor).to_be_visible(timeout=editor_ms)
+    editor.click()
+    editor.press("ControlOrMeta+a")
+    cell.page.keyboard.insert_text(code)
+    expect(editor).to_contain_text(code.splitlines()[0])
+
+
+def run(cell, code: str | None = None, *, timeout=FIRST_RUN_MS, expect_done=True):
+    """Press Run (after putting ``code`` into the editor, if given) and, unless
+    ``expect_done`` is false, wait until the status says it is done."""
+    if code is not None:
+        set_code(cell, code)
+    cell.get_by_role("button", name="Run").click()
+    if expect_done:
+        expect(status(cell)).to_have_text(DONE, timeout=timeout)
