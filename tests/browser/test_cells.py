@@ -162,6 +162,31 @@ def test_stop_ends_a_runaway_loop_and_the_next_run_works(page, server):
     assert page.watch.console_errors == []
 
 
+def test_after_a_stop_a_standby_python_runs_the_next_cell_without_starting_one(page, server):
+    cell = open_page(page, server).first
+    main = page.locator("main")
+    run(cell, "print('first')")
+    # once the page is quiet after a run, a second Python starts in the background
+    expect(main).to_have_attribute("data-standby", "ready", timeout=FIRST_RUN_MS)
+    heap = int(main.get_attribute("data-standby-heap"))
+    assert heap >= 2**20, heap  # the started standby's WebAssembly memory, in bytes
+    stop_runaway(cell)
+    expect(status(cell)).to_contain_text("session restarted")
+    expect(main).not_to_have_attribute("data-standby", "ready")  # it took over
+    cell.evaluate("""figure => {
+        window.__states = [];
+        new MutationObserver(() => __states.push(figure.dataset.state))
+            .observe(figure, {attributes: true, attributeFilter: ["data-state"]});
+    }""")
+    run(cell, "print('at once')")
+    expect(output(cell)).to_have_text("at once\n")
+    states = page.evaluate("__states")
+    assert "running" in states and "loading" not in states, states
+    # and, quiet again, the next standby starts
+    expect(main).to_have_attribute("data-standby", "ready", timeout=FIRST_RUN_MS)
+    assert page.watch.console_errors == []
+
+
 def test_stop_on_a_queued_cell_cancels_it_and_two_cells_queue(page, server):
     first, second = open_page(page, server).first, cells(page).nth(1)
     run(first, "print('warm')")

@@ -584,6 +584,32 @@ def test_printed_on_a4_nothing_overflows_and_controls_give_way_to_values(context
     assert background == "rgb(255, 255, 255)", background  # paper, even in dark mode
 
 
+def test_printed_charts_are_pictures_drawn_or_not(context_factory, server, screenshots_dir):
+    page = open_at(context_factory, server, {"viewport": {"width": 718, "height": 1000}})
+    plots = page.locator("figure.cell .plot")
+    count = plots.count()
+    assert count >= 3
+    first = plots.first
+    first.scroll_into_view_if_needed()  # the live chart replaces the build's picture
+    expect(first.locator(".main-svg").first).to_be_visible(timeout=15_000)
+    expect(first.locator(".plot-image")).to_have_count(0)
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    for i in range(count):
+        plot = plots.nth(i)
+        picture = plot.locator(".main-svg, .plot-image").first
+        expect(picture).to_be_visible()
+        box = picture.bounding_box()
+        assert box["width"] > 300 and box["height"] > 150, (i, box)
+        # the picture prints instead of its data table
+        expect(plot.locator("xpath=following-sibling::details[1]")).to_be_hidden()
+    # a chart never drawn prints as the build's picture, with its axis titles and ticks
+    last = plots.nth(count - 1)
+    expect(last.locator(".plot-image")).to_be_visible()
+    expect(last.locator(".plot-image text").first).not_to_be_empty()
+    last.screenshot(path=str(screenshots_dir / "print-chart-not-drawn-718.png"))
+
+
 def test_axe_finds_nothing_on_a_phone_with_the_contents_open_and_a_wrong_answer(context_factory, server):
     page = open_at(context_factory, server, {**PHONE, "bypass_csp": True})
     quiz = page.locator("#q-doubling")
