@@ -11,9 +11,9 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import threading
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
@@ -79,6 +79,10 @@ class PageWatch:
         page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}"))
 
 
+# Every URL but this machine's own server and inline data: what a page must not request.
+OUTSIDE = re.compile(r"^(?!(?:https?://(?:127\.0\.0\.1|localhost)(?::\d+)?/|data:|blob:))")
+
+
 def _new_context(browser, **options):
     # No service worker unless a test asks for one (test_offline.py): a worker would
     # answer requests that tests route, and precache the site in every context.
@@ -87,14 +91,12 @@ def _new_context(browser, **options):
     watch = PageWatch()
 
     def guard(route):
-        host = urlparse(route.request.url).hostname
-        if host in ("127.0.0.1", "localhost") or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            watch.outside.append(route.request.url)
-            route.abort()
+        watch.outside.append(route.request.url)
+        route.abort()
 
-    context.route("**/*", guard)
+    # A pattern, not a function: Playwright matches it in its driver, so a request to
+    # 127.0.0.1 goes on without a round trip through Python (a page makes ~90).
+    context.route(OUTSIDE, guard)
     return context, watch
 
 

@@ -111,8 +111,9 @@ def output(cell):
 def set_code(cell, code: str, *, editor_ms: int = 10_000):
     """Open the editor (a click on the code) and replace the code with ``code``."""
     editor = cell.locator(".cm-content")
-    if not editor.count():
-        cell.locator(".cell-source pre").click()
+    # the code, or the editor that replaced it (a cell with saved edits opens its editor
+    # by itself once the page is idle, so which of the two is there can change)
+    cell.locator(".cell-source pre, .cm-content").first.click()
     expect(editor).to_be_visible(timeout=editor_ms)
     editor.click()
     editor.press("ControlOrMeta+a")

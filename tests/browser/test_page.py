@@ -40,6 +40,12 @@ def test_page_loads_under_a_sub_path_without_errors(page, server):
     assert page.watch.failed == []
     assert page.watch.outside == []
     assert page.evaluate("document.documentElement.classList.contains('no-js')") is False
+    # the guard those checks rely on: a request off this machine is stopped and counted
+    # (made from a blank page of the same context: the chapter's own CSP would refuse it first)
+    probe = "https://example.org/probe.js"
+    blank = page.context.new_page()
+    assert blank.evaluate("(u) => fetch(u).then(() => 'answered', () => 'refused')", probe) == "refused"
+    assert page.watch.outside == [probe]
 
 
 def test_every_module_of_the_load_is_preloaded_and_every_preload_is_used(page, server):
