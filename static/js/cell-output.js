@@ -54,13 +54,18 @@ export function createOutput(container, limitsOf) {
     cancelAnimationFrame(frame);
     frame = 0;
     if (!pending.length) return;
+    // Stick to the bottom if the reader had not scrolled up. A new box is at its bottom
+    // without asking: measuring it would force a layout of the whole chapter before the
+    // first line shows.
+    let atBottom = !pre;
     if (!pre) {
       pre = element("pre", "cell-stdout");
       pre.tabIndex = 0;
       pre.setAttribute("aria-label", "Output");
       container.append(pre);
+    } else {
+      atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
     }
-    const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
     for (const [stream, text] of pending) {
       const last = pre.lastChild;
       if (stream === "stderr") {
@@ -73,7 +78,9 @@ export function createOutput(container, limitsOf) {
       }
     }
     pending = [];
-    if (atBottom) pre.scrollTop = pre.scrollHeight;
+    // scrolled in the next frame, which lays the page out anyway, not by a forced layout now
+    const box = pre;
+    if (atBottom) requestAnimationFrame(() => (box.scrollTop = box.scrollHeight));
     if (fresh) {
       fresh = false;
       requestAnimationFrame(() => (fresh = true));

@@ -296,6 +296,23 @@ def test_cell_code_cannot_reach_the_page(page, server):
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
+def test_a_long_output_keeps_its_last_line_in_view_unless_the_reader_scrolled_up(page, server):
+    cell = open_page(page, server).first
+    run(cell, "import time\nfor i in range(300):\n    print('line', i)\n    if i == 150: time.sleep(0.5)")
+    pre = output(cell).locator("pre.cell-stdout")
+    expect(pre).to_contain_text("line 299")
+    at_bottom = "p => p.scrollHeight > p.clientHeight && p.scrollTop + p.clientHeight >= p.scrollHeight - 4"
+    page.wait_for_function(f"({at_bottom})(document.querySelector('#{cell.get_attribute('id')} pre.cell-stdout'))")
+    # scrolled up while lines arrive: the box stays where the reader put it
+    run(cell, "import time\nfor i in range(300):\n    print('line', i)\n    if i == 100: time.sleep(1.5)", expect_done=False)
+    expect(pre).to_contain_text("line 100")
+    pre.evaluate("p => { p.scrollTop = 0; }")
+    expect(status(cell)).to_have_text(DONE, timeout=RUN_MS)
+    expect(pre).to_contain_text("line 299")
+    page.wait_for_timeout(200)
+    assert pre.evaluate("p => p.scrollTop") == 0
+
+
 def test_a_million_lines_are_capped_and_the_page_stays_responsive(page, server):
     cell = open_page(page, server).first
     run(cell, "print('ready')")
