@@ -12,10 +12,10 @@ const STANDBY_AFTER_MS = 2000; // quiet time after a run before a standby worker
 
 // Without an interrupt buffer, Stop must terminate the worker, and a new one takes
 // seconds to start. So once a run has finished and the page has been quiet for a
-// moment, a second worker starts in the background and waits, ready: Stop swaps it in
-// at once and starts the next standby. It costs one more Python heap (the worker
-// reports its size; `make bench` prints it). `standby: false` (Save-Data, a slow
-// connection) keeps one worker only.
+// moment (no run, no typing), a second worker starts in the background and waits,
+// ready: Stop swaps it in at once and starts the next standby. It costs one more
+// Python heap (the worker reports its size; `make bench` prints it). `standby: false`
+// (Save-Data, a slow connection) keeps one worker only.
 
 export function createRuntime({ indexURL, pyBase, sizes = {}, standby = true, onStandby = () => {},
   workerURL = new URL("./webworker.js", import.meta.url) }) {
@@ -112,6 +112,7 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, standby = true, on
     if (!standby || interrupt || spare) return;
     clearTimeout(spareTimer);
     spareTimer = setTimeout(() => {
+      spareTimer = 0;
       if (spare || current || !live || live.progress) return; // busy: the next run's end tries again
       const w = (spare = boot());
       w.ready.then(() => w === spare && onStandby({ heap: w.heap }), () => {});
@@ -177,6 +178,11 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, standby = true, on
 
     get started() {
       return Boolean(live);
+    },
+
+    /** The reader is at work (typing): a standby waiting to start waits for a quiet moment. */
+    postponeStandby() {
+      if (spareTimer) keepStandby();
     },
 
     /** The output cap {lines, chars} of the running session (null before it started). */
