@@ -3,7 +3,8 @@
 // One worker, one Python session for the whole page. Runs go through a queue, one at
 // a time, in the order asked. Stop interrupts the running cell through Pyodide's
 // interrupt buffer when the page is cross-origin isolated; otherwise (GitHub Pages)
-// it terminates the worker, drops every reference to it and starts a fresh one.
+// it terminates the worker, drops every reference to it, and a standby worker (below)
+// or a fresh one takes over.
 // The worker's protocol is described at the top of webworker.js. The names are those
 // of Pyodide's web-worker example: webworker.js runs Python, py-worker.js drives it.
 
