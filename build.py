@@ -90,11 +90,14 @@ class BuildError(Exception):
 @contextlib.contextmanager
 def processing(path: Path | str):
     """Any error raised while ``path`` is processed becomes a ``BuildError`` that names
-    it, with the innermost line of that file in the traceback (or a template's line)."""
+    it: a ``BlockError`` with its line in that file, anything else with the innermost
+    line of that file in the traceback (or a template's line)."""
     try:
         yield
-    except (BuildError, BlockError):
+    except BuildError:
         raise
+    except BlockError as error:
+        raise BuildError(str(path), error.line + 1, error.reason) from None
     except Exception as error:  # noqa: BLE001 - every failure is reported with its file
         rel, line = str(path), None
         for frame in traceback.extract_tb(error.__traceback__):
@@ -934,11 +937,8 @@ def parse_sections(md: MarkdownIt, sections: list[Section]) -> None:
     """Tokens and front matter for every section; a malformed block stops with its
     file and line."""
     for section in sections:
-        try:
-            with processing(section.rel):
-                section.tokens = md.parse(section.source)
-        except BlockError as error:
-            raise BuildError(section.rel, error.line + 1, error.reason) from None
+        with processing(section.rel):
+            section.tokens = md.parse(section.source)
         section.meta = parse_front_matter(section)
 
 
@@ -946,10 +946,8 @@ def chapter_cells(root: Path, sections: list[Section]) -> list[str]:
     """The chapter's code cells in page order; stops on one with no ``runnable/`` file."""
     names = []
     for section in sections:
-        try:
+        with processing(section.rel):
             names += runnable_cells(section.tokens, root / "runnable")
-        except BlockError as error:
-            raise BuildError(section.rel, error.line + 1, error.reason) from None
     return names
 
 
@@ -1735,8 +1733,8 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path]) -> st
     Without a service worker (``--serve``) it is ``static/js/sw-off.js``, which
     removes a worker an earlier build left at that address. Both sources are taken
     out of ``assets/``."""
-    sources = {on: files.pop(rel) for on, rel in SERVICE_WORKERS.items()}
-    source = Path(sources[options.service_worker]).read_text(encoding="utf-8")
+    sources = {on: Path(files.pop(rel)) for on, rel in SERVICE_WORKERS.items()}
+    source = sources[options.service_worker].read_text(encoding="utf-8")
     if not options.service_worker:
         return source
     digest = hashlib.sha256(source.encode())
@@ -1756,12 +1754,14 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path]) -> st
         f"const PRECACHE = {json.dumps(precache, indent=0)};\n"
         f"const RUNTIME = {json.dumps(runtime)};\n"
     )
-    return constants + minified(options.root, source, "static/js/sw.js")
+    worker = minified_modules(options.root, {"sw.js": sources[True]})["sw.js"]  # it counts in our JS budget
+    return constants + worker.decode()
 
 
 def minified_modules(root: Path, modules: dict[str, Path]) -> dict[str, bytes]:
-    """Our ES modules, each minified on its own by one esbuild run: the page loads the
-    same modules and imports as the source tree, in fewer bytes (our JS has a budget)."""
+    """Our ES modules (and the service worker), each minified on its own by one esbuild
+    run: the page loads the same modules and imports as the source tree, in fewer bytes
+    (our JS has a budget)."""
     with tempfile.TemporaryDirectory() as out:
         entries = {rel: Path(out) / f"{index}.js" for index, rel in enumerate(modules)}
         done = subprocess.run(
@@ -1773,18 +1773,6 @@ def minified_modules(root: Path, modules: dict[str, Path]) -> dict[str, bytes]:
         if done.returncode != 0:
             raise BuildError("static/js", None, f"esbuild failed:\n{done.stderr}")
         return {rel: entries[rel].read_bytes() for rel in modules}
-
-
-def minified(root: Path, source: str, name: str) -> str:
-    """``source`` minified by esbuild (the service worker counts in our JS budget)."""
-    done = subprocess.run(
-        [str(root / "node_modules" / ".bin" / "esbuild"), "--minify", "--loader=js", "--target=es2020",
-         "--log-level=error"],
-        input=source, capture_output=True, text=True, cwd=root, timeout=60,
-    )
-    if done.returncode != 0:
-        raise BuildError(name, None, f"esbuild failed:\n{done.stderr}")
-    return done.stdout
 
 
 # ── the pipeline ─────────────────────────────────────────────────────────────
