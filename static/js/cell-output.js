@@ -61,6 +61,7 @@ export function createOutput(container, limitsOf) {
     if (!pre) {
       pre = element("pre", "cell-stdout");
       pre.tabIndex = 0;
+      pre.dataset.live = "";
       pre.setAttribute("aria-label", "Output");
       container.append(pre);
     } else {
@@ -91,8 +92,9 @@ export function createOutput(container, limitsOf) {
     container.append(element("p", className, text));
   }
 
+  /** Say once that output was cut, by the page's cap or by Python's. */
   function noteTruncated() {
-    if (noted || !cap.truncated) return;
+    if (noted) return;
     noted = true;
     flush();
     note(truncationNote(limitsOf()), "cell-note cell-truncated");
@@ -136,13 +138,7 @@ export function createOutput(container, limitsOf) {
     },
     finish(result) {
       flush();
-      if (result.truncated) {
-        if (!noted) {
-          // Python cut it: say so once
-          noted = true;
-          note(truncationNote(limitsOf()), "cell-note cell-truncated");
-        }
-      }
+      if (result.truncated) noteTruncated();
       if (result.traceback) {
         const error = element("pre", "cell-error", result.traceback);
         error.tabIndex = 0;

@@ -43,18 +43,10 @@ function mark(box) {
   markScrollable(box, scrolls, `${nameOf(box)}, wider than the page: scroll sideways or use the arrow keys`, "group");
 }
 
-/** A printed output wider than its box takes keyboard focus, so its arrows can scroll it. */
+/** A printed output of the build wider than its box takes keyboard focus, so its arrows can scroll it. */
 function markOutput(pre) {
-  const scrolls = pre.scrollWidth > pre.clientWidth + 1;
-  if (scrolls && !pre.hasAttribute("tabindex")) {
-    const cell = pre.closest("figure.cell")?.querySelector(".cell-title .anchor")?.textContent.trim();
-    pre.tabIndex = 0;
-    pre.setAttribute("role", "region");
-    pre.setAttribute("aria-label", `Output${cell ? ` of ${cell}` : ""} (scrolls sideways)`);
-    pre.dataset.scrollMarked = "1";
-  } else if (!scrolls && pre.dataset.scrollMarked) {
-    ["tabindex", "role", "aria-label", "data-scroll-marked"].forEach((name) => pre.removeAttribute(name));
-  }
+  const cell = pre.closest("figure.cell")?.querySelector(".cell-title .anchor")?.textContent.trim();
+  markScrollable(pre, pre.scrollWidth > pre.clientWidth + 1, `Output${cell ? ` of ${cell}` : ""} (scrolls sideways)`);
 }
 
 export function mount(root = document) {
@@ -68,8 +60,8 @@ export function mount(root = document) {
   idle(() => {
     const markAll = () => {
       boxes.forEach(mark);
-      // the build's printed output (a live run's output is focusable from the start)
-      root.querySelectorAll(".cell-output pre.cell-stdout").forEach(markOutput);
+      // the build's printed output (a live run's output, data-live, is focusable from the start)
+      root.querySelectorAll(".cell-output pre.cell-stdout:not([data-live])").forEach(markOutput);
     };
     markAll();
     new ResizeObserver(markAll).observe(document.documentElement);

@@ -584,6 +584,40 @@ def test_printed_on_a4_nothing_overflows_and_controls_give_way_to_values(context
     assert background == "rgb(255, 255, 255)", background  # paper, even in dark mode
 
 
+def test_a_printed_output_wider_than_a_phone_takes_focus_and_a_live_one_keeps_it(context_factory, server):
+    page = open_at(context_factory, server, PHONE)
+    expect(page.locator("html[data-equations-measured]")).to_be_attached()
+    printed = page.locator(".cell-output pre.cell-stdout")
+    widths = "ps => ps.map(p => p.scrollWidth > p.clientWidth + 1)"
+
+    def marked_as_they_scroll():
+        for pre, scrolls in zip(printed.all(), printed.evaluate_all(widths)):
+            if scrolls:
+                expect(pre).to_have_attribute("tabindex", "0")
+                expect(pre).to_have_attribute("role", "region")
+                expect(pre).to_have_attribute("aria-label", re.compile(r"^Output of .+ \(scrolls sideways\)$"))
+            else:
+                expect(pre).not_to_have_attribute("tabindex", "0")
+                expect(pre).not_to_have_attribute("role", "region")
+
+    assert any(printed.evaluate_all(widths))
+    marked_as_they_scroll()
+    page.set_viewport_size({"width": 1280, "height": 900})  # measured again: some now fit
+    page.wait_for_timeout(300)
+    assert not all(printed.evaluate_all(widths))
+    marked_as_they_scroll()
+    # a live run's output fits here, and stays focusable as the page is measured again
+    cell = cells(page).first
+    set_code(cell, "print('short')")
+    cell.get_by_role("button", name="Run").click()
+    expect(cell.get_by_role("status")).to_have_text(re.compile(r"Done in"), timeout=FIRST_RUN_MS)
+    live = cell.locator(".cell-output pre.cell-stdout")
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.wait_for_timeout(300)
+    expect(live).to_have_attribute("tabindex", "0")
+    expect(live).to_have_attribute("aria-label", "Output")
+
+
 def test_printed_charts_are_pictures_drawn_or_not(context_factory, server, screenshots_dir):
     page = open_at(context_factory, server, {"viewport": {"width": 718, "height": 1000}})
     plots = page.locator("figure.cell .plot")
