@@ -105,6 +105,7 @@ def _quantization_numbers() -> dict[str, str]:
         "best_clip_2bit": _sig(q.optimal_clip(2), 3),
         "best_err_2bit": _sig(q.best_clip_uniform_error(2)),
         "best_err_4bit_pct": _percent(q.best_clip_uniform_error(4), 3),
+        "lloyd_err_4bit_pct": _percent(float(q.lloyd_max_gaussian(16).mse) ** 0.5, 3),
         "best_err_8bit_pct": _percent(q.best_clip_uniform_error(8)),
         "rd_bound_2bit": _sig(q.rate_distortion_bound(2)),
         "int4_g128_bits": bits("INT4, g128"),
