@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from browser.helpers import SUBPATH, SubPathHandler, new_page
+from browser.helpers import SUBPATH, SubPathHandler, cells, new_page, run
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -72,6 +72,11 @@ class PageWatch:
         self.failed: list[str] = []
         self.outside: list[str] = []
 
+    def clear(self):
+        self.console_errors.clear()
+        self.failed.clear()
+        self.outside.clear()
+
     def attach(self, page):
         page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
         page.on("pageerror", lambda e: self.console_errors.append(str(e)))
@@ -123,6 +128,40 @@ def watched_page(context_factory, server):
 @pytest.fixture
 def page(watched_page):
     return watched_page
+
+
+# Playwright's own default, which a test on the shared page may change for a while
+VIEWPORT = {"width": 1280, "height": 720}
+
+
+@pytest.fixture(scope="module")
+def python_page(browser, server):
+    """One page per test module whose Python has started, for the tests that need a
+    running Python but not a new one: each is spared a page load and a start."""
+    context, watch = _new_context(browser)
+    page = context.new_page()
+    watch.attach(page)
+    page.watch = watch
+    page.goto(server)
+    run(cells(page).first, "print('started')")
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def live_page(python_page):
+    """The module's page with Python started, as a reader would come back to it: every
+    cell Reset to its own code and output (which also stops a run), the default window
+    and colour scheme, and a watch that starts empty."""
+    page = python_page
+    page.set_viewport_size(VIEWPORT)
+    page.emulate_media(color_scheme="light")
+    for cell in cells(page).all():
+        touched = cell.get_attribute("data-state") not in (None, "idle", "reset")
+        if touched or cell.locator(".cell-edited").is_visible():
+            cell.get_by_role("button", name=re.compile(r"^Reset Code ")).click()
+    page.watch.clear()
+    return page
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ def interact(page):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_violations(context_factory, server, scheme):
-    context, watch = context_factory(color_scheme=scheme, bypass_csp=True)
+    context, watch = context_factory(color_scheme=scheme)
     page = context.new_page()
     page.goto(server)
     page.wait_for_load_state("networkidle")

@@ -59,8 +59,9 @@ def test_the_editor_loads_only_when_the_reader_engages(page, server):
     assert len(set(names)) == len(names) == all_cells.count()
 
 
-def test_edit_and_run_a_cell(page, server):
-    cell = open_page(page, server).first
+def test_edit_and_run_a_cell(live_page):
+    page = live_page
+    cell = cells(page).first
     prerun = prerun_text(cell)
     assert prerun.strip()
     set_code(cell, "total = sum(range(10))\nprint('total is', total)")
@@ -73,8 +74,9 @@ def test_edit_and_run_a_cell(page, server):
 
 
 @pytest.mark.parametrize("keys", ["Shift+Enter", "Control+Enter"])
-def test_keyboard_runs_the_cell(page, server, keys):
-    cell = open_page(page, server).first
+def test_keyboard_runs_the_cell(live_page, keys):
+    page = live_page
+    cell = cells(page).first
     set_code(cell, "print('from the keyboard')")
     cell.locator(".cm-content").press(keys)
     expect(status(cell)).to_have_text(DONE, timeout=FIRST_RUN_MS)
@@ -107,15 +109,17 @@ def test_tab_indents_and_escape_then_tab_leaves_the_editor(page, server):
     expect(hint).to_contain_text("Escape, then Tab")
 
 
-def test_a_name_defined_in_one_cell_is_seen_by_the_next(page, server):
-    first, second = open_page(page, server).first, cells(page).nth(1)
+def test_a_name_defined_in_one_cell_is_seen_by_the_next(live_page):
+    page = live_page
+    first, second = cells(page).first, cells(page).nth(1)
     run(first, "shared_answer = 41")
     run(second, "print(shared_answer + 1)", timeout=RUN_MS)
     expect(output(second)).to_contain_text("42")
 
 
-def test_a_traceback_shows_the_cells_own_line_numbers(page, server):
-    cell = open_page(page, server).first
+def test_a_traceback_shows_the_cells_own_line_numbers(live_page):
+    page = live_page
+    cell = cells(page).first
     name = cell.get_attribute("data-cell")
     code = "x = 1\ny = 2\n\ndef f():\n    raise ValueError('boom')\n\nf()"
     run(cell, code, expect_done=False)
@@ -129,8 +133,9 @@ def test_a_traceback_shows_the_cells_own_line_numbers(page, server):
     assert "session.py" not in text and "pyodide" not in text.lower()
 
 
-def test_a_syntax_error_points_at_the_line(page, server):
-    cell = open_page(page, server).first
+def test_a_syntax_error_points_at_the_line(live_page):
+    page = live_page
+    cell = cells(page).first
     run(cell, "a = 1\nb = (2,\nprint(a b)", expect_done=False)
     expect(output(cell).locator("pre.cell-error")).to_contain_text("SyntaxError", timeout=FIRST_RUN_MS)
     expect(output(cell).locator("pre.cell-error")).to_contain_text("line ")
@@ -150,8 +155,9 @@ def stop_runaway(cell):
     return time.perf_counter() - started
 
 
-def test_stop_ends_a_runaway_loop_and_the_next_run_works(page, server):
-    cell = open_page(page, server).first
+def test_stop_ends_a_runaway_loop_and_the_next_run_works(live_page):
+    page = live_page
+    cell = cells(page).first
     took = stop_runaway(cell)
     assert took < 1.0
     expect(status(cell)).to_contain_text("session restarted")
@@ -162,8 +168,9 @@ def test_stop_ends_a_runaway_loop_and_the_next_run_works(page, server):
     assert page.watch.console_errors == []
 
 
-def test_after_a_stop_a_standby_python_runs_the_next_cell_without_starting_one(page, server):
-    cell = open_page(page, server).first
+def test_after_a_stop_a_standby_python_runs_the_next_cell_without_starting_one(live_page):
+    page = live_page
+    cell = cells(page).first
     main = page.locator("main")
     run(cell, "print('first')")
     # once the page is quiet after a run, a second Python starts in the background
@@ -187,8 +194,9 @@ def test_after_a_stop_a_standby_python_runs_the_next_cell_without_starting_one(p
     assert page.watch.console_errors == []
 
 
-def test_stop_on_a_queued_cell_cancels_it_and_two_cells_queue(page, server):
-    first, second = open_page(page, server).first, cells(page).nth(1)
+def test_stop_on_a_queued_cell_cancels_it_and_two_cells_queue(live_page):
+    page = live_page
+    first, second = cells(page).first, cells(page).nth(1)
     run(first, "print('warm')")
     set_code(first, "import time\ntime.sleep(1.5)\nmarker = 'first'\nprint('first done')")
     set_code(second, "print('second sees', marker)")
@@ -210,8 +218,9 @@ def test_stop_on_a_queued_cell_cancels_it_and_two_cells_queue(page, server):
     assert "must not run" not in output(second).inner_text()
 
 
-def test_run_twice_quickly_runs_once(page, server):
-    cell = open_page(page, server).first
+def test_run_twice_quickly_runs_once(live_page):
+    page = live_page
+    cell = cells(page).first
     run(cell, "count = 0")
     set_code(cell, "count += 1\nprint('count', count)")
     button = cell.get_by_role("button", name="Run")
@@ -276,8 +285,9 @@ def test_twenty_stop_and_run_cycles_leave_memory_flat(page, server):
 # ── output ───────────────────────────────────────────────────────────────────
 
 
-def test_printed_html_is_shown_as_text(page, server):
-    cell = open_page(page, server).first
+def test_printed_html_is_shown_as_text(live_page):
+    page = live_page
+    cell = cells(page).first
     payload = '<img src=x onerror="window.__pwned=1"><b>bold</b>'
     run(cell, f"print({payload!r})\nimport sys\nprint({payload!r}, file=sys.stderr)")
     expect(output(cell).locator("pre.cell-stdout")).to_contain_text(payload)
@@ -287,8 +297,9 @@ def test_printed_html_is_shown_as_text(page, server):
     assert page.evaluate("window.__pwned") is None
 
 
-def test_cell_code_cannot_reach_the_page(page, server):
-    cell = open_page(page, server).first
+def test_cell_code_cannot_reach_the_page(live_page):
+    page = live_page
+    cell = cells(page).first
     run(cell, "import js\nprint(type(js).__name__, hasattr(js, 'document'))")
     expect(output(cell)).to_contain_text("False")
     run(cell, "import js\njs.document.body.innerHTML = 'gone'", expect_done=False)
@@ -296,8 +307,9 @@ def test_cell_code_cannot_reach_the_page(page, server):
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
-def test_a_long_output_keeps_its_last_line_in_view_unless_the_reader_scrolled_up(page, server):
-    cell = open_page(page, server).first
+def test_a_long_output_keeps_its_last_line_in_view_unless_the_reader_scrolled_up(live_page):
+    page = live_page
+    cell = cells(page).first
     run(cell, "import time\nfor i in range(300):\n    print('line', i)\n    if i == 150: time.sleep(0.5)")
     pre = output(cell).locator("pre.cell-stdout")
     expect(pre).to_contain_text("line 299")
@@ -313,8 +325,9 @@ def test_a_long_output_keeps_its_last_line_in_view_unless_the_reader_scrolled_up
     assert pre.evaluate("p => p.scrollTop") == 0
 
 
-def test_a_million_lines_are_capped_and_the_page_stays_responsive(page, server):
-    cell = open_page(page, server).first
+def test_a_million_lines_are_capped_and_the_page_stays_responsive(live_page):
+    page = live_page
+    cell = cells(page).first
     run(cell, "print('ready')")
     run(cell, "for i in range(1_000_000):\n    print(i)", expect_done=False)
     expect(status(cell)).to_have_text("Running…", timeout=RUN_MS)
@@ -333,8 +346,9 @@ def test_a_million_lines_are_capped_and_the_page_stays_responsive(page, server):
     assert page.evaluate("1 + 1") == 2
 
 
-def test_plot_xy_on_plain_lists_draws_a_chart_without_an_import(page, server):
-    cell = open_page(page, server).first
+def test_plot_xy_on_plain_lists_draws_a_chart_without_an_import(live_page):
+    page = live_page
+    cell = cells(page).first
     run(cell, "plot_xy([1, 2, 1048576], [1, 4, 9], title='Squares')\nprint('drawn')")
     chart = output(cell).locator(".plot")
     expect(chart).to_have_attribute("aria-label", "Chart: Squares")
@@ -346,8 +360,9 @@ def test_plot_xy_on_plain_lists_draws_a_chart_without_an_import(page, server):
     expect(output(cell)).to_contain_text("drawn")
 
 
-def test_input_and_sys_exit_are_handled(page, server):
-    cell = open_page(page, server).first
+def test_input_and_sys_exit_are_handled(live_page):
+    page = live_page
+    cell = cells(page).first
     run(cell, "name = input('Your name? ')", expect_done=False)
     expect(output(cell).locator("pre.cell-error")).to_contain_text(
         "input() is not available in the page", timeout=FIRST_RUN_MS
@@ -362,8 +377,9 @@ def test_input_and_sys_exit_are_handled(page, server):
     expect(output(cell)).to_have_text("still here\n")
 
 
-def test_memory_exhaustion_and_a_dying_interpreter_leave_the_page_working(page, server):
-    cell = open_page(page, server).first
+def test_memory_exhaustion_and_a_dying_interpreter_leave_the_page_working(live_page):
+    page = live_page
+    cell = cells(page).first
     run(cell, "big = [0] * 2 ** 30  # 4 GB of pointers: more than wasm32 can address", expect_done=False)
     expect(output(cell).locator("pre.cell-error")).to_contain_text("MemoryError", timeout=FIRST_RUN_MS)
     run(cell, "import os\nos._exit(1)", expect_done=False)
@@ -376,10 +392,16 @@ def test_memory_exhaustion_and_a_dying_interpreter_leave_the_page_working(page, 
 # ── failures, reset, persistence ─────────────────────────────────────────────
 
 
-def test_numpy_that_cannot_be_downloaded_says_so_and_run_works_again(page, server):
+def test_numpy_that_cannot_be_downloaded_says_so_and_run_works_again(live_page):
+    page = live_page
     wheels = []
-    page.on("request", lambda r: r.url.endswith(".whl") and wheels.append(r.url))
-    cell = open_page(page, server).first
+
+    def on_request(request):
+        if request.url.endswith(".whl"):
+            wheels.append(request.url)
+
+    page.on("request", on_request)
+    cell = cells(page).first
     prerun = prerun_text(cell)
     run(cell, "import numpy as np\nprint(np.arange(3))", expect_done=False)
     expect(status(cell)).to_contain_text("Could not download numpy from http", timeout=FIRST_RUN_MS)
@@ -400,6 +422,7 @@ def test_numpy_that_cannot_be_downloaded_says_so_and_run_works_again(page, serve
     expect(status(cell)).to_contain_text("Could not download numpy", timeout=RUN_MS)
     expect(status(cell)).not_to_contain_text("pre-run output")
     expect(output(cell)).to_have_text("no numpy needed\n")
+    page.remove_listener("request", on_request)
 
 
 def test_a_runtime_that_cannot_be_downloaded_says_so_and_run_can_retry(page, server):
@@ -502,10 +525,9 @@ LIVE_CODE = (
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_nothing_in_a_live_cell(context_factory, server, scheme):
-    context, watch = context_factory(color_scheme=scheme, bypass_csp=True)
-    page = context.new_page()
-    page.goto(server)
+def test_axe_finds_nothing_in_a_live_cell(live_page, scheme):
+    page = live_page
+    page.emulate_media(color_scheme=scheme)
     cell = cells(page).first
     run(cell, LIVE_CODE)
     run(cells(page).nth(1), "raise ValueError('shown')", expect_done=False)
@@ -515,10 +537,10 @@ def test_axe_finds_nothing_in_a_live_cell(context_factory, server, scheme):
 
 
 @pytest.mark.parametrize("width,scheme", [(375, "light"), (375, "dark"), (1280, "light"), (1280, "dark")])
-def test_screenshot_of_a_live_cell(context_factory, server, screenshots_dir, width, scheme):
-    context, watch = context_factory(viewport={"width": width, "height": 900}, color_scheme=scheme)
-    page = context.new_page()
-    page.goto(server)
+def test_screenshot_of_a_live_cell(live_page, screenshots_dir, width, scheme):
+    page = live_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.emulate_media(color_scheme=scheme)
     cell = cells(page).first
     run(cell, LIVE_CODE)
     expect(output(cell).locator(".main-svg").first).to_be_visible(timeout=15_000)
@@ -539,8 +561,9 @@ def test_screenshot_of_a_live_cell(context_factory, server, screenshots_dir, wid
 # ── more hostile input ───────────────────────────────────────────────────────
 
 
-def test_a_minute_of_sleep_is_stopped_and_the_next_run_works(page, server):
-    cell = open_page(page, server).first
+def test_a_minute_of_sleep_is_stopped_and_the_next_run_works(live_page):
+    page = live_page
+    cell = cells(page).first
     run(cell, "import time\nprint('sleeping')\ntime.sleep(60)\nprint('woke')", expect_done=False)
     expect(status(cell)).to_have_text("Running…", timeout=FIRST_RUN_MS)
     started = time.perf_counter()

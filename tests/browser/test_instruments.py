@@ -777,7 +777,7 @@ def test_instrument_screenshots(context_factory, server, screenshots_dir, width,
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_nothing_in_the_instruments_on_a_phone(context_factory, server, scheme):
-    page = new_page(context_factory, viewport={"width": 375, "height": 800}, color_scheme=scheme, bypass_csp=True)
+    page = new_page(context_factory, viewport={"width": 375, "height": 800}, color_scheme=scheme)
     page.goto(server)
     for name in NAMES:
         figure(page, name).scroll_into_view_if_needed()

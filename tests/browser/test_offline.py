@@ -320,7 +320,7 @@ def test_a_new_build_is_offered_with_a_notice_and_replaces_the_old_one(
     second = built_copy(project_copy, tmp_path / "second")
 
     url, network = served(site)
-    context, page = open_page(context_factory, bypass_csp=True)  # for axe-core, added as a script
+    context, page = open_page(context_factory)
     page.goto(url)
     expect(offline_state(page)).to_have_text("Available offline", timeout=60_000)
     first_caches = set(cached(page))

@@ -645,7 +645,7 @@ def test_printed_charts_are_pictures_drawn_or_not(context_factory, server, scree
 
 
 def test_axe_finds_nothing_on_a_phone_with_the_contents_open_and_a_wrong_answer(context_factory, server):
-    page = open_at(context_factory, server, {**PHONE, "bypass_csp": True})
+    page = open_at(context_factory, server, PHONE)
     quiz = page.locator("#q-doubling")
     quiz.get_by_label("Your answer").fill("2")
     quiz.get_by_role("button", name="Check").click()
