@@ -23,8 +23,8 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import hashlib
+import importlib.util
 import html
-import http.server
 import json
 import logging
 import os
@@ -44,7 +44,6 @@ from typing import Any, Callable, Mapping
 
 import jinja2
 import markupsafe
-import nbformat
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
@@ -1056,7 +1055,7 @@ def execute_cells(root: Path, names: list[str]) -> dict[str, ExecutedCell]:
     # would count in the CPU time that a cell measures with time.process_time.
     env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--execute-cells"],
+        child_command("--execute-cells"),
         input=request, capture_output=True, text=True, env=env, cwd=root, timeout=300,
     )
     if done.returncode != 0:
@@ -1068,6 +1067,12 @@ def execute_cells(root: Path, names: list[str]) -> dict[str, ExecutedCell]:
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(result), encoding="utf-8")
     return {c["name"]: ExecutedCell(**c) for c in result["cells"]}
+
+
+def cells_as_written(root: Path, names: list[str]) -> dict[str, ExecutedCell]:
+    """The cells' code before they run (no output yet): what the notebook needs of them."""
+    return {name: ExecutedCell(name, (root / "runnable" / f"{name}.py").read_text(encoding="utf-8"), [], [])
+            for name in names}
 
 
 def chart_images(root: Path, executed: dict[str, ExecutedCell]) -> dict[str, ExecutedCell]:
@@ -1087,14 +1092,27 @@ def execution_key(root: Path, names: list[str]) -> str:
     and the interpreter. Outputs are cached under this key (as jupyter-cache does), so
     a cell that prints timings gives the same page on every build of the same tree."""
     digest = hashlib.sha256()
-    import numpy
-
-    digest.update(f"{sys.version}|{numpy.__version__}|{names}".encode())
+    # numpy's version file rather than numpy.__version__: importing numpy here would
+    # delay starting the cells by the time it takes
+    numpy = importlib.util.find_spec("numpy")
+    version = Path(numpy.origin).with_name("version.py") if numpy and numpy.origin else None
+    digest.update(f"{sys.version}|{names}".encode())
+    digest.update(version.read_bytes() if version and version.is_file() else b"-")
     for path in [root / "runnable" / f"{n}.py" for n in names] + sorted((root / "instruments").glob("*.py")) + [
         root / "runnable" / "plotting.py", root / "runnable" / "session.py", Path(__file__).resolve()
     ]:
         digest.update(path.read_bytes() if path.is_file() else b"-")
     return digest.hexdigest()[:24]
+
+
+def child_command(flag: str) -> list[str]:
+    """The command of one of the build's child processes (``--execute-cells``,
+    ``--compute-numbers``): this file imported as the module ``build``, so it is compiled
+    once and then read from ``__pycache__``, rather than run as a script, which Python
+    compiles afresh every time; its folder is first on ``sys.path``, as for a script."""
+    here = Path(__file__).resolve()
+    code = f"import sys; sys.path[0] = {str(here.parent)!r}; import build; sys.exit(build.main())"
+    return [sys.executable, "-c", code, flag]
 
 
 def run_cells_here(request: dict) -> dict:
@@ -1243,7 +1261,7 @@ def compute_numbers(root: Path) -> dict:
     ``root``'s own ``instruments`` in a fresh Python process: nothing is kept imported
     from an earlier build, and ``sys.path`` stays as it was."""
     done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--compute-numbers"],
+        child_command("--compute-numbers"),
         input=json.dumps({"root": str(root)}), capture_output=True, text=True, cwd=root, timeout=300,
         env=dict(os.environ, PYTHONHASHSEED="0"),
     )
@@ -1321,6 +1339,8 @@ def export_notebook(chapter: dict, sections: list[Section], context: RenderConte
     The first code cell writes the small modules the cells import (``plotting`` and
     ``instruments``) next to the notebook, so it runs top to bottom anywhere numpy is.
     """
+    import nbformat  # here, not at the top: the build's child processes never need it
+
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -1411,6 +1431,8 @@ class NotebookMarkdown:
 
     def section_cells(self, section: Section) -> list:
         """Markdown and code cells for one section, in order."""
+        import nbformat
+
         tree = SyntaxTreeNode([t for t in section.tokens if t.type != "front_matter"])
         cells, prose = [], [markdown_text(f"## {section.meta['number']} {section.meta['title']}")]
         for node in tree.children:
@@ -1792,12 +1814,17 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     citations = number_citations(sections, references)
     check_references(sections, references, citations)
     # The cells and the numbers (two Python processes), KaTeX (Node) and esbuild run
-    # side by side.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+    # side by side; the notebook, which holds the cells' code but not their output, is
+    # made as soon as the numbers are known, while the cells still run.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=5) as pool:
         executed = pool.submit(lambda: chart_images(root, execute_cells(root, cells)))
         computed = pool.submit(compute_numbers, root)
         katex = pool.submit(typeset_math, root, sections, references)
         assets = pool.submit(collect_assets, options)
+        notebook = pool.submit(lambda: export_notebook(chapter, sections, RenderContext(
+            numbering=numbering, quoted=check_quoted(sections, computed.result()["quoted"]),
+            executed=cells_as_written(root, cells), citations=citations, works=references,
+        ), root))
         numbers = computed.result()
         context = RenderContext(
             numbering=numbering, katex=katex.result(), quoted=check_quoted(sections, numbers["quoted"]),
@@ -1809,7 +1836,7 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     render_sections(md, sections, context)
     page = page_context(options, chapter, sections, numbering, numbers["instrument_data"])
     files.update(assemble_pages(root, page))
-    files["chapter-11.ipynb"] = export_notebook(chapter, sections, context, root)
+    files["chapter-11.ipynb"] = notebook.result()
     files["sw.js"] = service_worker(options, files)
     write_site(options.out, files)
     log.info("built %s (%d files) in %.2f s", options.out, len(files), time.perf_counter() - started)
@@ -1906,6 +1933,7 @@ def serve(options: Options, port: int) -> None:
     """Serve the site on 127.0.0.1 and rebuild when a source folder changes. Every
     build runs in a fresh process; a failed one is printed, the last good site stays
     served, and watching goes on."""
+    import http.server
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
