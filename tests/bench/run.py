@@ -1,6 +1,6 @@
 """The benchmark: our chapter page against a PyScript peer page, side by side.
 
-    .venv/bin/python tests/bench/run.py [--runs 5] [--out bench-results.json]
+    .venv/bin/python tests/bench/run.py [--runs 5] [--cycles 20] [--out bench-results.json]
 
 What it does:
 
@@ -12,6 +12,10 @@ What it does:
   interpreter is pointed at that folder;
 * drives Debian's Chromium with Playwright, alternating ours and the peer (A B A B),
   ``--runs`` times each, every navigation in a fresh browser with a fresh profile;
+* soaks Stop and Run: one more visit of each page stops a runaway loop and runs a
+  cell once, takes the page's JS heap (after a garbage collection) and the resident
+  memory of the Chromium processes, does ``--cycles`` more Stop/Run cycles (20 by
+  default, 0 skips) and takes both again;
 * prints a table of medians and ours/peer ratios, the budgets as PASS/FAIL lines,
   and writes everything to a JSON file (``bench-results.json``, git-ignored).
 
@@ -58,6 +62,8 @@ CHROMIUM_FLAGS = [
     "--disable-component-update", "--disable-sync", "--disable-quic",
     "--no-first-run", "--no-default-browser-check",
 ]
+# Only the Stop/Run soak calls window.gc() before it reads the JS heap.
+SOAK_FLAGS = ["--js-flags=--expose-gc"]
 PYSCRIPT_DIST = ROOT / "node_modules/@pyscript/core/dist"
 LIGHTHOUSE = ROOT / "node_modules/.bin/lighthouse"
 SEED_CELLS = ("scaling_costs", "quant_error")
@@ -244,23 +250,26 @@ def gz9(data: bytes) -> int:
 class Visit:
     """One fresh browser (new profile folder) with one page, its requests and guard."""
 
-    def __init__(self, playwright, base: str, kind: str, *, probe_interactive: bool = False):
+    def __init__(self, playwright, base: str, kind: str, *, probe_interactive: bool = False,
+                 extra_flags: list[str] | None = None):
         self.kind = kind
         self.base = base
         self.outside: list[str] = []
         self.requests: list = []
         self.errors: list[str] = []
+        self.console_errors: list[str] = []
+        self.workers = 0
         self.context = None
         self.profile = tempfile.mkdtemp(prefix="bench-profile-")
         try:
-            self._open(playwright, probe_interactive)
+            self._open(playwright, probe_interactive, extra_flags or [])
         except Exception:
             self.close()
             raise
 
-    def _open(self, playwright, probe_interactive: bool):
+    def _open(self, playwright, probe_interactive: bool, extra_flags: list[str]):
         self.context = playwright.chromium.launch_persistent_context(
-            self.profile, executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True,
+            self.profile, executable_path=CHROMIUM, args=CHROMIUM_FLAGS + extra_flags, headless=True,
             viewport={"width": 1280, "height": 800}, timeout=60_000,
         )
         # Only requests that leave 127.0.0.1 are intercepted (the pattern is matched
@@ -277,6 +286,8 @@ class Visit:
         self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
         self.page.on("request", lambda r: self.requests.append(r))
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        self.page.on("worker", lambda w: setattr(self, "workers", self.workers + 1))
         self.page.on("dialog", lambda d: d.accept())  # PyScript's Stop asks "Stop evaluating this code?"
         self.page.set_default_timeout(30_000)
 
@@ -427,9 +438,9 @@ class Visit:
         self.last_click_at, self.last_output_at = clicks[clicks_before], t1
         return t1 - clicks[clicks_before]
 
-    def stop_latency(self, name: str) -> dict:
+    def stop_latency(self, name: str, k: int = 90) -> dict:
         """Run `while True: pass`, press Stop, time until the cell accepts a new run;
-        then run the bench cell and time that run too."""
+        then run the bench cell (with `k`) and time that run too."""
         self.set_code(name, STOP_CODE)
         self.run_button(name).click()
         stop = self.stop_button(name)
@@ -457,7 +468,7 @@ class Visit:
         result = {"stop_ms": t1 - clicks[clicks_before], "standby_at_stop": standby[0] == "ready",
                   "standby_heap": standby[1]}
         try:
-            result["run_after_stop_ms"] = self.timed_run(name, 90)
+            result["run_after_stop_ms"] = self.timed_run(name, k)
         except Exception as error:  # noqa: BLE001 - reported, not fatal
             result["run_after_stop_error"] = str(error)
         return result
@@ -586,6 +597,95 @@ def visit_cold(playwright, base: str, kind: str, run: int) -> dict:
     return out
 
 
+# ── the Stop/Run soak ─────────────────────────────────────────────────────────
+
+
+def chromium_rss_bytes() -> int:
+    """Resident memory (VmRSS) of the Chromium processes under this one, in bytes: the
+    browser Playwright launched and its renderer, GPU and utility processes, not the
+    Playwright driver between them. A page shared by several processes counts in each."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry))
+            except (OSError, IndexError):
+                pass
+    total = 0
+    todo = [(pid, False) for pid in children.get(os.getpid(), [])]
+    while todo:
+        pid, inside = todo.pop()
+        if not inside:
+            with contextlib.suppress(OSError):
+                inside = Path(os.readlink(f"/proc/{pid}/exe")).name.startswith("chrom")
+        if inside:
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        todo.extend((child, inside) for child in children.get(pid, []))
+    return total
+
+
+def soak_reading(visit: Visit, cdp) -> dict:
+    """The page's JS heap after a full garbage collection (CDP Performance.getMetrics:
+    the page's main thread, not its workers), the Chromium processes' resident memory, and the workers started so far. Taken in
+    the same quiet state each time: a second after the last run and, on our page, with
+    the standby Python started (it starts once the page is quiet after a run), so both
+    readings hold it."""
+    visit.wait_ms(1000)
+    standby = None
+    if visit.kind == "ours":
+        try:
+            visit.page.wait_for_selector('main[data-standby="ready"]', state="attached", timeout=30_000)
+            standby = True
+        except Exception:  # noqa: BLE001 - recorded: the readings are then less alike
+            standby = False
+    if not visit.page.evaluate("typeof window.gc === 'function'"):
+        raise RuntimeError("window.gc is missing: the soak's browser needs --js-flags=--expose-gc")
+    visit.page.evaluate("window.gc()")
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return {"js_heap": metrics["JSHeapUsedSize"], "rss": chromium_rss_bytes(), "standby_ready": standby,
+            "workers": visit.workers}
+
+
+def visit_soak(playwright, base: str, kind: str, cycles: int) -> dict:
+    """Fresh profile. A first run (so Python is up), then one Stop/Run cycle (the runaway
+    loop stopped, the bench cell run), a reading; `cycles` more cycles, a reading again.
+    Every Stop ends the running Python on both pages (the peer's PyScript editor ends
+    its worker and makes a fresh one; ours swaps in the standby or starts a new worker),
+    so the cycles show whether what a Stop leaves behind is freed."""
+    out: dict = {"cycles": cycles, "stop_ms": [], "run_after_stop_ms": []}
+    with Visit(playwright, base, kind, extra_flags=SOAK_FLAGS) as visit:
+        visit.page.goto(visit.url(), wait_until="load", timeout=60_000)
+        cdp = visit.context.new_cdp_session(visit.page)
+        cdp.send("Performance.enable")
+        name = visit.first_cell()
+
+        def cycle(i: int) -> None:
+            result = visit.stop_latency(name, k=6000 + i)
+            if "run_after_stop_error" in result:
+                raise RuntimeError(f"cycle {i}: the run after Stop: {result['run_after_stop_error']}")
+            out["stop_ms"].append(result["stop_ms"])
+            out["run_after_stop_ms"].append(result["run_after_stop_ms"])
+
+        try:
+            visit.timed_run(name, 5999)
+            cycle(0)
+            out["first"] = soak_reading(visit, cdp)
+            for i in range(1, cycles + 1):
+                cycle(i)
+            out["last"] = soak_reading(visit, cdp)
+        except Exception as error:  # noqa: BLE001
+            out["fatal"] = f"{type(error).__name__}: {error}"
+        out["cycles_done"] = max(0, len(out["stop_ms"]) - 1)
+        out["workers_started"] = visit.workers
+        out["console_errors"] = list(visit.console_errors) + list(visit.errors)
+        out["outside_requests"] = list(visit.outside)
+    return out
+
+
 # How the bench knows our warm-up is done. It looks, in order, for a window
 # flag, a data attribute on <main>, and a cell status that says the runtime is ready.
 WARM_STATE_HELP = ("no readiness signal found: the page should set window.__pyodideReady = true "
@@ -706,8 +806,9 @@ def percentile(values, q):
     return values[low] + (values[high] - values[low]) * (rank - low)
 
 
-def summarise(runs: dict, lighthouse_runs: dict, build: dict) -> dict:
+def summarise(runs: dict, lighthouse_runs: dict, build: dict, soak: dict | None = None) -> dict:
     s: dict = {}
+    soak = soak or {}
 
     def field(kind, *path):
         values = []
@@ -773,11 +874,24 @@ def summarise(runs: dict, lighthouse_runs: dict, build: dict) -> dict:
         lh = [r for r in lighthouse_runs.get(kind, []) if "scores" in r]
         for cat in ("performance", "accessibility", "best-practices", "seo"):
             k[f"lighthouse_{cat}"] = median([r["scores"].get(cat) for r in lh])
+        soaked = soak.get(kind) or {}
+        first, last = soaked.get("first") or {}, soaked.get("last") or {}
+        k["soak_cycles"] = soaked.get("cycles_done")
+        k["soak_cycles_asked"] = soaked.get("cycles")
+        k["soak_js_heap_first"] = first.get("js_heap")
+        k["soak_js_heap_last"] = last.get("js_heap")
+        k["soak_rss_first"] = first.get("rss")
+        k["soak_rss_last"] = last.get("rss")
+        k["soak_workers"] = soaked.get("workers_started")
+        k["soak_console_errors"] = len(soaked["console_errors"]) if "console_errors" in soaked else None
         s[kind] = k
     s["build_s"] = build.get("median_s")
     s["ratio"] = {}
+    counts = {"soak_cycles", "soak_cycles_asked", "soak_workers", "soak_console_errors"}
     for key, ours in s["ours"].items():
         peer = s["peer"].get(key)
+        if key in counts:
+            continue
         if isinstance(ours, (int, float)) and isinstance(peer, (int, float)) and peer and not isinstance(ours, bool):
             s["ratio"][key] = ours / peer
     return s
@@ -787,9 +901,10 @@ def budgets(s: dict) -> list[dict]:
     o = s["ours"]
     rows = []
 
-    def check(name, value, limit, ok, unit=""):
-        rows.append({"budget": name, "value": value, "limit": limit, "unit": unit,
-                     "status": "n/a" if value is None else ("PASS" if ok(value) else "FAIL")})
+    def check(name, value, limit, ok, unit="", sign=None):
+        sign = sign or ("≥" if "Lighthouse" in name else ("<" if unit == "×" else "≤"))
+        rows.append({"budget": name, "value": value, "limit": limit, "unit": unit, "sign": sign,
+                     "status": "n/a" if value is None or limit is None else ("PASS" if ok(value) else "FAIL")})
 
     check("our HTML+CSS+JS before any action, gzipped", o["gzip9_html_css_js"], 600_000, lambda v: v <= 600_000, "B")
     check("our own JS before any action, gzipped", o["gzip9_own_js"], 40_000, lambda v: v <= 40_000, "B")
@@ -817,9 +932,24 @@ def budgets(s: dict) -> list[dict]:
                               ("second_run_ms", "the run right after the cold one", 1.2),
                               ("run_after_stop_ms", "first output of the run after Stop", 1.0)):
         value = s["ratio"].get(key)
-        check(f"ours at most {limit:g}× the peer: {label} (ours/peer)", value, limit, lambda v, m=limit: v <= m, "×")
+        check(f"ours at most {limit:g}× the peer: {label} (ours/peer)", value, limit, lambda v, m=limit: v <= m, "×",
+              "≤")
     value = s["ratio"].get("lighthouse_performance")
     check("ours at least the peer: Lighthouse performance (ours/peer)", value, 1.0, lambda v: v >= 1.0, "×")
+    # The Stop/Run soak: what the further cycles add stays within the memory of the
+    # first (the page's JS heap at most twice its size plus 5 MiB, the Chromium
+    # processes at most twice theirs), every Stop started a new Python, nothing was
+    # logged as an error.
+    heap, rss, asked = o.get("soak_js_heap_first"), o.get("soak_rss_first"), o.get("soak_cycles_asked")
+    heap_limit = None if heap is None else 2 * heap + 5 * 2**20
+    rss_limit = None if rss is None else 2 * rss
+    check("Stop/Run soak: JS heap after the further cycles (≤ 2 × after one + 5 MiB)", o.get("soak_js_heap_last"),
+          heap_limit, lambda v: v <= heap_limit, "B")
+    check("Stop/Run soak: Chromium memory after the further cycles (≤ 2 × after one)", o.get("soak_rss_last"),
+          rss_limit, lambda v: v <= rss_limit, "B")
+    check("Stop/Run soak: workers started (one per Stop at least)", o.get("soak_workers"),
+          None if asked is None else asked + 1, lambda v: v >= asked + 1, "", "≥")
+    check("Stop/Run soak: console errors", o.get("soak_console_errors"), 0, lambda v: v == 0)
     return rows
 
 
@@ -888,6 +1018,13 @@ TABLE = [
     ("Lighthouse accessibility", "lighthouse_accessibility", ""),
     ("Lighthouse best practices", "lighthouse_best-practices", ""),
     ("Lighthouse SEO", "lighthouse_seo", ""),
+    ("Stop/Run soak: cycles after the first", "soak_cycles", ""),
+    ("Stop/Run soak: JS heap after one cycle", "soak_js_heap_first", "B"),
+    ("Stop/Run soak: JS heap after the further cycles", "soak_js_heap_last", "B"),
+    ("Stop/Run soak: Chromium memory (RSS) after one cycle", "soak_rss_first", "B"),
+    ("Stop/Run soak: Chromium memory (RSS) after the further cycles", "soak_rss_last", "B"),
+    ("Stop/Run soak: workers started", "soak_workers", ""),
+    ("Stop/Run soak: console errors", "soak_console_errors", ""),
 ]
 
 
@@ -913,8 +1050,7 @@ def markdown_table(s: dict, rows: list[dict]) -> str:
     lines.append(f"| build from a clean tree | {fmt(s['build_s'], 's')} | | |")
     lines += ["", "| budget | value | limit | |", "|---|---:|---:|---|"]
     for row in rows:
-        sign = "≥" if "Lighthouse" in row["budget"] else ("<" if row["unit"] == "×" else "≤")
-        lines.append(f"| {row['budget']} | {fmt(row['value'], row['unit'])} | {sign} {fmt(row['limit'], row['unit'])} "
+        lines.append(f"| {row['budget']} | {fmt(row['value'], row['unit'])} | {row['sign']} {fmt(row['limit'], row['unit'])} "
                      f"| {row['status']} |")
     return "\n".join(lines)
 
@@ -928,6 +1064,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results.json", help="JSON results file")
     parser.add_argument("--lighthouse-runs", type=int, default=3, help="Lighthouse runs per page, alternated (0 skips)")
     parser.add_argument("--build-runs", type=int, default=3, help="clean builds to time (0 skips)")
+    parser.add_argument("--cycles", type=int, default=20,
+                        help="Stop/Run cycles of the memory soak after the first, one visit per page (0 skips)")
     parser.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
     parser.add_argument("--pages", default="ours,peer", help=argparse.SUPPRESS)  # for debugging the bench
     args = parser.parse_args(argv)
@@ -946,7 +1084,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "loadavg_at_start": os.getloadavg(),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "settings": {"runs": args.runs, "slider_moves": SLIDER_MOVES, "bench_code": BENCH_CODE,
+        "settings": {"runs": args.runs, "soak_cycles": args.cycles, "slider_moves": SLIDER_MOVES, "bench_code": BENCH_CODE,
                      "peer_idle_s": PEER_IDLE_S, "chromium": CHROMIUM, "flags": CHROMIUM_FLAGS},
         "notes": [
             "The seed cells import numpy, which the local Pyodide core lacks; every Run timing uses "
@@ -986,6 +1124,19 @@ def main(argv: list[str] | None = None) -> int:
                     entry["loadavg_after"] = os.getloadavg()[0]
                     results["runs"][kind].append(entry)
 
+            results["soak"] = {}
+            for kind in pages if args.cycles > 0 else ():
+                t = time.perf_counter()
+                try:
+                    entry = visit_soak(playwright, base, kind, args.cycles)
+                except Exception as error:  # noqa: BLE001
+                    entry = {"fatal": f"{type(error).__name__}: {error}", "trace": traceback.format_exc(limit=4)}
+                results["soak"][kind] = entry
+                errs = entry.get("console_errors", []) + ([entry["fatal"]] if "fatal" in entry else [])
+                log(f"bench: Stop/Run soak {kind:<4} 1 + {entry.get('cycles_done', 0)} cycles "
+                    f"{time.perf_counter() - t:5.1f} s"
+                    + (f"  [{'; '.join(e.splitlines()[0][:160] for e in errs)}]" if errs else ""))
+
             lh_runs: dict = {"ours": [], "peer": []}
             for i in range(args.lighthouse_runs):
                 for kind in pages:
@@ -1006,8 +1157,9 @@ def main(argv: list[str] | None = None) -> int:
                            and "fatal" not in e.get("passive", {})) for kind in ("ours", "peer")}
     outside = sum(len(e.get(f, {}).get("outside_requests", [])) for k in ("ours", "peer")
                   for e in results["runs"][k] for f in ("cold", "passive"))
+    outside += sum(len(e.get("outside_requests", [])) for e in results["soak"].values())
     results["outside_requests_aborted"] = outside
-    results["summary"] = summary = summarise(results["runs"], results["lighthouse"], results["build"])
+    results["summary"] = summary = summarise(results["runs"], results["lighthouse"], results["build"], results["soak"])
     results["budgets"] = rows = budgets(summary)
     results["seconds"] = time.perf_counter() - began
 
@@ -1015,8 +1167,7 @@ def main(argv: list[str] | None = None) -> int:
     log("")
     for row in rows:
         log(f"{row['status']:<4}  {row['budget']}: {fmt(row['value'], row['unit'])} "
-            f"(budget {'≥' if 'Lighthouse' in row['budget'] else ('<' if '×' == row['unit'] else '≤')} "
-            f"{fmt(row['limit'], row['unit'])})")
+            f"(budget {row['sign']} {fmt(row['limit'], row['unit'])})")
     log(f"\nrequests to hosts other than 127.0.0.1, aborted: {outside}")
     loads = [e.get("loadavg_before") for k in ("ours", "peer") for e in results["runs"][k]]
     if loads:
