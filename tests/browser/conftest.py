@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from browser.helpers import SUBPATH, SubPathHandler, cells, new_page, run
+from browser.helpers import DESKTOP, PHONE, SUBPATH, SubPathHandler, as_opened, cells, new_page, run
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -130,19 +130,50 @@ def page(watched_page):
     return watched_page
 
 
-# Playwright's own default, which a test on the shared page may change for a while
-VIEWPORT = {"width": 1280, "height": 720}
+def _shared_page(browser, server, **options):
+    """A page in a context of its own, loaded once for a whole test module."""
+    context, watch = _new_context(browser, **options)
+    page = context.new_page()
+    watch.attach(page)
+    page.watch = watch
+    page.options = options
+    page.goto(server)
+    return context, page
+
+
+@pytest.fixture(scope="module")
+def shared_page(browser, server):
+    """The chapter loaded once per test module, for tests that only read it or put back
+    what they change: each is spared a page load and the charts' first drawing."""
+    context, page = _shared_page(browser, server)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def shared_desktop_page(browser, server):
+    context, page = _shared_page(browser, server, **DESKTOP)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def shared_phone_page(browser, server):
+    context, page = _shared_page(browser, server, **PHONE)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def read_page(shared_page):
+    return as_opened(shared_page)
 
 
 @pytest.fixture(scope="module")
 def python_page(browser, server):
     """One page per test module whose Python has started, for the tests that need a
     running Python but not a new one: each is spared a page load and a start."""
-    context, watch = _new_context(browser)
-    page = context.new_page()
-    watch.attach(page)
-    page.watch = watch
-    page.goto(server)
+    context, page = _shared_page(browser, server)
     run(cells(page).first, "print('started')")
     yield page
     context.close()
@@ -153,14 +184,11 @@ def live_page(python_page):
     """The module's page with Python started, as a reader would come back to it: every
     cell Reset to its own code and output (which also stops a run), the default window
     and colour scheme, and a watch that starts empty."""
-    page = python_page
-    page.set_viewport_size(VIEWPORT)
-    page.emulate_media(color_scheme="light")
+    page = as_opened(python_page)
     for cell in cells(page).all():
         touched = cell.get_attribute("data-state") not in (None, "idle", "reset")
         if touched or cell.locator(".cell-edited").is_visible():
             cell.get_by_role("button", name=re.compile(r"^Reset Code ")).click()
-    page.watch.clear()
     return page
 
 

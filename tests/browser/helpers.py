@@ -23,6 +23,9 @@ SUBPATH = "/ch11/"  # served as GitHub Pages serves a project site
 FIRST_RUN_MS = 60_000  # Pyodide starts in a few seconds here; leave room for a busy machine
 RUN_MS = 30_000
 DONE = re.compile(r"Done in [\d,]+ ms")
+# the two screens a first-time reader is most likely to bring
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "color_scheme": "light"}
+PHONE = {"viewport": {"width": 390, "height": 844}, "color_scheme": "dark", "has_touch": True}
 
 
 # ── serving ──────────────────────────────────────────────────────────────────
@@ -64,6 +67,19 @@ def new_page(context_factory, **options):
     page = context.new_page()
     watch.attach(page)
     page.watch = watch
+    return page
+
+
+# Playwright's own default window, which a test on a shared page may change for a while
+VIEWPORT = {"width": 1280, "height": 720}
+
+
+def as_opened(page):
+    """A shared page put back as its context opened it: window, colour scheme and
+    screen media, and a watch that starts empty."""
+    page.set_viewport_size(page.options.get("viewport", VIEWPORT))
+    page.emulate_media(media="screen", color_scheme=page.options.get("color_scheme", "light"))
+    page.watch.clear()
     return page
 
 

@@ -11,11 +11,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import FIRST_RUN_MS, axe_violations, cells, new_page, set_code, status
+from browser.helpers import DESKTOP, FIRST_RUN_MS, PHONE, as_opened, axe_violations, cells, new_page, set_code, status
 
-DESKTOP = {"viewport": {"width": 1280, "height": 900}, "color_scheme": "light"}
-PHONE = {"viewport": {"width": 390, "height": 844}, "color_scheme": "dark", "has_touch": True}
-SCREENS = [pytest.param(DESKTOP, id="1280-light"), pytest.param(PHONE, id="390-dark")]
+# the same two screens as pages loaded once for the module (see as_opened)
+SHARED_SCREENS = [pytest.param("desktop", id="1280-light"), pytest.param("phone", id="390-dark")]
+
+
+@pytest.fixture
+def screen_page(request):
+    """The module's shared page on the screen the test is parametrized with."""
+    return as_opened(request.getfixturevalue(f"shared_{request.param}_page"))
 
 
 def open_at(context_factory, server, screen, fragment=""):
@@ -40,13 +45,13 @@ def wait_until(page, condition, what: str, timeout_ms: int = 3000):
 # ── equations ─────────────────────────────────────────────────────────────────
 
 
-@pytest.mark.parametrize("screen", SCREENS)
-def test_every_display_equation_fits_or_shows_that_it_scrolls(context_factory, server, screen):
-    page = open_at(context_factory, server, screen)
+@pytest.mark.parametrize("screen_page", SHARED_SCREENS, indirect=True)
+def test_every_display_equation_fits_or_shows_that_it_scrolls(screen_page):
+    page = screen_page
     wait_for_equations(page)
     boxes = page.locator(".math.display")
     assert boxes.count() >= 6
-    desktop = screen is DESKTOP
+    desktop = page.options is DESKTOP
     for i in range(boxes.count()):
         box = boxes.nth(i)
         frame = box.locator("xpath=..")
@@ -83,8 +88,8 @@ def test_every_display_equation_fits_or_shows_that_it_scrolls(context_factory, s
     assert page.watch.console_errors == []
 
 
-def test_body_lines_stay_readable_at_desktop(context_factory, server):
-    page = open_at(context_factory, server, DESKTOP)
+def test_body_lines_stay_readable_at_desktop(shared_desktop_page):
+    page = as_opened(shared_desktop_page)
     longest = page.evaluate(
         """() => {
         let best = '';
@@ -149,9 +154,9 @@ def drawn_charts(page):
         yield plot
 
 
-@pytest.mark.parametrize("screen", SCREENS)
-def test_legend_axis_titles_and_toolbar_never_overlap(context_factory, server, screen):
-    page = open_at(context_factory, server, screen)
+@pytest.mark.parametrize("screen_page", SHARED_SCREENS, indirect=True)
+def test_legend_axis_titles_and_toolbar_never_overlap(screen_page):
+    page = screen_page
     for plot in drawn_charts(page):
         name = plot.get_attribute("aria-label")
         plot.hover()  # the toolbar shows
@@ -188,9 +193,9 @@ def tick_value(label: str) -> float:
     return float(label)
 
 
-@pytest.mark.parametrize("screen", SCREENS)
-def test_log_axes_have_readable_ticks(context_factory, server, screen):
-    page = open_at(context_factory, server, screen)
+@pytest.mark.parametrize("screen_page", SHARED_SCREENS, indirect=True)
+def test_log_axes_have_readable_ticks(screen_page):
+    page = screen_page
     logs = 0
     for plot in drawn_charts(page):
         figure = plot.evaluate("p => JSON.parse(p.dataset.figure)")
@@ -212,12 +217,12 @@ def test_log_axes_have_readable_ticks(context_factory, server, screen):
     costs = page.locator("#cell-scaling_costs .plot")
     labels = costs.evaluate("p => [...p.querySelectorAll('.xtick text')].map(t => t.textContent)")
     assert labels[-1] == "1M" and len(labels) >= 4, labels
-    if screen is DESKTOP:
+    if page.options is DESKTOP:
         assert labels[:4] == ["512", "1K", "2K", "4K"], labels
 
 
-def test_each_chart_toolbar_is_one_tab_stop_with_a_visible_focus_ring(context_factory, server):
-    page = open_at(context_factory, server, DESKTOP)
+def test_each_chart_toolbar_is_one_tab_stop_with_a_visible_focus_ring(shared_desktop_page):
+    page = as_opened(shared_desktop_page)
     for plot in drawn_charts(page):
         stops = plot.evaluate("p => [...p.querySelectorAll('.modebar-btn')].filter(b => b.tabIndex >= 0).length")
         assert stops == 1, f"{plot.get_attribute('aria-label')}: {stops} tab stops in its toolbar"
@@ -234,8 +239,8 @@ def test_each_chart_toolbar_is_one_tab_stop_with_a_visible_focus_ring(context_fa
     expect(first).to_be_focused()
     ring = first.evaluate("b => [getComputedStyle(b).outlineStyle, parseFloat(getComputedStyle(b).outlineWidth)]")
     assert ring[0] == "solid" and ring[1] >= 2, ring
-    opacity = toolbar.evaluate("t => getComputedStyle(t.querySelector('.modebar-group')).opacity")
-    assert opacity == "1", "the toolbar is invisible while it has focus"
+    # shown, once a fade from an earlier hover has run its course
+    expect(toolbar.locator(".modebar-group").first, "the toolbar is invisible while it has focus").to_have_css("opacity", "1")
     page.keyboard.press("ArrowRight")
     second = toolbar.get_by_role("button").nth(1)
     expect(second).to_be_focused()
@@ -294,8 +299,8 @@ def test_on_a_phone_the_contents_are_one_tap_away_and_name_the_current_section(c
     expect(page.get_by_role("heading", level=1)).to_be_in_viewport()
 
 
-def test_on_a_desktop_the_contents_stay_open_beside_the_text(context_factory, server):
-    page = open_at(context_factory, server, DESKTOP)
+def test_on_a_desktop_the_contents_stay_open_beside_the_text(shared_desktop_page):
+    page = as_opened(shared_desktop_page)
     nav = page.get_by_role("navigation", name="Sections of this chapter")
     expect(nav.get_by_role("button", name="Contents")).to_be_hidden()
     page.evaluate("document.getElementById('s11-3').scrollIntoView()")
@@ -338,8 +343,8 @@ def test_on_a_phone_the_matrix_keeps_the_family_being_changed_in_view(context_fa
     wait_until(page, lambda: column_in_view(page, "ssm"), "the SSM column is in view")
 
 
-def test_on_a_phone_the_race_table_reads_without_sideways_scrolling(context_factory, server):
-    page = open_at(context_factory, server, PHONE)
+def test_on_a_phone_the_race_table_reads_without_sideways_scrolling(shared_phone_page):
+    page = as_opened(shared_phone_page)
     table = page.locator("#s11-5 table.stacks")
     table.scroll_into_view_if_needed()
     assert table.evaluate("t => t.scrollWidth <= t.clientWidth + 1 && t.getBoundingClientRect().right <= innerWidth")
@@ -499,8 +504,8 @@ def test_instrument_readouts_are_announced_with_their_labels(context_factory, se
         "dds => dds.every(dd => dd.getAttribute('aria-atomic') === 'true' && /^[^:]+: /.test(dd.textContent))")
 
 
-def test_heading_links_have_names(context_factory, server):
-    page = open_at(context_factory, server, DESKTOP)
+def test_heading_links_have_names(shared_desktop_page):
+    page = as_opened(shared_desktop_page)
     expect(page.get_by_role("link", name="Link to 11.2", exact=True)).to_have_attribute("href", "#s11-2")
     names = page.locator("a.header-anchor").evaluate_all("as => as.map(a => a.getAttribute('aria-label'))")
     assert names and all(n and n.startswith("Link to “") and n.endswith("”") and len(n) > 12 for n in names), names
@@ -522,8 +527,8 @@ def test_edited_code_after_a_reload_shows_in_the_editor_and_marks_the_output_as_
     expect(note).to_have_count(0)
 
 
-def test_long_code_lines_are_not_cut_off_on_a_phone(context_factory, server):
-    page = open_at(context_factory, server, PHONE)
+def test_long_code_lines_are_not_cut_off_on_a_phone(shared_phone_page):
+    page = as_opened(shared_phone_page)
     cut = page.locator(".cell-source pre.code").evaluate_all(
         "ps => ps.filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.closest('figure').id)")
     assert cut == []
@@ -559,8 +564,8 @@ def test_a_focused_slider_leaves_alt_arrow_to_the_browsers_back(context_factory,
     assert slider.input_value() == moved
 
 
-def test_builds_on_is_plain_text_not_look_alike_links(context_factory, server):
-    page = open_at(context_factory, server, DESKTOP)
+def test_builds_on_is_plain_text_not_look_alike_links(shared_desktop_page):
+    page = as_opened(shared_desktop_page)
     facts = page.locator(".facts div").filter(has_text="Builds on")
     expect(facts.locator("dd")).to_contain_text("Ch 03")
     assert facts.locator("dd a, dd .chip").count() == 0
@@ -568,9 +573,10 @@ def test_builds_on_is_plain_text_not_look_alike_links(context_factory, server):
     assert border == "none"
 
 
-def test_printed_on_a4_nothing_overflows_and_controls_give_way_to_values(context_factory, server):
-    page = open_at(context_factory, server, {"viewport": {"width": 718, "height": 1000}, "color_scheme": "dark"})
-    page.emulate_media(media="print")
+def test_printed_on_a4_nothing_overflows_and_controls_give_way_to_values(shared_desktop_page):
+    page = as_opened(shared_desktop_page)
+    page.set_viewport_size({"width": 718, "height": 1000})
+    page.emulate_media(media="print", color_scheme="dark")
     wide = page.locator(".math.display").evaluate_all(
         "bs => bs.filter(b => b.scrollWidth > b.clientWidth + 1 || b.getBoundingClientRect().right > 718)"
         ".map(b => b.closest('[id]').id)")
