@@ -40,21 +40,17 @@ import time
 import tomllib
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-import jinja2
-import markupsafe
-from markdown_it import MarkdownIt
-from markdown_it.rules_block import StateBlock
-from markdown_it.token import Token
-from markdown_it.tree import SyntaxTreeNode
-from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.dollarmath import dollarmath_plugin
-from mdit_py_plugins.front_matter import front_matter_plugin
-from mdit_py_plugins.substitution import substitution_plugin
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import PythonLexer
+# markdown-it, Jinja, Pygments and nbformat are imported where they are used: the
+# build's child processes (the cells, the numbers), which parse and render nothing,
+# then start without them.
+if TYPE_CHECKING:
+    import jinja2
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_block import StateBlock
+    from markdown_it.token import Token
+    from markdown_it.tree import SyntaxTreeNode
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("build")
@@ -99,12 +95,14 @@ def processing(path: Path | str):
         raise BuildError(str(path), error.line + 1, error.reason) from None
     except Exception as error:  # noqa: BLE001 - every failure is reported with its file
         rel, line = str(path), None
+        jinja2 = sys.modules.get("jinja2")  # a template error comes from it only once it is imported
+        template_error = jinja2 is not None and isinstance(error, jinja2.TemplateError)
         for frame in traceback.extract_tb(error.__traceback__):
             if frame.filename.endswith(rel):
                 line = frame.lineno
-            elif isinstance(error, jinja2.TemplateError) and "/templates/" in frame.filename:
+            elif template_error and "/templates/" in frame.filename:
                 rel, line = "templates/" + frame.filename.rsplit("/templates/", 1)[1], frame.lineno
-        if isinstance(error, jinja2.TemplateSyntaxError) and error.name:
+        if template_error and isinstance(error, jinja2.TemplateSyntaxError) and error.name:
             rel, line = f"templates/{error.name}", error.lineno
         raise BuildError(rel, line, f"{type(error).__name__}: {error}") from error
 
@@ -525,6 +523,10 @@ def render_runnable_open(self, tokens, idx, options, env):
     name = tokens[idx].meta["name"]
     context = context_of(env)
     cell, number = context.cell(name), context.number("runnable", name)
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
     code = highlight(cell.source, PythonLexer(), HtmlFormatter(nowrap=True))
     return (
         f'<figure class="cell" id="cell-{name}" data-cell="{name}" aria-labelledby="cell-{name}-title">\n'
@@ -727,6 +729,8 @@ def strict_blocks_plugin(md: MarkdownIt, *, known: tuple[str, ...] = BLOCK_KINDS
 
 def math_plugin(md: MarkdownIt):
     """``$…$`` and ``$$…$$`` through dollarmath, rendered from the KaTeX batch."""
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
     dollarmath_plugin(md, allow_labels=False, allow_space=False, allow_digits=False)
     md.add_render_rule(
         "math_inline",
@@ -744,6 +748,8 @@ def math_plugin(md: MarkdownIt):
 
 def numbers_plugin(md: MarkdownIt):
     """``{{ name }}`` becomes a number computed by ``instruments.quoted``."""
+    from mdit_py_plugins.substitution import substitution_plugin
+
     substitution_plugin(md)
 
     def render(self, tokens, idx, options, env):
@@ -775,6 +781,10 @@ def heading_links_plugin(md: MarkdownIt):
 
 def make_markdown() -> MarkdownIt:
     """The chapter's Markdown: CommonMark + tables + the chapter's blocks."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.anchors import anchors_plugin
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
     md = MarkdownIt("commonmark", {"typographer": True}).enable(["table", "replacements", "smartquotes"])
     md.use(front_matter_plugin)
     md.use(math_plugin)
@@ -1107,9 +1117,9 @@ def execution_key(root: Path, names: list[str]) -> str:
 
 def child_command(flag: str) -> list[str]:
     """The command of one of the build's child processes (``--execute-cells``,
-    ``--compute-numbers``): this file imported as the module ``build``, so it is compiled
-    once and then read from ``__pycache__``, rather than run as a script, which Python
-    compiles afresh every time; its folder is first on ``sys.path``, as for a script."""
+    ``--compute-numbers``): this file imported as the module ``build`` (so its bytecode
+    is cached, where Python writes bytecode; a script is compiled afresh every time),
+    with its folder first on ``sys.path``, as for a script."""
     here = Path(__file__).resolve()
     code = f"import sys; sys.path[0] = {str(here.parent)!r}; import build; sys.exit(build.main())"
     return [sys.executable, "-c", code, flag]
@@ -1215,9 +1225,13 @@ def check_quoted(sections: list[Section], numbers: dict[str, str]) -> dict[str, 
     return numbers
 
 
-def render_bibliography(md: MarkdownIt, root: Path, context: RenderContext) -> str:
-    """The reference list, in order of first citation, from ``references.html.j2``;
-    notes are inline Markdown, rendered like the prose."""
+def render_bibliography(md: MarkdownIt, root: Path, context: RenderContext,
+                        environment: jinja2.Environment | None = None) -> str:
+    """The reference list, in order of first citation, from ``references.html.j2`` (of
+    ``environment``, else of ``root``'s templates); notes are inline Markdown, rendered
+    like the prose."""
+    import markupsafe
+
     entries = []
     for key, cited in sorted(context.citations.items(), key=lambda item: item[1]["number"]):
         reference = context.works[key]
@@ -1235,7 +1249,8 @@ def render_bibliography(md: MarkdownIt, root: Path, context: RenderContext) -> s
                 md.renderer.render(reference.note_tokens, md.options, context)) if reference.note_tokens else "",
             "sections": [{"id": ident, "number": number} for ident, number in cited["sections"]],
         })
-    return template_environment(root).get_template("references.html.j2").render(references=entries)
+    environment = environment or template_environment(root)
+    return environment.get_template("references.html.j2").render(references=entries)
 
 
 def render_sections(md: MarkdownIt, sections: list[Section], context: RenderContext) -> None:
@@ -1314,6 +1329,8 @@ def pyodide_sizes(root: Path) -> dict[str, int]:
 
 
 def template_environment(root: Path) -> jinja2.Environment:
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(root / "templates"),
         autoescape=jinja2.select_autoescape(["j2", "html"]),
@@ -1324,10 +1341,24 @@ def template_environment(root: Path) -> jinja2.Environment:
     )
 
 
-def assemble_pages(root: Path, context: dict) -> dict[str, str]:
+def compiled_templates(root: Path) -> jinja2.Environment:
+    """``root``'s templates with the pages' and the reference list's compiled (Jinja keeps
+    them), made while the cells run, so that rendering at the end only fills them in. A
+    template that does not compile is left to fail where it is used, as it would anyway."""
     environment = template_environment(root)
+    for name in (*PAGES, "references.html"):
+        with contextlib.suppress(Exception):
+            environment.get_template(f"{name}.j2")
+    return environment
+
+
+PAGES = ("index.html", "404.html")
+
+
+def assemble_pages(root: Path, context: dict, environment: jinja2.Environment | None = None) -> dict[str, str]:
+    environment = environment or template_environment(root)
     pages = {}
-    for name in ("index.html", "404.html"):
+    for name in PAGES:
         with processing(f"templates/{name}.j2"):
             pages[name] = environment.get_template(f"{name}.j2").render(context)
     return pages
@@ -1432,6 +1463,7 @@ class NotebookMarkdown:
     def section_cells(self, section: Section) -> list:
         """Markdown and code cells for one section, in order."""
         import nbformat
+        from markdown_it.tree import SyntaxTreeNode
 
         tree = SyntaxTreeNode([t for t in section.tokens if t.type != "front_matter"])
         cells, prose = [], [markdown_text(f"## {section.meta['number']} {section.meta['title']}")]
@@ -1449,6 +1481,8 @@ class NotebookMarkdown:
 
     def markdown(self, tokens: list[Token]) -> str:
         """Block tokens (a section's, without its front matter) as Markdown."""
+        from markdown_it.tree import SyntaxTreeNode
+
         return self.blocks(SyntaxTreeNode(tokens).children)
 
     def block(self, node: SyntaxTreeNode) -> str:
@@ -1551,6 +1585,8 @@ class NotebookMarkdown:
     # inline
 
     def inline_tokens(self, tokens: list[Token]) -> str:
+        from markdown_it.tree import SyntaxTreeNode
+
         return "".join(self.inline(node) for node in SyntaxTreeNode(tokens).children)
 
     def inline(self, node: SyntaxTreeNode) -> str:
@@ -1746,7 +1782,7 @@ SERVICE_WORKERS = {True: "assets/js/sw.js", False: "assets/js/sw-off.js"}  # cop
 NOT_PRECACHED = ("sw.js", "404.html", "assets/pyodide/")  # Pyodide is cached as it is fetched
 
 
-def service_worker(options: Options, files: dict[str, str | bytes | Path]) -> str:
+def service_worker(options: Options, files: dict[str, str | bytes | Path], worker: bytes | None = None) -> str:
     """``sw.js`` for the site's root, from ``static/js/sw.js``: constants first, then
     the worker. ``VERSION`` is a hash of every file of the site (and of the worker),
     so a rebuild of the same tree gives the same worker and any change a new one;
@@ -1754,7 +1790,8 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path]) -> st
     runtime's cache (by Pyodide version) and where the runtime is fetched from.
     Without a service worker (``--serve``) it is ``static/js/sw-off.js``, which
     removes a worker an earlier build left at that address. Both sources are taken
-    out of ``assets/``."""
+    out of ``assets/``. ``worker`` is that of ``assets/js/sw.js`` minified, if it was
+    made already (``minified_worker``)."""
     sources = {on: Path(files.pop(rel)) for on, rel in SERVICE_WORKERS.items()}
     source = sources[options.service_worker].read_text(encoding="utf-8")
     if not options.service_worker:
@@ -1776,8 +1813,14 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path]) -> st
         f"const PRECACHE = {json.dumps(precache, indent=0)};\n"
         f"const RUNTIME = {json.dumps(runtime)};\n"
     )
-    worker = minified_modules(options.root, {"sw.js": sources[True]})["sw.js"]  # it counts in our JS budget
+    if worker is None:
+        worker = minified_worker(options.root, sources[True])
     return constants + worker.decode()
+
+
+def minified_worker(root: Path, source: Path) -> bytes:
+    """The service worker ``source`` minified like our modules: it counts in our JS budget."""
+    return minified_modules(root, {"sw.js": source})["sw.js"]
 
 
 def minified_modules(root: Path, modules: dict[str, Path]) -> dict[str, bytes]:
@@ -1814,9 +1857,10 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     citations = number_citations(sections, references)
     check_references(sections, references, citations)
     # The cells and the numbers (two Python processes), KaTeX (Node) and esbuild run
-    # side by side; the notebook, which holds the cells' code but not their output, is
-    # made as soon as the numbers are known, while the cells still run.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=5) as pool:
+    # side by side. What needs no cell output is made while the cells still run: the
+    # notebook (the cells' code, no output) once the numbers are known, the compiled
+    # templates and the minified service worker.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=7) as pool:
         executed = pool.submit(lambda: chart_images(root, execute_cells(root, cells)))
         computed = pool.submit(compute_numbers, root)
         katex = pool.submit(typeset_math, root, sections, references)
@@ -1825,6 +1869,8 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
             numbering=numbering, quoted=check_quoted(sections, computed.result()["quoted"]),
             executed=cells_as_written(root, cells), citations=citations, works=references,
         ), root))
+        templates = pool.submit(compiled_templates, root)
+        worker = pool.submit(minified_worker, root, root / "static" / "js" / "sw.js") if options.service_worker else None
         numbers = computed.result()
         context = RenderContext(
             numbering=numbering, katex=katex.result(), quoted=check_quoted(sections, numbers["quoted"]),
@@ -1832,12 +1878,12 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
             instrument_fallbacks=numbers["instrument_fallbacks"],
         )
         files: dict[str, str | bytes | Path] = dict(assets.result())
-    context = dataclasses.replace(context, bibliography=render_bibliography(md, root, context))
+    context = dataclasses.replace(context, bibliography=render_bibliography(md, root, context, templates.result()))
     render_sections(md, sections, context)
     page = page_context(options, chapter, sections, numbering, numbers["instrument_data"])
-    files.update(assemble_pages(root, page))
+    files.update(assemble_pages(root, page, templates.result()))
     files["chapter-11.ipynb"] = notebook.result()
-    files["sw.js"] = service_worker(options, files)
+    files["sw.js"] = service_worker(options, files, worker and worker.result())
     write_site(options.out, files)
     log.info("built %s (%d files) in %.2f s", options.out, len(files), time.perf_counter() - started)
     return files
