@@ -99,11 +99,15 @@ def figure(page, name):
     return page.locator(f"#instrument-{name}")
 
 
-def open_page(page, server, fragment=""):
-    page.goto(server + fragment)
+def wait_for_widgets(page):
     for name in NAMES:
         expect(figure(page, name).locator(".instrument-live")).to_be_attached()
     return page
+
+
+def open_page(page, server, fragment=""):
+    page.goto(server + fragment)
+    return wait_for_widgets(page)
 
 
 def expect_readouts(fig, expected: dict[str, str]):
@@ -140,8 +144,8 @@ def drag(page, slider, from_index: int, to_index: int, count: int):
 # ── mounting ──────────────────────────────────────────────────────────────────
 
 
-def test_widgets_replace_their_tables_and_start_at_the_static_defaults(page, server):
-    open_page(page, server)
+def test_widgets_replace_their_tables_and_start_at_the_static_defaults(read_page):
+    page = wait_for_widgets(read_page)
     for name in NAMES:
         fig = figure(page, name)
         expect(fig.locator(".instrument-static")).to_have_count(0)
@@ -155,8 +159,8 @@ def test_widgets_replace_their_tables_and_start_at_the_static_defaults(page, ser
     no_errors(page)
 
 
-def test_every_control_has_a_unique_visible_label(page, server):
-    open_page(page, server)
+def test_every_control_has_a_unique_visible_label(read_page):
+    page = wait_for_widgets(read_page)
     for name in ["Context length", "Context length (architecture matrix)", "Model width (d)", "State size (N)",
                  "Attention layers: 1 in every k", "Bit-width", "Model size"]:
         slider = page.get_by_role("slider", name=name, exact=True)
@@ -168,8 +172,8 @@ def test_every_control_has_a_unique_visible_label(page, server):
         expect(page.get_by_role("button", name=family, exact=True)).to_have_count(1)
 
 
-def test_readouts_sit_in_polite_live_regions(page, server):
-    open_page(page, server)
+def test_readouts_sit_in_polite_live_regions(read_page):
+    page = wait_for_widgets(read_page)
     for name, key in [("scaling-explorer", "ratio"), ("bit-width", "weights"), ("architecture-matrix", "flops-ssm")]:
         live = figure(page, name).locator(f'[data-readout="{key}"]').locator("xpath=ancestor::*[@aria-live][1]")
         expect(live).to_have_attribute("aria-live", "polite")
@@ -614,8 +618,8 @@ def test_curve_changes_update_in_place_at_most_twice_per_frame(page, server):
     no_errors(page)
 
 
-def test_the_bit_chart_marks_the_four_bit_floor(page, server):
-    open_page(page, server)
+def test_the_bit_chart_marks_the_four_bit_floor(read_page):
+    page = wait_for_widgets(read_page)
     fig = show_chart(page, "bit-width")
     layout = page.evaluate("(() => { const el = document.querySelector('#instrument-bit-width .instrument-chart');"
                            " return {shapes: el.layout.shapes, annotations: el.layout.annotations,"
@@ -629,9 +633,9 @@ def test_the_bit_chart_marks_the_four_bit_floor(page, server):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_chart_colours_follow_the_theme(context_factory, server, scheme):
-    page = new_page(context_factory, color_scheme=scheme)
-    page.goto(server)
+def test_chart_colours_follow_the_theme(read_page, scheme):
+    page = read_page
+    page.emulate_media(color_scheme=scheme)
     fig = figure(page, "scaling-explorer")
     fig.scroll_into_view_if_needed()
     chart = fig.locator(".instrument-chart")
@@ -748,12 +752,13 @@ def test_without_javascript_each_instrument_is_a_table(context_factory, server):
 
 
 @pytest.mark.parametrize("width,scheme", [(375, "light"), (375, "dark"), (1280, "light"), (1280, "dark")])
-def test_instrument_screenshots(context_factory, server, screenshots_dir, width, scheme):
+def test_instrument_screenshots(read_page, screenshots_dir, width, scheme):
     # tall enough for each figure to fit: an element taller than the viewport makes
     # Chromium re-render the whole 20,000 px page for the shot, which is slow
     # (on a phone the architecture matrix, with its released-model table, is about 2,300 px tall)
-    page = new_page(context_factory, viewport={"width": width, "height": 2600}, color_scheme=scheme)
-    page.goto(server)
+    page = read_page
+    page.set_viewport_size({"width": width, "height": 2600})
+    page.emulate_media(color_scheme=scheme)
     for name in NAMES:
         fig = figure(page, name)
         fig.scroll_into_view_if_needed()
@@ -776,9 +781,10 @@ def test_instrument_screenshots(context_factory, server, screenshots_dir, width,
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_nothing_in_the_instruments_on_a_phone(context_factory, server, scheme):
-    page = new_page(context_factory, viewport={"width": 375, "height": 800}, color_scheme=scheme)
-    page.goto(server)
+def test_axe_finds_nothing_in_the_instruments_on_a_phone(read_page, scheme):
+    page = read_page
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.emulate_media(color_scheme=scheme)
     for name in NAMES:
         figure(page, name).scroll_into_view_if_needed()
         if name != "architecture-matrix":
@@ -786,6 +792,11 @@ def test_axe_finds_nothing_in_the_instruments_on_a_phone(context_factory, server
     matrix = figure(page, "architecture-matrix")
     # the table scrolls sideways on a phone, so its box is a named, focusable region
     expect(matrix.get_by_role("region", name=re.compile("Architecture matrix"))).to_have_attribute("tabindex", "0")
-    matrix.get_by_role("button", name="SSM (Mamba-2)", exact=True).click()
-    assert axe_violations(page, "figure.instrument") == []
+    toggle = matrix.get_by_role("button", name="SSM (Mamba-2)", exact=True)
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    violations = axe_violations(page, "figure.instrument")
+    toggle.click()  # put back for the next test on this page
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    assert violations == []
     assert page.watch.console_errors == []
