@@ -171,9 +171,9 @@ def _bounded_cells_mse(lo, hi, c):
         return 0.0
     width = hi - lo
     narrow = width <= _MAX_SERIES_WIDTH
+    if narrow.all():  # a fine grid: the cells as they are, not a copy
+        return _narrow_cells_mse(lo, hi, c)
     total = _narrow_cells_mse(lo[narrow], hi[narrow], c[narrow]) if narrow.any() else 0.0
-    if narrow.all():
-        return total
     lo, hi, c, width = lo[~narrow], hi[~narrow], c[~narrow], width[~narrow]
     pieces = np.maximum(np.ceil(width / _MAX_SUBCELL), 1).astype(np.int64)
     owner = np.repeat(np.arange(lo.size), pieces)
@@ -205,7 +205,13 @@ def cells_mse(lo, hi, points):
     total = float(np.sum(upper_cell_mse(lo[upper], c[upper])))
     # reflect x -> -x so a lower tail becomes an upper one
     total += float(np.sum(upper_cell_mse(-hi[lower], -c[lower])))
-    total += _bounded_cells_mse(lo[bounded], hi[bounded], c[bounded])
+    count = np.count_nonzero(bounded)
+    first = int(np.argmax(bounded))
+    if bounded[first:first + count].all():  # one run of cells (a grid): views, not copies
+        inner = slice(first, first + count)
+        total += _bounded_cells_mse(lo[inner], hi[inner], c[inner])
+    else:
+        total += _bounded_cells_mse(lo[bounded], hi[bounded], c[bounded])
     return total
 
 
