@@ -62,6 +62,32 @@ def project_copy(tmp_path) -> Path:
     return tmp_path
 
 
+SMALL_CHAPTER = FIXTURES / "small-chapter"
+
+
+@pytest.fixture
+def small_project(tmp_path) -> Path:
+    """A project to break whose chapter is small (``fixtures/small-chapter``: two short
+    sections with an equation, a quiz, a computed number, a citation and one code cell)
+    and whose build, templates, static files, instruments and cell runtime are the real
+    ones. ``instruments/quoted.py`` is the small chapter's own, since the build stops on
+    a computed number the prose never quotes. Everything is a copy a test may change;
+    node_modules is shared by a link."""
+    from build import RUNTIME_MODULES  # what runnable/ holds besides the cells
+
+    shutil.copytree(SMALL_CHAPTER / "chapter", tmp_path / "chapter")
+    for name in ("instruments", "templates", "static"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(SMALL_CHAPTER / "instruments" / "quoted.py", tmp_path / "instruments" / "quoted.py")
+    shutil.copytree(SMALL_CHAPTER / "runnable", tmp_path / "runnable", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in RUNTIME_MODULES:
+        shutil.copy(ROOT / "runnable" / name, tmp_path / "runnable" / name)
+    for name in ("package.json", "package-lock.json", "build.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
     """The chapter built once per test session as it is deployed (Pyodide from its CDN),

@@ -117,29 +117,32 @@ def test_two_builds_are_byte_identical(built, tmp_path):
         assert (built / rel).read_bytes() == (again / rel).read_bytes()
 
 
+# The failure cases break a small chapter (tests/fixtures/small-chapter) built with the
+# real build, templates, static files, instruments and cell runtime (`small_project`);
+# the site already in place is a copy of the real chapter's, which they must leave alone.
 BROKEN = [
-    ("11-2-ssm.md", r"(::: quiz q-ssm-linear truefalse) answer=true", r"\1", "has no answer"),
-    ("11-1-landscape.md", r"\Z", "\n::: sidebar aside\n:::\n", "unknown block kind 'sidebar'"),
-    ("11-3-linear-hybrid.md", r"\Z", "\n::: quiz q-open truefalse answer=true\nQ?\n--- explain\nA.\n", "is not closed"),
-    ("11-1-landscape.md", r"\$\$\n", r"$$\n\\frac{1}{\n", "invalid TeX"),
-    ("11-4-quantization.md", r"::: runnable quant_error", "::: runnable quant_errors", "no file runnable/quant_errors.py"),
-    ("11-5-race.md", r"\Z", "\nAs argued before [@nobody2099none].\n", "unknown reference key 'nobody2099none'"),
+    ("11-1-state.md", r"(::: quiz q-state-size truefalse) answer=true", r"\1", "has no answer"),
+    ("11-1-state.md", r"\Z", "\n::: sidebar aside\n:::\n", "unknown block kind 'sidebar'"),
+    ("11-2-cell.md", r"\Z", "\n::: quiz q-open truefalse answer=true\nQ?\n--- explain\nA.\n", "is not closed"),
+    ("11-1-state.md", r"\$\$\n", r"$$\n\\frac{1}{\n", "invalid TeX"),
+    ("11-2-cell.md", r"::: runnable state_size", "::: runnable state_sizes", "no file runnable/state_sizes.py"),
+    ("11-2-cell.md", r"\Z", "\nAs argued before [@nobody2099none].\n", "unknown reference key 'nobody2099none'"),
 ]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("file,pattern,replacement,reason", BROKEN, ids=[b[3] for b in BROKEN])
-def test_broken_chapter_stops_with_file_line_and_keeps_the_site(project_copy, built, file, pattern, replacement, reason):
-    out = project_copy / "_site"
+def test_broken_chapter_stops_with_file_line_and_keeps_the_site(small_project, built, file, pattern, replacement, reason):
+    out = small_project / "_site"
     shutil.copytree(built, out)  # a site already there, which the failed build must leave alone
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    path = project_copy / "chapter" / file
+    path = small_project / "chapter" / file
     text, count = re.subn(pattern, replacement, path.read_text(encoding="utf-8"), count=1)
     assert count == 1, f"the test's pattern no longer matches {file}"
     path.write_text(text, encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, str(project_copy / "build.py"), "--out", str(out), "-q"],
-        capture_output=True, text=True, cwd=project_copy, env={"PATH": "/usr/bin:/bin"},
+        [sys.executable, str(small_project / "build.py"), "--out", str(out), "-q"],
+        capture_output=True, text=True, cwd=small_project, env={"PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 1
     line = re.search(rf"chapter/{re.escape(file)}:(\d+): (.*)", done.stderr)
@@ -149,34 +152,34 @@ def test_broken_chapter_stops_with_file_line_and_keeps_the_site(project_copy, bu
     assert source_line.strip(), f"line {line.group(1)} of {file} is blank"
     after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
-    assert not list(project_copy.glob(".build-*"))
+    assert not list(small_project.glob(".build-*"))
 
 
 @pytest.mark.slow
-def test_failing_cell_stops_the_build_with_its_line_and_keeps_the_site(project_copy, built):
-    out = project_copy / "_site"
+def test_failing_cell_stops_the_build_with_its_line_and_keeps_the_site(small_project, built):
+    out = small_project / "_site"
     shutil.copytree(built, out)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    (project_copy / "runnable" / "scaling_costs.py").write_text("x = 1\nraise ValueError('bad cell')\n")
+    (small_project / "runnable" / "state_size.py").write_text("x = 1\nraise ValueError('bad cell')\n")
     with pytest.raises(build.BuildError) as caught:
-        build.build(build.Options(root=project_copy, out=out))
+        build.build(build.Options(root=small_project, out=out))
     message = str(caught.value)
-    assert message.startswith("runnable/scaling_costs.py:2: the cell failed:"), message
+    assert message.startswith("runnable/state_size.py:2: the cell failed:"), message
     # the same traceback the page shows for the cell
-    assert '<cell scaling_costs>", line 2' in message and "ValueError: bad cell" in message
+    assert '<cell state_size>", line 2' in message and "ValueError: bad cell" in message
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 @pytest.mark.slow
-def test_build_runs_cells_as_the_page_does(project_copy):
+def test_build_runs_cells_as_the_page_does(small_project):
     """Through session.run_cell: stderr kept and marked, plot_xy there unimported,
     chart data formatted by plot_xy's one rule."""
-    (project_copy / "runnable" / "scaling_costs.py").write_text(
+    (small_project / "runnable" / "state_size.py").write_text(
         "import sys\nprint('to stdout')\nprint('to stderr', file=sys.stderr)\n"
         "plot_xy([1, 2, 1048576], [1, 4, 0.000123456], title='plain lists')\n"
     )
-    out = project_copy / "_site"
-    build.build(build.Options(root=project_copy, out=out))
+    out = small_project / "_site"
+    build.build(build.Options(root=small_project, out=out))
     page = (out / "index.html").read_text(encoding="utf-8")
     assert '<pre class="cell-stdout">to stdout\n<span class="cell-stderr">to stderr\n</span></pre>' in page
     assert "Data of the chart “plain lists”" in page
@@ -184,12 +187,12 @@ def test_build_runs_cells_as_the_page_does(project_copy):
 
 
 @pytest.mark.slow
-def test_an_exception_in_a_step_names_the_file_it_was_processing(project_copy):
-    quoted = project_copy / "instruments" / "quoted.py"
+def test_an_exception_in_a_step_names_the_file_it_was_processing(small_project):
+    quoted = small_project / "instruments" / "quoted.py"
     quoted.write_text(quoted.read_text() + "\n\ndef quoted_numbers():\n    return 1 / 0\n")
     done = subprocess.run(  # a process of its own: this one has imported the real module
-        [sys.executable, str(project_copy / "build.py"), "--out", str(project_copy / "_site"), "-q"],
-        capture_output=True, text=True, cwd=project_copy,
+        [sys.executable, str(small_project / "build.py"), "--out", str(small_project / "_site"), "-q"],
+        capture_output=True, text=True, cwd=small_project,
     )
     line = len(quoted.read_text().splitlines())
     assert done.returncode == 1
@@ -197,37 +200,37 @@ def test_an_exception_in_a_step_names_the_file_it_was_processing(project_copy):
 
 
 @pytest.mark.slow
-def test_a_template_error_names_the_template_and_line(project_copy):
-    footer = project_copy / "templates" / "footer.html.j2"
+def test_a_template_error_names_the_template_and_line(small_project):
+    footer = small_project / "templates" / "footer.html.j2"
     footer.write_text(footer.read_text() + "\n{{ no_such_thing.attribute }}\n")
     with pytest.raises(build.BuildError) as caught:
-        build.build(build.Options(root=project_copy, out=project_copy / "_site"))
+        build.build(build.Options(root=small_project, out=small_project / "_site"))
     line = len(footer.read_text().splitlines())
     assert str(caught.value).startswith(f"templates/footer.html.j2:{line}: UndefinedError"), caught.value
 
 
 @pytest.mark.slow
-def test_missing_javascript_packages_ask_for_the_setup(project_copy):
-    (project_copy / "node_modules").unlink()
-    (project_copy / "node_modules").mkdir()
+def test_missing_javascript_packages_ask_for_the_setup(small_project):
+    (small_project / "node_modules").unlink()
+    (small_project / "node_modules").mkdir()
     with pytest.raises(build.BuildError) as caught:
-        build.build(build.Options(root=project_copy, out=project_copy / "_site"))
+        build.build(build.Options(root=small_project, out=small_project / "_site"))
     assert str(caught.value).startswith("node_modules: ") and "npm ci" in str(caught.value)
 
 
 @pytest.mark.slow
-def test_a_reference_never_cited_stops_with_its_line_and_keeps_the_site(project_copy, built):
-    out = project_copy / "_site"
+def test_a_reference_never_cited_stops_with_its_line_and_keeps_the_site(small_project, built):
+    out = small_project / "_site"
     shutil.copytree(built, out)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    path = project_copy / "chapter" / "references.toml"
+    path = small_project / "chapter" / "references.toml"
     text = path.read_text(encoding="utf-8")
     text += ('\n[nobody2099none]\nauthors = "Nobody, N."\nyear = 2099\ntitle = "Never Cited"\n'
              'venue = "arXiv:2099.00001"\nurl = "https://arxiv.org/abs/2099.00001"\n')
     path.write_text(text, encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, str(project_copy / "build.py"), "--out", str(out), "-q"],
-        capture_output=True, text=True, cwd=project_copy, env={"PATH": "/usr/bin:/bin"},
+        [sys.executable, str(small_project / "build.py"), "--out", str(out), "-q"],
+        capture_output=True, text=True, cwd=small_project, env={"PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 1
     found = re.search(r"chapter/references\.toml:(\d+): reference 'nobody2099none' is never cited", done.stderr)
@@ -255,15 +258,15 @@ def test_citations_link_to_the_list_numbered_in_order_of_first_citation(index):
 
 
 @pytest.mark.slow
-def test_a_computed_number_never_quoted_stops_the_build(project_copy):
-    quoted = project_copy / "instruments" / "quoted.py"
+def test_a_computed_number_never_quoted_stops_the_build(small_project):
+    quoted = small_project / "instruments" / "quoted.py"
     hook = "def quoted_numbers() -> dict[str, str]:\n"
     text = quoted.read_text()
     assert hook in text
     quoted.write_text(text.replace(hook, hook + "    return {**_all(), 'orphan': '7'}\n\n\ndef _all():\n"))
     done = subprocess.run(
-        [sys.executable, str(project_copy / "build.py"), "--out", str(project_copy / "_site"), "-q"],
-        capture_output=True, text=True, cwd=project_copy,
+        [sys.executable, str(small_project / "build.py"), "--out", str(small_project / "_site"), "-q"],
+        capture_output=True, text=True, cwd=small_project,
     )
     assert done.returncode == 1
     assert done.stderr.strip() == "instruments/quoted.py: computed but never quoted: orphan"
