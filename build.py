@@ -22,6 +22,7 @@ import ast
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import importlib.util
 import html
@@ -523,11 +524,7 @@ def render_runnable_open(self, tokens, idx, options, env):
     name = tokens[idx].meta["name"]
     context = context_of(env)
     cell, number = context.cell(name), context.number("runnable", name)
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import PythonLexer
-
-    code = highlight(cell.source, PythonLexer(), HtmlFormatter(nowrap=True))
+    code = highlighted_python(cell.source)
     return (
         f'<figure class="cell" id="cell-{name}" data-cell="{name}" aria-labelledby="cell-{name}-title">\n'
         f'<p class="cell-title" id="cell-{name}-title"><a class="anchor" href="#cell-{name}">'
@@ -537,6 +534,17 @@ def render_runnable_open(self, tokens, idx, options, env):
         f'<div class="cell-output" aria-live="polite">\n{render_cell_output(cell)}</div>\n'
         f'<figcaption class="cell-caption">\n'
     )
+
+
+@functools.lru_cache(maxsize=None)
+def highlighted_python(source: str) -> str:
+    """``source`` as Pygments' HTML, remembered: the build highlights the cells' code
+    while they run, and rendering finds it done."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    return highlight(source, PythonLexer(), HtmlFormatter(nowrap=True))
 
 
 def render_cell_output(cell: "ExecutedCell") -> str:
@@ -1342,13 +1350,13 @@ def template_environment(root: Path) -> jinja2.Environment:
 
 
 def compiled_templates(root: Path) -> jinja2.Environment:
-    """``root``'s templates with the pages' and the reference list's compiled (Jinja keeps
-    them), made while the cells run, so that rendering at the end only fills them in. A
-    template that does not compile is left to fail where it is used, as it would anyway."""
+    """``root``'s templates, each compiled (Jinja keeps them), made while the cells run,
+    so that rendering at the end only fills them in. A template that does not compile
+    is left to fail where it is used, as it would anyway."""
     environment = template_environment(root)
-    for name in (*PAGES, "references.html"):
+    for name in environment.list_templates():
         with contextlib.suppress(Exception):
-            environment.get_template(f"{name}.j2")
+            environment.get_template(name)
     return environment
 
 
@@ -1858,17 +1866,19 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     check_references(sections, references, citations)
     # The cells and the numbers (two Python processes), KaTeX (Node) and esbuild run
     # side by side. What needs no cell output is made while the cells still run: the
-    # notebook (the cells' code, no output) once the numbers are known, the compiled
-    # templates and the minified service worker.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=7) as pool:
+    # notebook (the cells' code, no output) once the numbers are known, the cells' code
+    # highlighted, the compiled templates and the minified service worker.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         executed = pool.submit(lambda: chart_images(root, execute_cells(root, cells)))
         computed = pool.submit(compute_numbers, root)
         katex = pool.submit(typeset_math, root, sections, references)
         assets = pool.submit(collect_assets, options)
+        written = pool.submit(cells_as_written, root, cells)
         notebook = pool.submit(lambda: export_notebook(chapter, sections, RenderContext(
             numbering=numbering, quoted=check_quoted(sections, computed.result()["quoted"]),
-            executed=cells_as_written(root, cells), citations=citations, works=references,
+            executed=written.result(), citations=citations, works=references,
         ), root))
+        pool.submit(lambda: [highlighted_python(cell.source) for cell in written.result().values()])
         templates = pool.submit(compiled_templates, root)
         worker = pool.submit(minified_worker, root, root / "static" / "js" / "sw.js") if options.service_worker else None
         numbers = computed.result()
