@@ -63,8 +63,8 @@ def test_every_module_of_the_load_is_preloaded_and_every_preload_is_used(page, s
 
 
 @pytest.mark.parametrize("quiz_id", QUIZZES)
-def test_a_wrong_answer_gets_a_verdict_and_a_right_one_the_explanation(page, server, quiz_id):
-    page.goto(server)
+def test_a_wrong_answer_gets_a_verdict_and_a_right_one_the_explanation(read_page, quiz_id):
+    page = read_page
     spec = quiz_spec(page, quiz_id)
     right, wrong = right_and_wrong(spec)
     quiz = page.locator(f"#{quiz_id}")
@@ -79,7 +79,7 @@ def test_a_wrong_answer_gets_a_verdict_and_a_right_one_the_explanation(page, ser
 
 
 def test_the_hint_for_a_foreseen_mistake_is_inside_the_live_region(page, server):
-    page.goto(server)
+    page.goto(server)  # the quiz as a first-time reader finds it
     quiz = page.locator("#q-doubling")
     status = answer(page, "q-doubling", "2")
     expect(status).to_have_attribute("aria-live", "polite")
@@ -95,8 +95,8 @@ def test_the_hint_for_a_foreseen_mistake_is_inside_the_live_region(page, server)
     expect(quiz.locator(".quiz-explanation")).to_be_visible()
 
 
-def test_numeric_answers_take_units_and_the_likely_mistake_gets_feedback(page, server):
-    page.goto(server)
+def test_numeric_answers_take_units_and_the_likely_mistake_gets_feedback(read_page):
+    page = read_page
     for text in ("4", "4.0", "4x", "4×"):
         expect(answer(page, "q-doubling", text)).to_contain_text("Right")
     for text in ("17.5 GB", "17.5GB", "17.5e0 GB"):
@@ -117,8 +117,8 @@ def test_numeric_answers_take_units_and_the_likely_mistake_gets_feedback(page, s
         ("q-70b-2bit", "1e400", "1e400 is too large a number to check."),
     ],
 )
-def test_unreadable_input_says_what_is_expected(page, server, quiz_id, text, said):
-    page.goto(server)
+def test_unreadable_input_says_what_is_expected(read_page, quiz_id, text, said):
+    page = read_page
     status = answer(page, quiz_id, text)
     expect(status).to_contain_text(said)
     expect(status).not_to_contain_text("Not quite")
@@ -127,7 +127,7 @@ def test_unreadable_input_says_what_is_expected(page, server, quiz_id, text, sai
 
 
 def test_true_false_is_a_group_of_two_radio_buttons(page, server):
-    page.goto(server)
+    page.goto(server)  # the quiz as a first-time reader finds it
     quiz = page.locator("#q-ssm-linear")
     group = quiz.get_by_role("group", name="Your answer")
     expect(group.get_by_role("radio")).to_have_count(2)
@@ -179,8 +179,8 @@ def test_show_answer_and_answers_survive_a_reload_with_the_progress(page, server
     expect(progress).to_have_text(f"0 of {total} quizzes answered")
 
 
-def test_table_of_contents_marks_the_section_being_read(page, server):
-    page.goto(server)
+def test_table_of_contents_marks_the_section_being_read(read_page):
+    page = read_page
     nav = page.get_by_role("navigation", name="Sections of this chapter")
     page.locator("#s11-4").scroll_into_view_if_needed()
     page.evaluate("document.getElementById('s11-4').scrollIntoView({block: 'start'})")
@@ -226,10 +226,11 @@ def test_missing_page_gets_the_404_page(page, server):
 
 
 @pytest.mark.parametrize("width,scheme", [(375, "light"), (375, "dark"), (1280, "light"), (1280, "dark")])
-def test_screenshots(context_factory, server, screenshots_dir, width, scheme):
-    context, watch = context_factory(viewport={"width": width, "height": 900}, color_scheme=scheme)
-    page = context.new_page()
-    page.goto(server)
+def test_screenshots(read_page, screenshots_dir, width, scheme):
+    page = read_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.emulate_media(color_scheme=scheme)
+    page.evaluate("scrollTo(0, 0)")
     page.wait_for_load_state("networkidle")
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {width}px"
@@ -238,8 +239,8 @@ def test_screenshots(context_factory, server, screenshots_dir, width, scheme):
     page.screenshot(path=str(screenshots_dir / f"quiz-{width}-{scheme}.png"))
 
 
-def test_the_notebook_can_be_downloaded(page, server):
-    page.goto(server)
+def test_the_notebook_can_be_downloaded(read_page):
+    page = read_page
     link = page.get_by_role("link", name="Download notebook")
     expect(link).to_have_attribute("href", "chapter-11.ipynb")
     with page.expect_download() as download:
