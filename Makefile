@@ -45,4 +45,4 @@ system-deps:
 	fi
 
 clean:
-	rm -rf _site .build-* .cache test-artifacts bench-results.json $(VENV) node_modules
+	rm -rf _site .build-* .cache .hypothesis test-artifacts bench-results.json $(VENV) node_modules

@@ -13,9 +13,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_SCRATCH: list[str] = []
+
+
 def pytest_configure(config):
-    """Builds made by the tests keep their cell cache outside the repository."""
-    os.environ.setdefault("BUILD_CACHE", tempfile.mkdtemp(prefix="ch11-build-cache-"))
+    """Tests write nothing into the repository: the builds' cell cache and Hypothesis's
+    example database go to a temporary folder, removed when the run ends."""
+    scratch = tempfile.mkdtemp(prefix="ch11-tests-")
+    _SCRATCH.append(scratch)
+    os.environ.setdefault("BUILD_CACHE", os.path.join(scratch, "build-cache"))
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(scratch, "hypothesis"))
+
+
+def pytest_unconfigure(config):
+    for scratch in _SCRATCH:
+        shutil.rmtree(scratch, ignore_errors=True)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

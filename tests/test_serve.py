@@ -14,7 +14,6 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -48,17 +47,17 @@ def wait_for_log(log: Path, wanted: str, timeout: float = 180) -> None:
         time.sleep(0.5)
 
 
-def test_serve_rebuilds_on_change(project_copy):
+def test_serve_rebuilds_on_change(small_project):
     port = free_port()
-    log = project_copy / "serve.log"
+    log = small_project / "serve.log"
     server = subprocess.Popen(
-        [sys.executable, str(project_copy / "build.py"), "--serve", "--port", str(port), "-q"],
-        cwd=project_copy, stdout=subprocess.DEVNULL, stderr=log.open("w"),
+        [sys.executable, str(small_project / "build.py"), "--serve", "--port", str(port), "-q"],
+        cwd=small_project, stdout=subprocess.DEVNULL, stderr=log.open("w"),
     )
     try:
         url = f"http://127.0.0.1:{port}/"
-        assert "State-space models" in fetch(url)
-        chapter = project_copy / "chapter" / "11-5-race.md"
+        assert "A Small Chapter" in fetch(url)
+        chapter = small_project / "chapter" / "11-2-cell.md"
         chapter.write_text(chapter.read_text() + "\nA sentence added while serving.\n")
         wait_for(url, "A sentence added while serving.", "the page was not rebuilt", log)
         chapter.write_text(chapter.read_text() + "\n::: nonsense\n:::\n")
@@ -68,7 +67,7 @@ def test_serve_rebuilds_on_change(project_copy):
         # A quoted number follows an edit of the function that computes it (the
         # modules are not kept from an earlier build).
         chapter.write_text(chapter.read_text().replace("\n::: nonsense\n:::\n", "\nQuoted: {{ probe }}.\n"))
-        quoted = project_copy / "instruments" / "quoted.py"
+        quoted = small_project / "instruments" / "quoted.py"
         original = quoted.read_text()
         hook = "def quoted_numbers() -> dict[str, str]:\n"
         assert hook in original
