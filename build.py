@@ -1060,31 +1060,62 @@ def check_references(sections: list[Section], references: dict[str, Reference], 
 # ── step 3: execute ───────────────────────────────────────────────────────────
 
 
-def execute_cells(root: Path, names: list[str]) -> dict[str, ExecutedCell]:
-    """Run the cells under CPython, in page order, in one namespace (as the page does)."""
+def execute_cells(root: Path, names: list[str], runner: subprocess.Popen | None = None) -> dict[str, ExecutedCell]:
+    """Run the cells under CPython, in page order, in one namespace (as the page does),
+    in ``runner`` (from ``start_cell_runner``) or a runner started now."""
     if not names:
+        stop(runner)
         return {}
-    request = json.dumps({"root": str(root), "cells": names})
     cache = Path(os.environ.get("BUILD_CACHE", root / ".cache")) / "prerun" / f"{execution_key(root, names)}.json"
     if cache.is_file():
+        stop(runner)
         result = json.loads(cache.read_text(encoding="utf-8"))
         return {c["name"]: ExecutedCell(**c) for c in result["cells"]}
-    # One BLAS thread, as in the page (Pyodide has none): idle BLAS threads spin and
-    # would count in the CPU time that a cell measures with time.process_time.
-    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    done = subprocess.run(
-        child_command("--execute-cells"),
-        input=request, capture_output=True, text=True, env=env, cwd=root, timeout=300,
-    )
-    if done.returncode != 0:
-        raise BuildError("build.py", None, f"the cell runner failed:\n{done.stderr}")
-    result = json.loads(done.stdout)
+    runner = runner or start_cell_runner(root)
+    try:
+        stdout, stderr = runner.communicate(json.dumps({"cells": names}), timeout=300)
+    finally:
+        stop(runner)
+    if runner.returncode != 0:
+        raise BuildError("build.py", None, f"the cell runner failed:\n{stderr}")
+    result = json.loads(stdout)
     if result.get("error"):
         error = result["error"]
         raise BuildError(f"runnable/{error['cell']}.py", error["line"], f"the cell failed:\n{error['reason']}")
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(result), encoding="utf-8")
     return {c["name"]: ExecutedCell(**c) for c in result["cells"]}
+
+
+def start_cell_runner(root: Path) -> subprocess.Popen:
+    """The process that runs ``root``'s cells (``build.py --execute-cells``), started before
+    the chapter is parsed: while the build finds the cells, it imports the page's session
+    and numpy; then it runs the cells it is sent (``execute_cells``)."""
+    # One BLAS thread, as in the page (Pyodide has none): idle BLAS threads spin and
+    # would count in the CPU time that a cell measures with time.process_time.
+    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    return subprocess.Popen(
+        child_command("--execute-cells", str(root)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=env, cwd=root,
+    )
+
+
+@contextlib.contextmanager
+def cell_runner(root: Path):
+    """``start_cell_runner(root)`` (None where ``root`` has no cells), stopped on the way
+    out if the build did not need it or failed before it was used."""
+    runner = start_cell_runner(root) if (root / "runnable").is_dir() else None
+    try:
+        yield runner
+    finally:
+        stop(runner)
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    """End ``process`` if it still runs (a cell runner the build did not need), and reap it."""
+    if process is not None and process.returncode is None:
+        process.kill()
+        process.communicate()
 
 
 def cells_as_written(root: Path, names: list[str]) -> dict[str, ExecutedCell]:
@@ -1123,28 +1154,36 @@ def execution_key(root: Path, names: list[str]) -> str:
     return digest.hexdigest()[:24]
 
 
-def child_command(flag: str) -> list[str]:
+def child_command(*args: str) -> list[str]:
     """The command of one of the build's child processes (``--execute-cells``,
     ``--compute-numbers``): this file imported as the module ``build`` (so its bytecode
     is cached, where Python writes bytecode; a script is compiled afresh every time),
     with its folder first on ``sys.path``, as for a script."""
     here = Path(__file__).resolve()
     code = f"import sys; sys.path[0] = {str(here.parent)!r}; import build; sys.exit(build.main())"
-    return [sys.executable, "-c", code, flag]
+    return [sys.executable, "-c", code, *args]
 
 
-def run_cells_here(request: dict) -> dict:
-    """The runner's side of ``execute_cells``: each cell through ``session.run_cell``,
-    the page's own runner, in one namespace; output and charts captured as it sends
-    them to the page."""
-    root = Path(request["root"])
+def cell_session(root: Path):
+    """The runner's side of ``start_cell_runner``: the page's ``session`` module (``root``'s,
+    else this file's), imported with numpy, which the chapter's cells import, before the
+    runner is told which cells to run."""
     sys.path[:0] = [str(root / "runnable"), str(root), str(ROOT / "runnable"), str(ROOT)]
     import session
 
+    with contextlib.suppress(ImportError):
+        import numpy  # noqa: F401
+    return session
+
+
+def run_cells_here(root: Path, names: list[str], session) -> dict:
+    """The runner's side of ``execute_cells``: each cell through ``session.run_cell``,
+    the page's own runner, in one namespace; output and charts captured as it sends
+    them to the page."""
     session.install()
     namespace: dict[str, Any] = {"__name__": "__main__"}
     cells = []
-    for name in request["cells"]:
+    for name in names:
         source = (root / "runnable" / f"{name}.py").read_text(encoding="utf-8")
         output: list[list[str]] = []
         figures: list[dict] = []
@@ -1854,6 +1893,16 @@ def minified_modules(root: Path, modules: dict[str, Path]) -> dict[str, bytes]:
 def build(options: Options) -> dict[str, str | bytes | Path]:
     """Build the site into ``options.out``; return what was written."""
     started = time.perf_counter()
+    # The cells take longest: their runner starts first, and gets ready while the
+    # chapter is parsed.
+    with cell_runner(options.root) as runner:
+        files = build_site(options, runner)
+    log.info("built %s (%d files) in %.2f s", options.out, len(files), time.perf_counter() - started)
+    return files
+
+
+def build_site(options: Options, runner: subprocess.Popen | None = None) -> dict[str, str | bytes | Path]:
+    """The steps of ``build``, the cells run by ``runner`` (see ``execute_cells``)."""
     root = options.root
     chapter, sections = read_chapter(root)
     references = read_references(root)
@@ -1869,7 +1918,7 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     # notebook (the cells' code, no output) once the numbers are known, the cells' code
     # highlighted, the compiled templates and the minified service worker.
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-        executed = pool.submit(lambda: chart_images(root, execute_cells(root, cells)))
+        executed = pool.submit(lambda: chart_images(root, execute_cells(root, cells, runner)))
         computed = pool.submit(compute_numbers, root)
         katex = pool.submit(typeset_math, root, sections, references)
         assets = pool.submit(collect_assets, options)
@@ -1895,7 +1944,6 @@ def build(options: Options) -> dict[str, str | bytes | Path]:
     files["chapter-11.ipynb"] = notebook.result()
     files["sw.js"] = service_worker(options, files, worker and worker.result())
     write_site(options.out, files)
-    log.info("built %s (%d files) in %.2f s", options.out, len(files), time.perf_counter() - started)
     return files
 
 
@@ -2033,7 +2081,7 @@ def main(argv: list[str] | None = None) -> int:
                              "by an earlier build at the same address (what --serve builds)")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("-q", "--quiet", action="store_true")
-    parser.add_argument("--execute-cells", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--execute-cells", type=Path, metavar="ROOT", help=argparse.SUPPRESS)
     parser.add_argument("--compute-numbers", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.compute_numbers:
@@ -2041,7 +2089,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.__stdout__.write(json.dumps(result))
         return 0
     if args.execute_cells:
-        result = run_cells_here(json.loads(sys.stdin.read()))
+        session = cell_session(args.execute_cells)
+        result = run_cells_here(args.execute_cells, json.loads(sys.stdin.read())["cells"], session)
         sys.__stdout__.write(json.dumps(result))
         return 0
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
