@@ -1411,7 +1411,8 @@ def assemble_pages(root: Path, context: dict, environment: jinja2.Environment | 
     return pages
 
 
-def export_notebook(chapter: dict, sections: list[Section], context: RenderContext, root: Path) -> str:
+def export_notebook(chapter: dict, sections: list[Section], context: RenderContext, root: Path,
+                    runtime: dict[str, Path | bytes] | None = None) -> str:
     """The chapter's cells in order, with the prose around them, as a Jupyter notebook.
 
     The first code cell writes the small modules the cells import (``plotting`` and
@@ -1428,7 +1429,7 @@ def export_notebook(chapter: dict, sections: list[Section], context: RenderConte
         f"# Chapter {chapter['number']}: {chapter['title']}\n\n{chapter['lede']}\n\n"
         "Run the first code cell once: it writes the helper modules the other cells import."
     )]
-    runtime = python_runtime_files(root)
+    runtime = python_runtime_files(root) if runtime is None else runtime
     sources = {
         rel.removeprefix("assets/py/"): path.read_text(encoding="utf-8")
         for rel, path in runtime.items() if isinstance(path, Path)
@@ -1698,7 +1699,7 @@ class NotebookMarkdown:
 # ── step 7: write ─────────────────────────────────────────────────────────────
 
 
-def collect_assets(options: Options) -> dict[str, Path | bytes]:
+def collect_assets(options: Options, runtime: dict[str, Path | bytes] | None = None) -> dict[str, Path | bytes]:
     """Files to copy into the site: ours from static/ and instruments/, third-party
     from node_modules (installed from the lock file)."""
     root = options.root
@@ -1723,7 +1724,7 @@ def collect_assets(options: Options) -> dict[str, Path | bytes]:
         assets[f"assets/katex/fonts/{font.name}"] = font
     assets["assets/vendor/plotly-basic.min.js"] = modules / "plotly.js-basic-dist-min/plotly-basic.min.js"
     assets["assets/js/editor.js"] = bundle_editor(root)
-    assets.update(python_runtime_files(root))
+    assets.update(python_runtime_files(root) if runtime is None else runtime)
     if options.pyodide == "local":
         for name in PYODIDE_CORE:
             assets[f"assets/pyodide/{name}"] = modules / "pyodide" / name
@@ -1917,16 +1918,17 @@ def build_site(options: Options, runner: subprocess.Popen | None = None) -> dict
     # side by side. What needs no cell output is made while the cells still run: the
     # notebook (the cells' code, no output) once the numbers are known, the cells' code
     # highlighted, the compiled templates and the minified service worker.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=9) as pool:
         executed = pool.submit(lambda: chart_images(root, execute_cells(root, cells, runner)))
         computed = pool.submit(compute_numbers, root)
         katex = pool.submit(typeset_math, root, sections, references)
-        assets = pool.submit(collect_assets, options)
+        runtime = pool.submit(python_runtime_files, root)  # for the page and the notebook
+        assets = pool.submit(lambda: collect_assets(options, runtime.result()))
         written = pool.submit(cells_as_written, root, cells)
         notebook = pool.submit(lambda: export_notebook(chapter, sections, RenderContext(
             numbering=numbering, quoted=check_quoted(sections, computed.result()["quoted"]),
             executed=written.result(), citations=citations, works=references,
-        ), root))
+        ), root, runtime.result()))
         pool.submit(lambda: [highlighted_python(cell.source) for cell in written.result().values()])
         templates = pool.submit(compiled_templates, root)
         worker = pool.submit(minified_worker, root, root / "static" / "js" / "sw.js") if options.service_worker else None
