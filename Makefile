@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Python's compiled bytecode goes to one cache outside the tree, even where the
+# environment asks for none beside the sources: every build and test run starts faster.
+CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/llm-field-manual-ch11
+export PYTHONPYCACHEPREFIX := $(CACHE_DIR)/pycache
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: serve site test check bench clean system-deps
 
@@ -45,4 +50,4 @@ system-deps:
 	fi
 
 clean:
-	rm -rf _site .build-* .cache .hypothesis test-artifacts bench-results.json $(VENV) node_modules
+	rm -rf _site .build-* .cache .hypothesis test-artifacts bench-results.json $(VENV) node_modules $(CACHE_DIR)
