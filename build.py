@@ -1272,11 +1272,10 @@ def check_quoted(sections: list[Section], numbers: dict[str, str]) -> dict[str, 
     return numbers
 
 
-def render_bibliography(md: MarkdownIt, root: Path, context: RenderContext,
-                        environment: jinja2.Environment | None = None) -> str:
-    """The reference list, in order of first citation, from ``references.html.j2`` (of
-    ``environment``, else of ``root``'s templates); notes are inline Markdown, rendered
-    like the prose."""
+def render_bibliography(md: MarkdownIt, environment: jinja2.Environment, context: RenderContext) -> str:
+    """The reference list, in order of first citation, from the template
+    ``references.html.j2`` of ``environment``; notes are inline Markdown, rendered like
+    the prose."""
     import markupsafe
 
     entries = []
@@ -1296,7 +1295,6 @@ def render_bibliography(md: MarkdownIt, root: Path, context: RenderContext,
                 md.renderer.render(reference.note_tokens, md.options, context)) if reference.note_tokens else "",
             "sections": [{"id": ident, "number": number} for ident, number in cited["sections"]],
         })
-    environment = environment or template_environment(root)
     return environment.get_template("references.html.j2").render(references=entries)
 
 
@@ -1408,8 +1406,7 @@ def compiled_templates(root: Path) -> jinja2.Environment:
 PAGES = ("index.html", "404.html")
 
 
-def assemble_pages(root: Path, context: dict, environment: jinja2.Environment | None = None) -> dict[str, str]:
-    environment = environment or template_environment(root)
+def assemble_pages(environment: jinja2.Environment, context: dict) -> dict[str, str]:
     pages = {}
     for name in PAGES:
         with processing(f"templates/{name}.j2"):
@@ -1417,8 +1414,8 @@ def assemble_pages(root: Path, context: dict, environment: jinja2.Environment | 
     return pages
 
 
-def export_notebook(chapter: dict, sections: list[Section], context: RenderContext, root: Path,
-                    runtime: dict[str, Path | bytes] | None = None) -> str:
+def export_notebook(chapter: dict, sections: list[Section], context: RenderContext,
+                    runtime: dict[str, Path | bytes]) -> str:
     """The chapter's cells in order, with the prose around them, as a Jupyter notebook.
 
     The first code cell writes the small modules the cells import (``plotting`` and
@@ -1435,7 +1432,6 @@ def export_notebook(chapter: dict, sections: list[Section], context: RenderConte
         f"# Chapter {chapter['number']}: {chapter['title']}\n\n{chapter['lede']}\n\n"
         "Run the first code cell once: it writes the helper modules the other cells import."
     )]
-    runtime = python_runtime_files(root) if runtime is None else runtime
     sources = {
         rel.removeprefix("assets/py/"): path.read_text(encoding="utf-8")
         for rel, path in runtime.items() if isinstance(path, Path)
@@ -1705,9 +1701,10 @@ class NotebookMarkdown:
 # ── step 7: write ─────────────────────────────────────────────────────────────
 
 
-def collect_assets(options: Options, runtime: dict[str, Path | bytes] | None = None) -> dict[str, Path | bytes]:
-    """Files to copy into the site: ours from static/ and instruments/, third-party
-    from node_modules (installed from the lock file)."""
+def collect_assets(options: Options, runtime: dict[str, Path | bytes]) -> dict[str, Path | bytes]:
+    """Files to copy into the site: ours from static/ and instruments/, the Python the
+    cells import (``runtime``, from ``python_runtime_files``), third-party from
+    node_modules (installed from the lock file)."""
     root = options.root
     modules = root / "node_modules"
     if not (modules / "katex").is_dir():
@@ -1730,7 +1727,7 @@ def collect_assets(options: Options, runtime: dict[str, Path | bytes] | None = N
         assets[f"assets/katex/fonts/{font.name}"] = font
     assets["assets/vendor/plotly-basic.min.js"] = modules / "plotly.js-basic-dist-min/plotly-basic.min.js"
     assets["assets/js/editor.js"] = bundle_editor(root)
-    assets.update(python_runtime_files(root) if runtime is None else runtime)
+    assets.update(runtime)
     if options.pyodide == "local":
         for name in PYODIDE_CORE:
             assets[f"assets/pyodide/{name}"] = modules / "pyodide" / name
@@ -1934,7 +1931,7 @@ def build_site(options: Options, runner: subprocess.Popen | None = None) -> dict
         notebook = pool.submit(lambda: export_notebook(chapter, sections, RenderContext(
             numbering=numbering, quoted=check_quoted(sections, computed.result()["quoted"]),
             executed=written.result(), citations=citations, works=references,
-        ), root, runtime.result()))
+        ), runtime.result()))
         pool.submit(lambda: [highlighted_python(cell.source) for cell in written.result().values()])
         templates = pool.submit(compiled_templates, root)
         worker = pool.submit(minified_worker, root, root / "static" / "js" / "sw.js") if options.service_worker else None
@@ -1945,10 +1942,10 @@ def build_site(options: Options, runner: subprocess.Popen | None = None) -> dict
             instrument_fallbacks=numbers["instrument_fallbacks"],
         )
         files: dict[str, str | bytes | Path] = dict(assets.result())
-    context = dataclasses.replace(context, bibliography=render_bibliography(md, root, context, templates.result()))
+    context = dataclasses.replace(context, bibliography=render_bibliography(md, templates.result(), context))
     render_sections(md, sections, context)
     page = page_context(options, chapter, sections, numbering, numbers["instrument_data"])
-    files.update(assemble_pages(root, page, templates.result()))
+    files.update(assemble_pages(templates.result(), page))
     files["chapter-11.ipynb"] = notebook.result()
     files["sw.js"] = service_worker(options, files, worker and worker.result())
     write_site(options.out, files)

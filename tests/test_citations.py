@@ -37,7 +37,7 @@ def render(source: str) -> str:
         numbering=build.number_blocks(11, [section]), citations=build.number_citations([section], references),
         works=references, katex=EchoTeX(),
     )
-    context = dataclasses.replace(context, bibliography=build.render_bibliography(md, ROOT, context))
+    context = dataclasses.replace(context, bibliography=build.render_bibliography(md, build.template_environment(ROOT), context))
     return md.renderer.render(section.tokens, md.options, context)
 
 
