@@ -28,6 +28,8 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     for scratch in _SCRATCH:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -60,21 +62,28 @@ def normalise_space(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-COPIED = ("chapter", "runnable", "instruments", "templates", "static")
+SMALL_CHAPTER = FIXTURES / "small-chapter"
+
+
+def copy_project(into: Path, chapter: Path = ROOT / "chapter", runnable: Path = ROOT / "runnable") -> Path:
+    """A copy of the sources to break, with the chapter and the cells of ``chapter`` and
+    ``runnable``, and the real build, instruments, templates and static files;
+    node_modules is shared by a link."""
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(chapter, into / "chapter")
+    shutil.copytree(runnable, into / "runnable", ignore=ignore)
+    for name in ("instruments", "templates", "static"):
+        shutil.copytree(ROOT / name, into / name, ignore=ignore)
+    for name in ("package.json", "package-lock.json", "build.py"):
+        shutil.copy(ROOT / name, into / name)
+    (into / "node_modules").symlink_to(ROOT / "node_modules")
+    return into
 
 
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
-    """A copy of the sources to break, sharing node_modules by a link."""
-    for name in COPIED:
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("package.json", "package-lock.json", "build.py"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
-    return tmp_path
-
-
-SMALL_CHAPTER = FIXTURES / "small-chapter"
+    """A copy of the whole project to break (see ``copy_project``)."""
+    return copy_project(tmp_path)
 
 
 @pytest.fixture
@@ -83,20 +92,13 @@ def small_project(tmp_path) -> Path:
     sections with an equation, a quiz, a computed number, a citation and one code cell)
     and whose build, templates, static files, instruments and cell runtime are the real
     ones. ``instruments/quoted.py`` is the small chapter's own, since the build stops on
-    a computed number the prose never quotes. Everything is a copy a test may change;
-    node_modules is shared by a link."""
+    a computed number the prose never quotes."""
     from build import RUNTIME_MODULES  # what runnable/ holds besides the cells
 
-    shutil.copytree(SMALL_CHAPTER / "chapter", tmp_path / "chapter")
-    for name in ("instruments", "templates", "static"):
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_project(tmp_path, SMALL_CHAPTER / "chapter", SMALL_CHAPTER / "runnable")
     shutil.copy(SMALL_CHAPTER / "instruments" / "quoted.py", tmp_path / "instruments" / "quoted.py")
-    shutil.copytree(SMALL_CHAPTER / "runnable", tmp_path / "runnable", ignore=shutil.ignore_patterns("__pycache__"))
     for name in RUNTIME_MODULES:
         shutil.copy(ROOT / "runnable" / name, tmp_path / "runnable" / name)
-    for name in ("package.json", "package-lock.json", "build.py"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
     return tmp_path
 
 

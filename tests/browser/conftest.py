@@ -131,14 +131,11 @@ def page(watched_page):
 
 
 def _shared_page(browser, server, **options):
-    """A page in a context of its own, loaded once for a whole test module."""
-    context, watch = _new_context(browser, **options)
-    page = context.new_page()
-    watch.attach(page)
-    page.watch = watch
+    """A watched page in a context of its own, loaded once for a whole test module."""
+    page = new_page(lambda **o: _new_context(browser, **o), **options)
     page.options = options
     page.goto(server)
-    return context, page
+    return page.context, page
 
 
 @pytest.fixture(scope="module")
