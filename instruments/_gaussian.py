@@ -63,8 +63,9 @@ def upper_cell_mse(t, c):
 
 
 _SERIES_CHUNK = 4096
-"""Cells per pass of :func:`_narrow_cells_mse`: its ~20 arrays of that length stay in
-the processor's cache, where a 2**16-cell grid in one pass would not."""
+"""Cells per pass of :func:`_narrow_cells_mse`: its ~20 temporary arrays of that length
+stay in the processor's cache, where a 2**16-cell grid in one pass would not (about
+three times as fast)."""
 
 
 def _narrow_cells_mse(lo, hi, c):
@@ -85,84 +86,20 @@ def _narrow_cells_mse(lo, hi, c):
 
 
 def _narrow_cell_terms(lo, hi, c):
-    """Each cell's term of :func:`_narrow_cells_mse`,
-
-        phi(m) (S2 - 2 d S1 + d**2 S0),
-        S0 = 2a (1 + a**2 (He2/6 + a**2 (He4/120 + a**2 He6/5040))),
-        S1 = -2a a**2 (He1/3 + a**2 (He3/30 + a**2 (He5/840 + a**2 He7/45360))),
-        S2 = 2a a**2 (1/3 + a**2 (He2/10 + a**2 (He4/168 + a**2 He6/6480))),
-
-    evaluated in place, operation by operation in that order (so the same floats come
-    out as from the formulas written as one expression each)."""
-    t = np.empty_like(lo)  # scratch
-
-    def horner(r, inner, outer, last):
-        # ((r + inner[0] / d0) * a2 + inner[1] / d1) * a2 + last: the nested series
-        for p, d in zip(inner, outer):
-            np.divide(p, d, out=t)
-            r += t
-            r *= a2
-        r += last
-        return r
-
-    m = lo + hi
-    m *= 0.5
-    a = hi - lo
-    a *= 0.5
-    a2 = a * a
-    x2 = m * m
-    x4 = x2 * x2
-    x6 = x4 * x2
-    he2 = x2 - 1.0
-    he4 = x4 - np.multiply(6.0, x2, out=t)
-    he4 += 3.0
-    np.multiply(15.0, x2, out=t)
-    t *= x2
-    he6 = x6 - t
-    he6 += np.multiply(45.0, x2, out=t)
-    he6 -= 15.0
-    he3 = x2 - 3.0
-    he3 *= m
-    he5 = x4 - np.multiply(10.0, x2, out=t)
-    he5 += 15.0
-    he5 *= m
-    np.multiply(21.0, x2, out=t)
-    t *= x2
-    he7 = x6 - t
-    he7 += np.multiply(105.0, x2, out=t)
-    he7 -= 105.0
-    he7 *= m
-    del x4, x6
-    two_a = 2.0 * a
-    s0 = a2 * he6
-    s0 /= 5040.0
-    s0 = horner(s0, (he4, he2), (120.0, 6.0), 1.0)
-    s0 *= two_a
-    r = a2 * he7
-    r /= 45360.0
-    r = horner(r, (he5, he3), (840.0, 30.0), np.divide(m, 3.0))
-    s1 = -2.0 * a
-    s1 *= a2
-    s1 *= r
-    r = a2 * he6
-    r /= 6480.0
-    r = horner(r, (he4, he2), (168.0, 10.0), 1.0 / 3.0)
-    s2 = two_a
-    s2 *= a2
-    s2 *= r
+    """Each cell's term of :func:`_narrow_cells_mse`, phi(m) (S2 - 2 d S1 + d**2 S0)."""
+    m = 0.5 * (lo + hi)
+    a = 0.5 * (hi - lo)
     d = c - m
-    np.multiply(2.0, d, out=t)
-    t *= s1
-    s2 -= t
-    d *= d
-    d *= s0
-    s2 += d
-    np.multiply(-0.5, m, out=t)
-    t *= m
-    np.exp(t, out=t)
-    t *= _INV_SQRT_2PI
-    t *= s2
-    return t
+    x2 = m * m
+    he2, he4 = x2 - 1.0, x2 * x2 - 6.0 * x2 + 3.0
+    he6 = x2 * x2 * x2 - 15.0 * x2 * x2 + 45.0 * x2 - 15.0
+    he1, he3, he5 = m, m * (x2 - 3.0), m * (x2 * x2 - 10.0 * x2 + 15.0)
+    he7 = m * (x2 * x2 * x2 - 21.0 * x2 * x2 + 105.0 * x2 - 105.0)
+    a2 = a * a
+    s0 = 2.0 * a * (1.0 + a2 * (he2 / 6.0 + a2 * (he4 / 120.0 + a2 * he6 / 5040.0)))
+    s1 = -2.0 * a * a2 * (he1 / 3.0 + a2 * (he3 / 30.0 + a2 * (he5 / 840.0 + a2 * he7 / 45360.0)))
+    s2 = 2.0 * a * a2 * (1.0 / 3.0 + a2 * (he2 / 10.0 + a2 * (he4 / 168.0 + a2 * he6 / 6480.0)))
+    return pdf(m) * (s2 - 2.0 * d * s1 + d * d * s0)
 
 
 def _bounded_cells_mse(lo, hi, c):
