@@ -26,6 +26,7 @@ import functools
 import hashlib
 import importlib.util
 import html
+import io
 import json
 import logging
 import os
@@ -1206,7 +1207,7 @@ const katex = require("katex");
 const items = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const out = items.map(([tex, display]) => {
   try {
-    return { html: katex.renderToString(tex, { displayMode: display, throwOnError: true, strict: "ignore", output: "htmlAndMathml" }) };
+    return { html: katex.renderToString(tex, { displayMode: display, throwOnError: true, strict: "ignore", output: "mathml" }) };
   } catch (error) {
     return { error: String(error.message || error) };
   }
@@ -1247,8 +1248,154 @@ def typeset_math(
         if "error" in result:
             path, line = found[key]
             raise BuildError(path, line, f"invalid TeX '{key[0]}': {result['error']}")
-        rendered[key] = result["html"]
+        try:
+            rendered[key] = browser_mathml(result["html"])
+        except ValueError as error:
+            raise BuildError(*found[key], f"TeX '{key[0]}': {error}") from None
     return rendered
+
+
+# KaTeX's MathML is the page's math: browsers lay it out natively (a fifth of the
+# markup of KaTeX's HTML, no positioned spans, one math font). ``browser_mathml``
+# rewrites the few things MathML Core, and so Chromium, does not read: styled letters
+# (``mathvariant``), table column alignment and spacing, accents drawn with spacing
+# characters, and the operator spacing TeX drops in sub- and superscripts.
+
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+VARIANT_NAMES = {
+    "bold": "BOLD", "italic": "ITALIC", "bold-italic": "BOLD ITALIC", "double-struck": "DOUBLE-STRUCK",
+    "script": "SCRIPT", "bold-script": "BOLD SCRIPT", "fraktur": "FRAKTUR", "bold-fraktur": "BOLD FRAKTUR",
+    "sans-serif": "SANS-SERIF", "bold-sans-serif": "SANS-SERIF BOLD", "sans-serif-italic": "SANS-SERIF ITALIC",
+    "sans-serif-bold-italic": "SANS-SERIF BOLD ITALIC", "monospace": "MONOSPACE",
+}
+DIGIT_NAMES = ("ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE")
+# accent characters as KaTeX writes them → the ones math fonts place over a letter
+ACCENTS = {"^": "\u02c6", "~": "\u02dc", "\u02c9": "\u203e"}
+DELIMITERS = set("([{⟨⌊⌈)]}⟩⌋⌉")
+CLOSING = set(")]}⟩⌋⌉")
+SIGNS = set("−+±∓")
+BRACES = set("⏟⏞⎵⎴")
+SCRIPTS = ("msub", "msup", "msubsup", "munder", "mover", "munderover")  # children after the first are scripts
+
+
+def styled_letter(char: str, variant: str) -> str | None:
+    """``char`` in Unicode's mathematical alphabet ``variant`` (𝔼 for double-struck E),
+    or None where Unicode has none."""
+    import unicodedata
+
+    style = VARIANT_NAMES[variant]
+    if char.isascii() and char.isdigit():
+        names = [f"MATHEMATICAL {style} DIGIT {DIGIT_NAMES[int(char)]}"]
+    elif char.isascii() and char.isalpha():
+        case = "CAPITAL" if char.isupper() else "SMALL"
+        # a few letters predate the block and keep their older names (ℝ, ℂ, ℋ …)
+        names = [f"MATHEMATICAL {style} {case} {char.upper()}", f"{style} {case} {char.upper()}"]
+    else:
+        return None
+    for name in names:
+        with contextlib.suppress(KeyError):
+            return unicodedata.lookup(name)
+    return None
+
+
+def italic_letter(char: str) -> str:
+    """The italic a browser draws for a one-letter ``<mi>`` (𝑥 for x, 𝜎 for σ, ℎ for h),
+    or ``char`` where there is none (a digit, Δ, ∞)."""
+    import unicodedata
+
+    if char == "h":
+        return "\u210e"  # PLANCK CONSTANT holds the italic h's place in the alphabet
+    name = unicodedata.name(char, "")
+    for prefix, replacement in (("LATIN ", "MATHEMATICAL ITALIC "), ("GREEK SMALL LETTER ", "MATHEMATICAL ITALIC SMALL "),
+                                ("GREEK ", "MATHEMATICAL ITALIC ")):
+        if name.startswith(prefix):
+            name = replacement + name[len(prefix):].replace("LETTER ", "")
+            with contextlib.suppress(KeyError):
+                return unicodedata.lookup(name)
+            return char
+    return char
+
+
+def browser_mathml(markup: str) -> str:
+    """KaTeX's ``<span class="katex"><math>…</math></span>`` as a bare ``<math>`` that
+    renders alike in Chromium, Firefox and Safari."""
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("", MATHML_NS)
+    math = ET.fromstring(markup[markup.index("<math"):markup.rindex("</math>") + len("</math>")])
+    unspace_scripts(math)
+    for element in math.iter():
+        tag = element.tag.rpartition("}")[2]
+        if tag in ("mi", "mo", "mn") and len(element):
+            # KaTeX wraps ``\underset`` and ``\overset`` in a token element, which
+            # browsers draw as flat text: a row lays the same children out
+            element.tag, tag = f"{{{MATHML_NS}}}mrow", "mrow"
+            element.attrib.clear()
+        variant = element.get("mathvariant")
+        if tag in ("mi", "mn") and variant in VARIANT_NAMES and element.text:
+            letters = [styled_letter(c, variant) for c in element.text]
+            if all(letters):
+                element.text = "".join(letters)
+                del element.attrib["mathvariant"]
+        elif tag == "mi" and variant is None and len(element.text or "") == 1:
+            # a one-letter identifier is italic: written as its italic letter, so the
+            # font cut down to the page's characters holds the glyph drawn
+            element.text = italic_letter(element.text)
+        elif tag == "mover" and element.get("accent") == "true" and len(element) == 2 and element[1].text in ACCENTS:
+            element[1].text = ACCENTS[element[1].text]
+            element[1].set("stretchy", "false")
+        elif tag in ("munder", "mover") and len(element) == 2 and element[1].text in BRACES:
+            # Chromium assembles a wide brace from STIX Two Math's parts only at some
+            # sizes; at the others it draws part of it
+            raise ValueError("a stretched brace (\\underbrace, \\overbrace) is drawn cut short in Chromium: "
+                             "label the term with \\underset{…}{…} or \\overset{…}{…} instead")
+        elif tag == "mtable":
+            spread_columns(element)
+    return ET.tostring(math, encoding="unicode")
+
+
+def unspace_scripts(element, in_script: bool = False) -> None:
+    """Operator spacing as TeX sets it, where MathML Core's differs: none around
+    operators in sub- and superscripts, none inside delimiters (``\\big(`` is not first
+    in its row, so browsers would space it as an infix operator), and none after a
+    sign that starts a term (``= −x``, ``(−x``, ``w, −x``)."""
+    tag = element.tag.rpartition("}")[2]
+    if tag == "mo" and (in_script or element.text in DELIMITERS):
+        element.set("lspace", "0")
+        element.set("rspace", "0")
+    previous = None
+    for i, child in enumerate(element):
+        child_tag = child.tag.rpartition("}")[2]
+        if (tag in ("mrow", "mtd", "mstyle") and child_tag == "mo" and child.text in SIGNS
+                and (previous is None or (previous.tag.endswith("}mo") and previous.text not in CLOSING))):
+            child.set("lspace", "0")
+            child.set("rspace", "0")
+        unspace_scripts(child, in_script or (tag in SCRIPTS and i > 0 and element.get("accent") != "true"))
+        if not (child_tag == "mrow" and len(child) == 0):  # KaTeX's empty rows hold no atom
+            previous = child
+
+
+def spread_columns(table) -> None:
+    """A table's ``columnalign``, ``columnspacing`` and ``rowspacing`` moved onto its
+    cells (a class and a padding), which MathML Core browsers read."""
+    def values(name: str, default: str, count: int) -> list[str]:
+        given = table.attrib.pop(name, default).split() or [default]
+        return [given[min(i, len(given) - 1)] for i in range(count)]
+
+    def em(length: str) -> float:
+        return float(length[:-2]) if length.endswith("em") else 0.0
+
+    rows = [row for row in table if row.tag.endswith("}mtr")]
+    columns = max((len(row) for row in rows), default=0)
+    aligns = values("columnalign", "center", columns)
+    gaps = [em(g) / 2 for g in values("columnspacing", "0.8em", max(columns - 1, 1))]
+    half_row = em(values("rowspacing", "0.5em", 1)[0]) / 2
+    for row in rows:
+        for j, cell in enumerate(row):
+            if aligns[j] in ("left", "right"):
+                cell.set("class", f"math-{aligns[j]}")
+            left, right = gaps[j - 1] if j else 0, gaps[j] if j < columns - 1 else 0
+            cell.set("style", f"padding:{half_row:g}em {right:g}em {half_row:g}em {left:g}em")
 
 
 # ── step 5: render ────────────────────────────────────────────────────────────
@@ -1719,12 +1866,7 @@ def collect_assets(options: Options, runtime: dict[str, Path | bytes]) -> dict[s
     ours = {rel: path for rel, path in assets.items()
             if rel.endswith(".js") and rel not in (*SERVICE_WORKERS.values(), "assets/js/editor.js")}
     assets.update(minified_modules(root, ours))
-    katex_css = (modules / "katex/dist/katex-swap.min.css").read_text(encoding="utf-8")
-    # Only woff2 is shipped: every browser the page supports reads it.
-    katex_css = re.sub(r",\s*url\([^)]*\.woff\)[^,;}]*|,\s*url\([^)]*\.ttf\)[^,;}]*", "", katex_css)
-    assets["assets/katex/katex.min.css"] = katex_css.encode()
-    for font in sorted((modules / "katex/dist/fonts").glob("*.woff2")):
-        assets[f"assets/katex/fonts/{font.name}"] = font
+    assets[MATH_FONT_LICENSE] = modules / MATH_FONT_PACKAGE / "LICENSE"
     assets["assets/vendor/plotly-basic.min.js"] = modules / "plotly.js-basic-dist-min/plotly-basic.min.js"
     assets["assets/js/editor.js"] = bundle_editor(root)
     assets.update(runtime)
@@ -1732,6 +1874,30 @@ def collect_assets(options: Options, runtime: dict[str, Path | bytes]) -> dict[s
         for name in PYODIDE_CORE:
             assets[f"assets/pyodide/{name}"] = modules / "pyodide" / name
     return assets
+
+
+MATH_FONT_PACKAGE = "@fontsource/stix-two-math"
+MATH_FONT = "assets/fonts/stix-two-math.woff2"  # the name site.css loads
+MATH_FONT_LICENSE = "assets/fonts/stix-two-math-LICENSE.txt"
+
+
+def math_font(root: Path, typeset: Mapping[tuple[str, bool], str]) -> bytes:
+    """STIX Two Math (an OpenType math font, SIL Open Font License) cut down to the
+    characters the page's math uses, with the size variants and stretchy parts of each
+    (its MATH table): about a twentieth of the whole font."""
+    from fontTools import subset
+
+    characters = set()
+    for markup in typeset.values():
+        characters.update(html.unescape(re.sub(r"<annotation\b.*?</annotation>|<[^>]*>", "", markup, flags=re.S)))
+    options = subset.Options(flavor="woff2", layout_features=["*"], name_IDs=["*"], notdef_outline=True)
+    font = subset.load_font(root / "node_modules" / MATH_FONT_PACKAGE / "files/stix-two-math-latin-400-normal.woff2", options)
+    cutter = subset.Subsetter(options)
+    cutter.populate(text="".join(sorted(characters - set(" \n"))))
+    cutter.subset(font)
+    out = io.BytesIO()
+    subset.save_font(font, out, options)
+    return out.getvalue()
 
 
 BUILD_ONLY_JS = ("chart_image.js",)  # instruments/ modules that only the build runs (under Node)
@@ -1925,6 +2091,7 @@ def build_site(options: Options, runner: subprocess.Popen | None = None) -> dict
         executed = pool.submit(lambda: chart_images(root, execute_cells(root, cells, runner)))
         computed = pool.submit(compute_numbers, root)
         katex = pool.submit(typeset_math, root, sections, references)
+        font = pool.submit(lambda: math_font(root, katex.result()))
         runtime = pool.submit(python_runtime_files, root)  # for the page and the notebook
         assets = pool.submit(lambda: collect_assets(options, runtime.result()))
         written = pool.submit(cells_as_written, root, cells)
@@ -1942,6 +2109,7 @@ def build_site(options: Options, runner: subprocess.Popen | None = None) -> dict
             instrument_fallbacks=numbers["instrument_fallbacks"],
         )
         files: dict[str, str | bytes | Path] = dict(assets.result())
+        files[MATH_FONT] = font.result()
     context = dataclasses.replace(context, bibliography=render_bibliography(md, templates.result(), context))
     render_sections(md, sections, context)
     page = page_context(options, chapter, sections, numbering, numbers["instrument_data"])
@@ -2099,6 +2267,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.__stdout__.write(json.dumps(result))
         return 0
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # the font subsetter reports each table
     options = Options(root=ROOT, out=args.out.resolve(), pyodide=args.pyodide,
                       service_worker=args.service_worker and not args.serve)
     if args.serve:

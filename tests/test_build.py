@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import html
 import json
 import re
 import shutil
@@ -60,8 +61,31 @@ def test_math_is_typeset_at_build(index):
     text = re.sub(r'<annotation encoding="application/x-tex">.*?</annotation>', "", body, flags=re.S)
     assert "$$" not in text and "\\(" not in text and "\\[" not in text
     assert not re.search(r"(?<![\w\\])\$[^$\s][^$]*\$", re.sub(r"<[^>]+>", "", text)), "unrendered $…$"
-    assert index.count('class="katex"') > 50
-    assert "katex.min.js" not in index
+    assert index.count("<math ") > 50 and "katex" not in body
+
+
+def test_every_character_of_the_math_is_in_the_shipped_math_font(index, built):
+    """The font is cut down to the math's characters: one left out would be drawn in
+    another font, or as a box."""
+    from fontTools.ttLib import TTFont
+
+    characters = set()
+    for math in re.findall(r"<math\b.*?</math>", index, flags=re.S):
+        shown = re.sub(r"<annotation\b.*?</annotation>|<[^>]*>", "", math, flags=re.S)
+        characters.update(html.unescape(shown))
+    covered = TTFont(built / build.MATH_FONT).getBestCmap()
+    missing = sorted(c for c in characters - set(" \n") if ord(c) not in covered)
+    assert not missing, missing
+    assert {"𝔼", "𝑥", "ℎ", "ˆ", "‾"} <= characters  # styled, italic and accent forms, not ASCII
+
+
+def test_the_math_needs_nothing_mathml_core_lacks(index):
+    maths = re.findall(r"<math\b.*?</math>", index, flags=re.S)
+    assert len(maths) > 50
+    for attribute in ("columnalign", "columnspacing", "rowspacing"):
+        assert f' {attribute}="' not in index, attribute
+    assert not re.search(r'mathvariant="(?!normal")', index)
+    assert not re.search(r"<(mi|mo|mn)\b[^>]*>\s*<m", index), "a token element holding elements"
 
 
 def test_cells_show_their_pre_run_output(index):
@@ -94,9 +118,9 @@ def test_next_chapter_without_a_page_is_not_a_link(index):
 
 
 def test_third_party_assets_come_from_node_modules(built):
-    assert (built / "assets/katex/katex.min.css").is_file()
-    assert list((built / "assets/katex/fonts").glob("*.woff2"))
-    assert not list((built / "assets/katex/fonts").glob("*.ttf"))
+    assert (built / build.MATH_FONT).is_file() and (built / build.MATH_FONT_LICENSE).is_file()
+    assert "Open Font License" in (built / build.MATH_FONT_LICENSE).read_text(encoding="utf-8")
+    assert not (built / "assets/katex").exists()
     assert (built / "assets/vendor/plotly-basic.min.js").is_file()
     assert (built / "404.html").is_file()
 
@@ -125,6 +149,7 @@ BROKEN = [
     ("11-1-state.md", r"\Z", "\n::: sidebar aside\n:::\n", "unknown block kind 'sidebar'"),
     ("11-2-cell.md", r"\Z", "\n::: quiz q-open truefalse answer=true\nQ?\n--- explain\nA.\n", "is not closed"),
     ("11-1-state.md", r"\$\$\n", r"$$\n\\frac{1}{\n", "invalid TeX"),
+    ("11-1-state.md", r"\$\$\n", r"$$\n\\underbrace{x+y}_{n} ", "a stretched brace (\\underbrace, \\overbrace)"),
     ("11-2-cell.md", r"::: runnable state_size", "::: runnable state_sizes", "no file runnable/state_sizes.py"),
     ("11-2-cell.md", r"\Z", "\nAs argued before [@nobody2099none].\n", "unknown reference key 'nobody2099none'"),
 ]

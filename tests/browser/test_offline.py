@@ -169,13 +169,13 @@ def test_after_one_visit_text_math_instruments_quizzes_and_python_work_offline(c
     page.reload()
     expect(page.get_by_role("heading", level=1)).to_contain_text("2026 Frontier")
     expect(offline_state(page)).to_have_text("Available offline")
-    # math: typeset, styled and in KaTeX's fonts, all from the cache
-    display = page.locator(".katex-display").first
+    # math: laid out as MathML in its own font, from the cache
+    display = page.locator('math[display="block"]').first
     display.scroll_into_view_if_needed()
-    assert "KaTeX_Main" in display.locator(".katex").first.evaluate("e => getComputedStyle(e).fontFamily")
+    assert "STIX Two Math" in display.evaluate("e => getComputedStyle(e).fontFamily")
     page.wait_for_function(
         """() => document.fonts.ready.then(() => true) &&
-            [...document.fonts].some((f) => f.family.includes("KaTeX_Main") && f.status === "loaded")""",
+            [...document.fonts].some((f) => f.family.includes("STIX Two Math") && f.status === "loaded")""",
         timeout=15_000,
     )
     assert page.evaluate("[...document.fonts].filter((f) => f.status === 'error').map((f) => f.family)") == []

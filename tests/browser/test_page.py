@@ -198,8 +198,9 @@ def test_without_javascript_the_chapter_is_readable(context_factory, server):
     context, watch = context_factory(java_script_enabled=False)
     page = context.new_page()
     page.goto(server)
-    expect(page.locator(".katex").first).to_be_visible()
-    expect(page.locator("#eq-11-1 .katex-display")).to_be_visible()
+    expect(page.locator(".math.inline math").first).to_be_visible()
+    expect(page.locator('#eq-11-1 math[display="block"]')).to_be_visible()
+    assert page.locator("#eq-11-1 math").evaluate("m => m.getBoundingClientRect().height") > 50  # laid out as math, not a line of text
     expect(page.locator("#cell-scaling_costs .cell-stdout")).to_contain_text("attention")
     # each chart of the cells' printed output is a picture, its data in a table under it
     plots = page.locator("figure.cell .plot")

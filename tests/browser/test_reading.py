@@ -98,7 +98,7 @@ def test_body_lines_stay_readable_at_desktop(shared_desktop_page):
           const lines = new Map();
           const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
           for (let n; (n = walker.nextNode()); ) {
-            if (n.parentElement.closest('.katex')) continue;
+            if (n.parentElement.closest('math')) continue;
             for (let i = 0; i < n.length; i++) {
               const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
               const rect = r.getClientRects()[0];
@@ -662,3 +662,54 @@ def test_axe_finds_nothing_on_a_phone_with_the_contents_open_and_a_wrong_answer(
     finger(page, page.get_by_role("button", name="Contents"))
     expect(page.get_by_role("navigation", name="Sections of this chapter").get_by_role("link", name="11.3")).to_be_visible()
     assert axe_violations(page) == []
+
+
+KATEX_HTML = r"""
+const katex = require("katex");
+const items = JSON.parse(require("fs").readFileSync(0, "utf8"));
+process.stdout.write(JSON.stringify(items.map((tex) => katex.renderToString(tex, { displayMode: true, strict: "ignore" }))));
+"""
+# the ink's width (a display formula's box is as wide as the page) and the box's height
+CONTENT_BOX = "e => { const r = document.createRange(); r.selectNodeContents(e); return [r.getBoundingClientRect().width, e.getBoundingClientRect().height]; }"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_each_equation_is_laid_out_as_katex_laid_it_out(browser, shared_desktop_page, shared_phone_page, tmp_path,
+                                                         screenshots_dir, viewport):
+    """The page's MathML against KaTeX's own HTML layout of the same TeX, equation by
+    equation, at desktop and phone width: about as wide and as tall (a formula drawn as a
+    flat line of text, or with rows or fractions collapsed, is not). Both pictures are
+    kept in test-artifacts/math/ to compare by eye."""
+    import subprocess
+
+    from conftest import ROOT
+
+    page = as_opened(shared_desktop_page if viewport == DESKTOP else shared_phone_page)
+    equations = page.locator(".math.display")
+    texts = [t.strip() for t in equations.locator("annotation").all_text_contents()]
+    assert len(texts) == equations.count() >= 6
+    typeset = subprocess.run(["node", "-e", KATEX_HTML], input=json.dumps(texts), capture_output=True, text=True,
+                             cwd=ROOT, check=True)
+    css = (ROOT / "node_modules/katex/dist/katex.min.css").as_uri()
+    body = "".join(f'<div class="eq">{html}</div>' for html in json.loads(typeset.stdout))
+    before = tmp_path / "katex.html"
+    before.write_text(f'<!doctype html><meta charset="utf-8"><link rel="stylesheet" href="{css}">'
+                      f'<style>body{{font-size:1.0625rem;margin:0 1rem}} .katex{{font-size:1.21em}}'
+                      f'@media (max-width: 30rem) {{ .katex {{ font-size: 1.05em }} }}</style>{body}',
+                      encoding="utf-8")
+    reference = browser.new_page(**viewport)
+    try:
+        reference.goto(before.as_uri())
+        reference.evaluate("document.fonts.ready")
+        out = screenshots_dir / "math"
+        out.mkdir(exist_ok=True)
+        width = viewport["viewport"]["width"]
+        for i in range(len(texts)):
+            ours, theirs = equations.nth(i), reference.locator(".eq").nth(i)
+            ours.scroll_into_view_if_needed()
+            ours.screenshot(path=str(out / f"eq{i + 1}-{width}-mathml.png"))
+            theirs.screenshot(path=str(out / f"eq{i + 1}-{width}-katex.png"))
+            (w, h), (kw, kh) = ours.locator("math").evaluate(CONTENT_BOX), theirs.locator(".katex-html").evaluate(CONTENT_BOX)
+            assert 0.75 < w / kw < 1.33 and 0.75 < h / kh < 1.33, f"{texts[i][:60]}: {w:.0f}×{h:.0f} against KaTeX's {kw:.0f}×{kh:.0f}"
+    finally:
+        reference.close()
