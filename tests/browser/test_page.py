@@ -200,7 +200,7 @@ def test_without_javascript_the_chapter_is_readable(context_factory, server):
     page.goto(server)
     expect(page.locator(".math.inline math").first).to_be_visible()
     expect(page.locator('#eq-11-1 math[display="block"]')).to_be_visible()
-    assert page.locator("#eq-11-1 math").evaluate("m => m.getBoundingClientRect().height") > 50  # laid out as math, not a line of text
+    assert page.locator('#eq-11-1 math[display="block"]').bounding_box()["height"] > 50  # laid out as math, not a line of text
     expect(page.locator("#cell-scaling_costs .cell-stdout")).to_contain_text("attention")
     # each chart of the cells' printed output is a picture, its data in a table under it
     plots = page.locator("figure.cell .plot")
