@@ -9,6 +9,7 @@
 import { createRuntime } from "./py-worker.js";
 import { createOutput } from "./cell-output.js";
 import { statusText, megabytes, BUSY_PHASES } from "./cell-text.js";
+import { busyWith } from "./quiet.js";
 import { drawWhenVisible } from "./plots.js";
 import * as storage from "./storage.js";
 
@@ -206,6 +207,7 @@ export function mount(figure, { runtime }) {
 
   async function run() {
     if (job) return;
+    const quiet = busyWith();
     const token = {};
     active = token;
     const view = createOutput(output, () => runtime.limits);
@@ -233,6 +235,7 @@ export function mount(figure, { runtime }) {
       outcome = { phase: "failed", error: { message: String(error?.message || error) } };
     } finally {
       job = null;
+      quiet();
       if (active === token) {
         if (outcome?.phase === "done") view.finish(outcome.result);
         view.close();
@@ -343,7 +346,8 @@ function warm(runtime) {
     })
     .catch(() => {
       if (main) delete main.dataset.runtime;
-    });
+    })
+    .finally(busyWith());
 }
 
 /** Warm up once some cell's code has stayed in view for DWELL_MS. */

@@ -4,6 +4,8 @@
 // new build has been installed. Where service workers are unavailable (file://, insecure
 // contexts, private modes where register() rejects) nothing happens at all.
 
+import { QUIET_MS, whenQuiet } from "./quiet.js";
+
 export function mount(main = document.getElementById("main")) {
   const url = main?.dataset.serviceWorker;
   const sw = navigator.serviceWorker;
@@ -68,8 +70,11 @@ export function mount(main = document.getElementById("main")) {
   }
 
   sw.controller?.postMessage({ type: "state" }); // the masthead at once, offline too
-  // after the load, when the page is idle: the precache never competes with the page
-  const later = () => (window.requestIdleCallback ? requestIdleCallback(start, { timeout: 3000 }) : setTimeout(start));
+  // After the load, a quiet moment and an idle callback: the precache (megabytes) never
+  // competes with the page, nor with a reader who reaches for a cell soon after the load
+  // (Python starting, the first runs).
+  const idle = () => (window.requestIdleCallback ? requestIdleCallback(start, { timeout: 3000 }) : setTimeout(start));
+  const later = () => setTimeout(() => whenQuiet().then(idle), QUIET_MS);
   if (document.readyState === "complete") later();
   else window.addEventListener("load", later, { once: true });
 }

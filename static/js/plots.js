@@ -1,5 +1,8 @@
 // Charts of the code cells: Plotly, and the code that lays a chart out (chart.js),
-// are fetched only when a chart comes near the viewport.
+// are fetched only when a chart comes near the viewport, and while Python starts or
+// runs, only once it is quiet (quiet.js).
+
+import { whenQuiet } from "./quiet.js";
 
 const CHART_URL = new URL("./chart.js", import.meta.url).href; // not preloaded with the page
 
@@ -42,9 +45,12 @@ export function drawWhenVisible(root = document) {
         if (!entry.isIntersecting) return;
         observer.unobserve(entry.target);
         entry.target.dataset.drawn = "1";
-        draw(entry.target, JSON.parse(entry.target.dataset.figure)).catch((error) => {
-          entry.target.textContent = `${error.message} The data is in the table below.`;
-        });
+        // the build's picture of the chart stays until Python has started and run
+        whenQuiet()
+          .then(() => draw(entry.target, JSON.parse(entry.target.dataset.figure)))
+          .catch((error) => {
+            entry.target.textContent = `${error.message} The data is in the table below.`;
+          });
       });
     },
     { rootMargin: "300px 0px" },
