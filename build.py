@@ -1250,7 +1250,7 @@ def typeset_math(
             raise BuildError(path, line, f"invalid TeX '{key[0]}': {result['error']}")
         try:
             rendered[key] = browser_mathml(result["html"])
-        except ValueError as error:
+        except (ValueError, SyntaxError) as error:  # xml.etree's ParseError is a SyntaxError
             raise BuildError(*found[key], f"TeX '{key[0]}': {error}") from None
     return rendered
 
@@ -1271,8 +1271,12 @@ VARIANT_NAMES = {
 DIGIT_NAMES = ("ZERO", "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE")
 # accent characters as KaTeX writes them → the ones math fonts place over a letter
 ACCENTS = {"^": "\u02c6", "~": "\u02dc", "\u02c9": "\u203e"}
+WIDE_ACCENTS = {"^": "\u0302", "~": "\u0303"}
+# spacing accents over text → the combining marks that make one character with it
+TEXT_ACCENTS = {"ˊ": "\u0301", "ˋ": "\u0300", "^": "\u0302", "ˆ": "\u0302", "~": "\u0303", "˜": "\u0303",
+                "¨": "\u0308", "ˉ": "\u0304", "˘": "\u0306", "ˇ": "\u030c", "˙": "\u0307", "˚": "\u030a"}
 DELIMITERS = set("([{⟨⌊⌈)]}⟩⌋⌉")
-CLOSING = set(")]}⟩⌋⌉")
+CLOSING = set(")]}⟩⌋⌉!′″")
 SIGNS = set("−+±∓")
 BRACES = set("⏟⏞⎵⎴")
 SCRIPTS = ("msub", "msup", "msubsup", "munder", "mover", "munderover")  # children after the first are scripts
@@ -1284,12 +1288,18 @@ def styled_letter(char: str, variant: str) -> str | None:
     import unicodedata
 
     style = VARIANT_NAMES[variant]
+    name = unicodedata.name(char, "")
     if char.isascii() and char.isdigit():
         names = [f"MATHEMATICAL {style} DIGIT {DIGIT_NAMES[int(char)]}"]
     elif char.isascii() and char.isalpha():
         case = "CAPITAL" if char.isupper() else "SMALL"
-        # a few letters predate the block and keep their older names (ℝ, ℂ, ℋ …)
-        names = [f"MATHEMATICAL {style} {case} {char.upper()}", f"{style} {case} {char.upper()}"]
+        # a few letters predate the block and keep their older names (ℝ, ℂ, ℋ, ℭ …)
+        older = style.replace("FRAKTUR", "BLACK-LETTER")
+        names = [f"MATHEMATICAL {style} {case} {char.upper()}", f"{older} {case} {char.upper()}"]
+    elif name.startswith("GREEK ") or char in "∇∂":
+        # GREEK SMALL LETTER ALPHA → MATHEMATICAL BOLD SMALL ALPHA; NABLA → MATHEMATICAL BOLD NABLA
+        rest = name.removeprefix("GREEK ").replace("LETTER ", "")
+        names = [f"MATHEMATICAL {style} {rest}", f"MATHEMATICAL {style} PARTIAL DIFFERENTIAL" if char == "∂" else ""]
     else:
         return None
     for name in names:
@@ -1319,6 +1329,7 @@ def italic_letter(char: str) -> str:
 def browser_mathml(markup: str) -> str:
     """KaTeX's ``<span class="katex"><math>…</math></span>`` as a bare ``<math>`` that
     renders alike in Chromium, Firefox and Safari."""
+    import unicodedata
     import xml.etree.ElementTree as ET
 
     ET.register_namespace("", MATHML_NS)
@@ -1334,16 +1345,35 @@ def browser_mathml(markup: str) -> str:
         variant = element.get("mathvariant")
         if tag in ("mi", "mn") and variant in VARIANT_NAMES and element.text:
             letters = [styled_letter(c, variant) for c in element.text]
-            if all(letters):
-                element.text = "".join(letters)
-                del element.attrib["mathvariant"]
+            if not all(letters):
+                raise ValueError(f"Unicode has no {variant} form of '{element.text}', and browsers draw "
+                                 f"no other: write it without the style")
+            element.text = "".join(letters)
+            del element.attrib["mathvariant"]
         elif tag == "mi" and variant is None and len(element.text or "") == 1:
             # a one-letter identifier is italic: written as its italic letter, so the
             # font cut down to the page's characters holds the glyph drawn
             element.text = italic_letter(element.text)
+        elif tag == "mover" and element.get("accent") == "true" and len(element) == 2 and element[0].tag.endswith("}mtext"):
+            # an accent in \\text{…} (é): one character of the text again
+            mark = TEXT_ACCENTS.get(element[1].text or "")
+            if mark is None or not element[0].text:
+                raise ValueError(f"the accent '{element[1].text}' over text has no combining form: type the accented letter")
+            element.tag, element.text = f"{{{MATHML_NS}}}mtext", unicodedata.normalize("NFC", element[0].text + mark)
+            element.attrib.clear()
+            element[:] = []
         elif tag == "mover" and element.get("accent") == "true" and len(element) == 2 and element[1].text in ACCENTS:
-            element[1].text = ACCENTS[element[1].text]
-            element[1].set("stretchy", "false")
+            if element[1].get("stretchy") == "true":  # \\widehat, \\widetilde: the combining mark stretches
+                element[1].text = WIDE_ACCENTS.get(element[1].text, element[1].text)
+            else:
+                element[1].text = ACCENTS[element[1].text]
+                element[1].set("stretchy", "false")
+        elif tag == "menclose" or tag == "mlabeledtr" or (tag == "mtable" and ("columnlines" in element.attrib
+                                                                                 or "rowlines" in element.attrib)):
+            raise ValueError("boxes, strike-outs and ruled arrays (\\boxed, \\cancel, array with | or \\hline) "
+                             "are not drawn by Chromium's MathML: write the math without them")
+        elif tag == "mtable" and element.get("width") == "100%":
+            raise ValueError("\\tag: equations are numbered by their ::: equation block")
         elif tag in ("munder", "mover") and len(element) == 2 and element[1].text in BRACES:
             # Chromium assembles a wide brace from STIX Two Math's parts only at some
             # sizes; at the others it draws part of it
@@ -1371,7 +1401,8 @@ def unspace_scripts(element, in_script: bool = False) -> None:
             child.set("lspace", "0")
             child.set("rspace", "0")
         unspace_scripts(child, in_script or (tag in SCRIPTS and i > 0 and element.get("accent") != "true"))
-        if not (child_tag == "mrow" and len(child) == 0):  # KaTeX's empty rows hold no atom
+        blank = child_tag == "mspace" or (child_tag == "mtext" and not (child.text or "").strip())
+        if not (blank or (child_tag == "mrow" and len(child) == 0)):  # spaces and KaTeX's empty rows hold no atom
             previous = child
 
 
@@ -1885,19 +1916,33 @@ def math_font(root: Path, typeset: Mapping[tuple[str, bool], str]) -> bytes:
     """STIX Two Math (an OpenType math font, SIL Open Font License) cut down to the
     characters the page's math uses, with the size variants and stretchy parts of each
     (its MATH table): about a twentieth of the whole font."""
-    from fontTools import subset
-
+    try:
+        from fontTools import subset
+    except ImportError:
+        raise BuildError("pyproject.toml", None, "fontTools is not installed: run the setup ('make site')") from None
+    source = root / "node_modules" / MATH_FONT_PACKAGE / "files/stix-two-math-latin-400-normal.woff2"
+    if not source.is_file():
+        raise BuildError("package.json", None, f"{MATH_FONT_PACKAGE} is not installed: run 'npm ci'")
     characters = set()
     for markup in typeset.values():
-        characters.update(html.unescape(re.sub(r"<annotation\b.*?</annotation>|<[^>]*>", "", markup, flags=re.S)))
+        characters.update(math_characters(markup))
     options = subset.Options(flavor="woff2", layout_features=["*"], name_IDs=["*"], notdef_outline=True)
-    font = subset.load_font(root / "node_modules" / MATH_FONT_PACKAGE / "files/stix-two-math-latin-400-normal.woff2", options)
+    font = subset.load_font(source, options)
     cutter = subset.Subsetter(options)
     cutter.populate(text="".join(sorted(characters - set(" \n"))))
     cutter.subset(font)
     out = io.BytesIO()
     subset.save_font(font, out, options)
     return out.getvalue()
+
+
+def math_characters(markup: str) -> set[str]:
+    """Every character the browser draws for ``markup``: its text, and the radical sign
+    it draws for ``<msqrt>`` and ``<mroot>``."""
+    shown = set(html.unescape(re.sub(r"<annotation\b.*?</annotation>|<[^>]*>", "", markup, flags=re.S)))
+    if re.search(r"<m(sqrt|root)\b", markup):
+        shown.add("\u221a")
+    return shown
 
 
 BUILD_ONLY_JS = ("chart_image.js",)  # instruments/ modules that only the build runs (under Node)

@@ -29,10 +29,6 @@ def test_styled_letters_become_their_unicode_letters(variant, text, expected):
     assert f"<{tag}>{expected}</{tag}>" in rewrite(f'<{tag} mathvariant="{variant}">{text}</{tag}>')
 
 
-def test_a_style_unicode_lacks_is_left_to_the_browser():
-    assert 'mathvariant="bold"' in rewrite('<mi mathvariant="bold">+</mi>')
-
-
 def test_one_letter_identifiers_are_written_italic_and_words_and_upright_letters_are_not():
     out = rewrite('<mi>x</mi><mi>h</mi><mi>σ</mi><mi>exp</mi><mi mathvariant="normal">Δ</mi><mi>∞</mi>')
     assert "<mi>𝑥</mi><mi>ℎ</mi><mi>𝜎</mi><mi>exp</mi>" in out
@@ -73,3 +69,48 @@ def test_underset_wrapped_in_a_token_becomes_a_row():
 def test_a_stretched_brace_is_refused_with_what_to_write_instead():
     with pytest.raises(ValueError, match=r"\\underset"):
         rewrite('<munder><mrow><mi>x</mi></mrow><mo stretchy="true">⏟</mo></munder>')
+
+
+@pytest.mark.parametrize("variant,text,expected", [
+    ("bold-italic", "α", "𝜶"),
+    ("bold", "Σ", "𝚺"),
+    ("fraktur", "C", "ℭ"),  # BLACK-LETTER CAPITAL C, older than the block
+])
+def test_styled_greek_and_older_letters(variant, text, expected):
+    assert f"<mi>{expected}</mi>" in rewrite(f'<mi mathvariant="{variant}">{text}</mi>')
+
+
+def test_a_style_unicode_lacks_stops_with_a_reason():
+    with pytest.raises(ValueError, match="no bold form of '∞'"):
+        rewrite('<mi mathvariant="bold">∞</mi>')
+
+
+def test_an_accent_over_text_becomes_the_accented_letter():
+    out = rewrite('<mtext>caf</mtext><mover accent="true"><mtext>e</mtext><mo>ˊ</mo></mover>')
+    assert "<mtext>caf</mtext><mtext>é</mtext>" in out
+
+
+def test_a_wide_accent_keeps_stretching():
+    out = rewrite('<mover accent="true"><mrow><mi>A</mi><mi>B</mi></mrow><mo stretchy="true">^</mo></mover>')
+    assert '<mo stretchy="true">\u0302</mo>' in out
+
+
+@pytest.mark.parametrize("body", [
+    '<menclose notation="box"><mi>x</mi></menclose>',
+    '<mtable columnlines="solid"><mtr><mtd><mi>a</mi></mtd></mtr></mtable>',
+    '<mtable width="100%"><mtr><mtd width="50%"></mtd><mtd><mi>x</mi></mtd></mtr></mtable>',
+])
+def test_what_chromium_would_not_draw_is_refused(body):
+    with pytest.raises(ValueError, match="Chromium|numbered"):
+        rewrite(body)
+
+
+def test_spaces_and_postfix_operators_do_not_make_the_next_minus_a_sign():
+    out = rewrite('<mi>n</mi><mo stretchy="false">!</mo><mo>−</mo><mn>1</mn><mo>=</mo><mtext>\u00a0</mtext><mo>−</mo><mi>y</mi>')
+    assert '<mo stretchy="false">!</mo><mo>−</mo>' in out  # binary after n!
+    assert '<mtext>\u00a0</mtext><mo lspace="0" rspace="0">−</mo>' in out  # a sign after "= \;"
+
+
+def test_the_font_holds_the_radical_a_square_root_is_drawn_with():
+    assert "√" in build.math_characters("<math><msqrt><mi>d</mi></msqrt></math>")
+    assert "√" not in build.math_characters("<math><mi>d</mi></math>")

@@ -207,7 +207,6 @@ export function mount(figure, { runtime }) {
 
   async function run() {
     if (job) return;
-    const quiet = busyWith();
     const token = {};
     active = token;
     const view = createOutput(output, () => runtime.limits);
@@ -215,27 +214,28 @@ export function mount(figure, { runtime }) {
       if (active === token) fn(...args);
     };
     openEditor({ focus: false });
-    job = runtime.run(currentCode(), name, {
-      onStatus: mine((state) => {
-        if (state.phase === "running") {
-          view.begin();
-          showingPrerun = false;
-          staleNote?.remove();
-        }
-        show(state);
-      }),
-      onStream: mine((stream, text) => view.text(stream, text)),
-      onFigure: mine((spec) => view.figure(spec)),
-    });
-    if (figure.dataset.state !== "queued") show({ phase: runtime.started ? "running" : "loading" });
+    const quiet = busyWith(); // a cell running: background work waits (quiet.js)
     let outcome;
     try {
+      job = runtime.run(currentCode(), name, {
+        onStatus: mine((state) => {
+          if (state.phase === "running") {
+            view.begin();
+            showingPrerun = false;
+            staleNote?.remove();
+          }
+          show(state);
+        }),
+        onStream: mine((stream, text) => view.text(stream, text)),
+        onFigure: mine((spec) => view.figure(spec)),
+      });
+      if (figure.dataset.state !== "queued") show({ phase: runtime.started ? "running" : "loading" });
       outcome = await job.done;
     } catch (error) {
       outcome = { phase: "failed", error: { message: String(error?.message || error) } };
     } finally {
-      job = null;
       quiet();
+      job = null;
       if (active === token) {
         if (outcome?.phase === "done") view.finish(outcome.result);
         view.close();

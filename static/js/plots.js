@@ -47,7 +47,7 @@ export function drawWhenVisible(root = document) {
         entry.target.dataset.drawn = "1";
         // the build's picture of the chart stays until Python has started and run
         whenQuiet()
-          .then(() => draw(entry.target, JSON.parse(entry.target.dataset.figure)))
+          .then(() => entry.target.isConnected && draw(entry.target, JSON.parse(entry.target.dataset.figure)))
           .catch((error) => {
             entry.target.textContent = `${error.message} The data is in the table below.`;
           });

@@ -8,6 +8,8 @@
 // The worker's protocol is described at the top of webworker.js. The names are those
 // of Pyodide's web-worker example: webworker.js runs Python, py-worker.js drives it.
 
+import { busyWith } from "./quiet.js";
+
 const INTERRUPT_GRACE_MS = 1000; // after this, an interrupt that did not land terminates
 const STANDBY_AFTER_MS = 2000; // quiet time after a run before a standby worker starts
 
@@ -73,10 +75,15 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, standby = true, on
     });
     w.worker.onmessage = (event) => w.handlers.get(event.data?.id)?.(event.data);
     w.worker.postMessage({ id, type: "init", indexURL, pyBase, interruptBuffer: interrupt, sizes, reuse: downloaded });
+    // A Python starting keeps background work waiting (quiet.js) until it is ready,
+    // failed or terminated.
+    w.starting = busyWith();
+    w.ready.then(w.starting, w.starting);
     return w;
   }
 
   function terminate(w) {
+    w.starting();
     w.worker.onmessage = null;
     w.worker.onerror = null;
     w.worker.terminate();
