@@ -58,6 +58,7 @@ export function createOutput(container, limitsOf) {
     // without asking: measuring it would force a layout of the whole chapter before the
     // first line shows.
     let atBottom = !pre;
+    let top = 0; // where the box was scrolled to, read with atBottom before the new text
     if (!pre) {
       pre = element("pre", "cell-stdout");
       pre.tabIndex = 0;
@@ -65,7 +66,8 @@ export function createOutput(container, limitsOf) {
       pre.setAttribute("aria-label", "Output");
       container.append(pre);
     } else {
-      atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      top = pre.scrollTop;
+      atBottom = top + pre.clientHeight >= pre.scrollHeight - 4;
     }
     for (const [stream, text] of pending) {
       const last = pre.lastChild;
@@ -79,9 +81,10 @@ export function createOutput(container, limitsOf) {
       }
     }
     pending = [];
-    // scrolled in the next frame, which lays the page out anyway, not by a forced layout now
+    // scrolled in the next frame, which lays the page out anyway, not by a forced layout
+    // now; not if the reader scrolled the box in between
     const box = pre;
-    if (atBottom) requestAnimationFrame(() => (box.scrollTop = box.scrollHeight));
+    if (atBottom) requestAnimationFrame(() => box.scrollTop === top && (box.scrollTop = box.scrollHeight));
     if (fresh) {
       fresh = false;
       requestAnimationFrame(() => (fresh = true));
