@@ -67,8 +67,9 @@ def test_every_display_equation_fits_or_shows_that_it_scrolls(screen_page):
         # it scrolls: the right edge fades, an arrow shows, the keyboard can scroll it
         expect(frame.locator(".scroll-cue-end"), name).to_be_visible()
         expect(frame.locator(".scroll-cue-start"), name).to_be_hidden()
-        fade = frame.evaluate("f => getComputedStyle(f, '::after').opacity")
-        assert fade == "1", f"{name}: no fade at the right edge"
+        # the fade eases in over 0.15 s: wait for the settled value
+        wait_until(page, lambda: frame.evaluate("f => getComputedStyle(f, '::after').opacity") == "1",
+                   f"{name}: the fade at the right edge shows")
         expect(box).to_have_attribute("tabindex", "0")
         label = box.evaluate("b => b.closest('figure.equation')?.querySelector('.anchor').textContent || 'Equation'")
         expect(box).to_have_attribute("aria-label", f"{label}, wider than the page: scroll sideways or use the arrow keys")
