@@ -1283,8 +1283,8 @@ SCRIPTS = ("msub", "msup", "msubsup", "munder", "mover", "munderover")  # childr
 
 
 def styled_letter(char: str, variant: str) -> str | None:
-    """``char`` in Unicode's mathematical alphabet ``variant`` (𝔼 for double-struck E),
-    or None where Unicode has none."""
+    """``char`` in Unicode's mathematical alphabet ``variant`` (𝔼 for double-struck E,
+    𝑥 for italic x), or None where Unicode has none."""
     import unicodedata
 
     style = VARIANT_NAMES[variant]
@@ -1293,12 +1293,14 @@ def styled_letter(char: str, variant: str) -> str | None:
         names = [f"MATHEMATICAL {style} DIGIT {DIGIT_NAMES[int(char)]}"]
     elif char.isascii() and char.isalpha():
         case = "CAPITAL" if char.isupper() else "SMALL"
-        # a few letters predate the block and keep their older names (ℝ, ℂ, ℋ, ℭ …)
+        # a few letters predate the block and keep their older names (ℝ, ℂ, ℋ, ℭ, ℎ …)
         older = style.replace("FRAKTUR", "BLACK-LETTER")
         names = [f"MATHEMATICAL {style} {case} {char.upper()}", f"{older} {case} {char.upper()}"]
-    elif name.startswith("GREEK ") or char in "∇∂":
+        if (variant, char) == ("italic", "h"):
+            names.append("PLANCK CONSTANT")
+    elif name.startswith(("GREEK ", "LATIN ")) or char in "∇∂":
         # GREEK SMALL LETTER ALPHA → MATHEMATICAL BOLD SMALL ALPHA; NABLA → MATHEMATICAL BOLD NABLA
-        rest = name.removeprefix("GREEK ").replace("LETTER ", "")
+        rest = name.removeprefix("GREEK ").removeprefix("LATIN ").replace("LETTER ", "")
         names = [f"MATHEMATICAL {style} {rest}", f"MATHEMATICAL {style} PARTIAL DIFFERENTIAL" if char == "∂" else ""]
     else:
         return None
@@ -1306,24 +1308,6 @@ def styled_letter(char: str, variant: str) -> str | None:
         with contextlib.suppress(KeyError):
             return unicodedata.lookup(name)
     return None
-
-
-def italic_letter(char: str) -> str:
-    """The italic a browser draws for a one-letter ``<mi>`` (𝑥 for x, 𝜎 for σ, ℎ for h),
-    or ``char`` where there is none (a digit, Δ, ∞)."""
-    import unicodedata
-
-    if char == "h":
-        return "\u210e"  # PLANCK CONSTANT holds the italic h's place in the alphabet
-    name = unicodedata.name(char, "")
-    for prefix, replacement in (("LATIN ", "MATHEMATICAL ITALIC "), ("GREEK SMALL LETTER ", "MATHEMATICAL ITALIC SMALL "),
-                                ("GREEK ", "MATHEMATICAL ITALIC ")):
-        if name.startswith(prefix):
-            name = replacement + name[len(prefix):].replace("LETTER ", "")
-            with contextlib.suppress(KeyError):
-                return unicodedata.lookup(name)
-            return char
-    return char
 
 
 def browser_mathml(markup: str) -> str:
@@ -1353,7 +1337,7 @@ def browser_mathml(markup: str) -> str:
         elif tag == "mi" and variant is None and len(element.text or "") == 1:
             # a one-letter identifier is italic: written as its italic letter, so the
             # font cut down to the page's characters holds the glyph drawn
-            element.text = italic_letter(element.text)
+            element.text = styled_letter(element.text, "italic") or element.text
         elif tag == "mover" and element.get("accent") == "true" and len(element) == 2 and element[0].tag.endswith("}mtext"):
             # an accent in \\text{…} (é): one character of the text again
             mark = TEXT_ACCENTS.get(element[1].text or "")

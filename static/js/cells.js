@@ -346,8 +346,7 @@ function warm(runtime) {
     })
     .catch(() => {
       if (main) delete main.dataset.runtime;
-    })
-    .finally(busyWith());
+    });
 }
 
 /** Warm up once some cell's code has stayed in view for DWELL_MS. */
