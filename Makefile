@@ -17,8 +17,10 @@ serve: $(VENV)/.installed node_modules/.installed
 site: $(VENV)/.installed node_modules/.installed
 	$(PY) build.py
 
+# One test process per core (pytest-xdist), each with its own Chromium; a test file
+# stays in one process, so a module's shared pages and fixtures are made once.
 test: $(VENV)/.installed node_modules/.installed system-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 # The fast tests (units, one build, no browser, nothing slow): under half a minute.
 check: $(VENV)/.installed node_modules/.installed

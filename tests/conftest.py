@@ -21,6 +21,12 @@ def pytest_configure(config):
     example database go to a temporary folder, removed when the run ends."""
     scratch = tempfile.mkdtemp(prefix="ch11-tests-")
     _SCRATCH.append(scratch)
+    # Each process of a parallel run (pytest-xdist) keeps a cell cache of its own: a
+    # cell that times itself gives other figures each run, and a cache another process
+    # rewrote in between would make two builds of one process differ.
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker:
+        os.environ["BUILD_CACHE"] = os.path.join(os.environ.get("BUILD_CACHE", scratch), worker)
     os.environ.setdefault("BUILD_CACHE", os.path.join(scratch, "build-cache"))
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(scratch, "hypothesis"))
 

@@ -23,7 +23,9 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-quic",
-    "--no-first-run", "--js-flags=--expose-gc",
+    # V8 compiles Python's WebAssembly function by function as it is first called, not
+    # whole at each start: each of the suite's many fresh Pythons starts ~0.4 s sooner.
+    "--no-first-run", "--js-flags=--expose-gc --wasm-lazy-compilation",
 ]
 # Requests a service worker makes are routed (and guarded) like the page's own.
 os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")

@@ -70,6 +70,21 @@ def new_page(context_factory, **options):
     return page
 
 
+def with_clock(page):
+    """Give the page Playwright's clock before it loads: time flows as usual, and
+    ``let_time_pass`` can add minutes of a reader's time in an instant."""
+    page.clock.install()
+    return page
+
+
+def let_time_pass(page, ms: int, step: int = 1000):
+    """``ms`` of the page's time (timers, Date) pass at once, in steps, each followed by
+    a moment of real time for what the timers start (promises, fetches, a worker)."""
+    for _ in range(max(1, ms // step)):
+        page.clock.fast_forward(step)
+        page.wait_for_timeout(30)
+
+
 # Playwright's own default window, which a test on a shared page may change for a while
 VIEWPORT = {"width": 1280, "height": 720}
 

@@ -17,7 +17,8 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.helpers import (
-    DONE, FIRST_RUN_MS, RUN_MS, SubPathHandler, axe_violations, cells, open_page, output, run, set_code, status,
+    DONE, FIRST_RUN_MS, RUN_MS, SubPathHandler, axe_violations, cells, let_time_pass, open_page, output, run, set_code,
+    status, with_clock,
 )
 
 
@@ -264,6 +265,8 @@ def test_a_long_output_keeps_its_last_line_in_view_unless_the_reader_scrolled_up
     # scrolled up while lines arrive: the box stays where the reader put it
     run(cell, "import time\nfor i in range(300):\n    print('line', i)\n    if i == 100: time.sleep(1.5)", expect_done=False)
     expect(pre).to_contain_text("line 100")
+    # the box has followed its text; the reader scrolls it back up
+    page.wait_for_function(f"({at_bottom})(document.querySelector('#{cell.get_attribute('id')} pre.cell-stdout'))")
     pre.evaluate("p => { p.scrollTop = 0; }")
     expect(status(cell)).to_have_text(DONE, timeout=RUN_MS)
     expect(pre).to_contain_text("line 299")
@@ -392,7 +395,7 @@ def test_a_runtime_that_cannot_be_downloaded_says_so_and_run_can_retry(page, ser
 
 
 def test_reset_restores_the_code_and_the_pre_run_output(page, server):
-    cell = open_page(page, server).first
+    cell = open_page(with_clock(page), server).first
     original = cell.locator(".cell-source pre").inner_text()
     prerun = prerun_text(cell)
     charts = output(cell).locator(".plot").count()
@@ -403,6 +406,7 @@ def test_reset_restores_the_code_and_the_pre_run_output(page, server):
     expect(output(cell).locator("pre.cell-stdout").first).to_have_text(prerun)
     expect(output(cell).locator(".plot")).to_have_count(charts)
     output(cell).locator(".plot").first.scroll_into_view_if_needed()  # charts are drawn as they near the view
+    let_time_pass(page, 5000)  # once Python has been quiet a while (quiet.js)
     expect(output(cell).locator(".plot .main-svg").first).to_be_visible(timeout=15_000)
     expect(status(cell)).to_have_text("Reset to the original code and its pre-run output.")
     expect(cell.locator(".cell-edited")).to_be_hidden()

@@ -25,7 +25,9 @@ import pytest
 from playwright.sync_api import expect
 
 import build
-from browser.helpers import SUBPATH, SubPathHandler, axe_violations, cells, new_page, output, run, set_code
+from browser.helpers import (
+    SUBPATH, SubPathHandler, axe_violations, cells, let_time_pass, new_page, output, run, set_code, with_clock,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,8 +105,13 @@ def served():
         network.stop()
 
 
+# The page registers its worker once it has been quiet a while after the load (offline.js,
+# quiet.js); the tests let that time pass at once on the page's clock.
+QUIET_WAIT_MS = 8000
+
+
 def open_page(context_factory, **options):
-    page = new_page(context_factory, service_workers="allow", **options)
+    page = with_clock(new_page(context_factory, service_workers="allow", **options))
     page.warnings = []
     page.on("console", lambda m: m.type == "warning" and page.warnings.append(m.text))
     page.dialogs = []
@@ -114,6 +121,12 @@ def open_page(context_factory, **options):
 
 def offline_state(page):
     return page.locator("#offline-state")
+
+
+def saved_for_offline(page):
+    """The page's quiet wait passes, the worker registers and saves; the masthead says so."""
+    let_time_pass(page, QUIET_WAIT_MS)
+    expect(offline_state(page)).to_have_text("Available offline", timeout=60_000)
 
 
 def cached(page) -> dict[str, list[str]]:
@@ -156,7 +169,7 @@ def test_after_one_visit_text_math_instruments_quizzes_and_python_work_offline(c
     url, network = served(site)
     context, page = open_page(context_factory)
     page.goto(url)
-    expect(offline_state(page)).to_have_text("Available offline", timeout=60_000)
+    saved_for_offline(page)
     # under a sub-path the worker's scope is the folder of index.html
     assert page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.scope)") == url
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == url + "sw.js"
@@ -211,7 +224,7 @@ def test_python_started_before_the_worker_took_over_is_kept_too(context_factory,
     expect(run_cell(page, "print('early')")).to_have_text("early\n")
     assert page.evaluate("navigator.serviceWorker.controller") is None
     network.worker_released.set()
-    expect(offline_state(page)).to_have_text("Available offline", timeout=60_000)
+    saved_for_offline(page)
     wait_for_python_cached(page)
 
     network.offline = True
@@ -226,7 +239,7 @@ def test_failed_responses_are_never_cached(context_factory, served, site):
     url, network = served(site)
     context, page = open_page(context_factory)
     page.goto(url)
-    expect(offline_state(page)).to_have_text("Available offline", timeout=60_000)
+    saved_for_offline(page)
     missing = url + "assets/pyodide/numpy-0.0-missing.whl"
     assert page.evaluate("(u) => fetch(u).then((r) => r.status)", missing) == 404
     assert page.evaluate("(u) => fetch(u).then((r) => r.status)", url + "assets/no-such-file.js") == 404
@@ -283,7 +296,7 @@ def test_pyodide_from_its_cdn_is_kept_and_opaque_responses_are_not(context_facto
     context, page = open_page(context_factory)
     cdn = RoutedCDN(context)
     page.goto(url)
-    expect(offline_state(page)).to_have_text("Available offline", timeout=60_000)
+    saved_for_offline(page)
     assert cdn.asked == []  # nothing of Python before the reader asks for it
     expect(run_cell(page, "print(6 * 7)")).to_have_text("42\n")
     wait_for_python_cached(page)
@@ -322,11 +335,12 @@ def test_a_new_build_is_offered_with_a_notice_and_replaces_the_old_one(
     url, network = served(site)
     context, page = open_page(context_factory)
     page.goto(url)
-    expect(offline_state(page)).to_have_text("Available offline", timeout=60_000)
+    saved_for_offline(page)
     first_caches = set(cached(page))
 
     network.directory = second  # deployed at the same address
     page.reload()
+    let_time_pass(page, QUIET_WAIT_MS)
     notice = page.locator("#update-notice")
     expect(notice).to_contain_text("This chapter has been updated.", timeout=90_000)
     expect(notice).to_have_attribute("role", "status")  # polite: said when the reader pauses
@@ -367,10 +381,10 @@ def test_without_service_workers_the_page_is_as_before(context_factory, served, 
     context, watch = context_factory(service_workers="block" if how == "blocked" else "allow")
     if NO_WORKER[how]:
         context.add_init_script(script=NO_WORKER[how])
-    page = context.new_page()
+    page = with_clock(context.new_page())
     watch.attach(page)
     page.goto(url, wait_until="load")
-    page.wait_for_timeout(1500)
+    let_time_pass(page, QUIET_WAIT_MS)  # past the moment the page would register a worker
     assert page.evaluate("navigator.serviceWorker?.controller ?? null") is None
     expect(page.locator("#offline-fact")).to_be_hidden()
     expect(page.locator("#update-notice")).to_be_empty()
@@ -402,6 +416,7 @@ def test_a_full_quota_is_said_in_the_console_and_the_page_works_online(context_f
     page.goto(url)
     full = re.compile("storage for this site is full")
     if fills == "at install":
+        let_time_pass(page, QUIET_WAIT_MS)
         deadline = time.monotonic() + 60
         while not any(full.search(w) for w in page.warnings):
             assert time.monotonic() < deadline, f"no warning; warnings: {page.warnings}"
@@ -412,7 +427,7 @@ def test_a_full_quota_is_said_in_the_console_and_the_page_works_online(context_f
         assert [name for name in cached(page)] == []  # what was saved before the quota ran out is gone
         expect(run_cell(page, "print('still online')")).to_have_text("still online\n")
     else:
-        expect(offline_state(page)).to_have_text("Available offline", timeout=60_000)
+        saved_for_offline(page)
         expect(run_cell(page, "print('runs all the same')")).to_have_text("runs all the same\n")
         expect(offline_state(page)).to_have_text(
             "Not available: the browser's storage for this site is full", timeout=60_000
@@ -450,7 +465,7 @@ def test_build_serve_shows_every_rebuild_even_after_a_production_visit(context_f
     url, production = served(site, subpath="/", port=port)
     context, page = open_page(context_factory)
     page.goto(url)
-    expect(offline_state(page)).to_have_text("Available offline", timeout=60_000)
+    saved_for_offline(page)
     assert any(name.startswith("llm-field-manual ") for name in cached(page))
     production.stop()
 

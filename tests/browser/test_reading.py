@@ -11,7 +11,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import DESKTOP, FIRST_RUN_MS, PHONE, as_opened, axe_violations, cells, new_page, set_code, status
+from browser.helpers import (
+    DESKTOP, FIRST_RUN_MS, PHONE, as_opened, axe_violations, cells, let_time_pass, new_page, set_code, status,
+    with_clock,
+)
 
 # the same two screens as pages loaded once for the module (see as_opened)
 SHARED_SCREENS = [pytest.param("desktop", id="1280-light"), pytest.param("phone", id="390-dark")]
@@ -381,16 +384,18 @@ def record_statuses(page, cell_id: str):
 
 
 def test_python_downloads_only_on_a_sign_of_intent(context_factory, server):
-    page = open_at(context_factory, server, DESKTOP)
+    page = with_clock(new_page(context_factory, **DESKTOP))
     seen = watch_requests(page)
-    page.wait_for_timeout(7000)  # longer than the old idle warm-up took to start
+    page.goto(server)
+    let_time_pass(page, 60_000, step=5000)  # a minute of reading, and every timer of the page with it
     assert seen == [], "Python was downloaded with no sign of intent"
     # a cell passed by on the way does not count
     cell = cells(page).first
     cell.locator(".cell-source").scroll_into_view_if_needed()
     page.wait_for_timeout(400)
     page.evaluate("scrollTo(0, 0)")
-    page.wait_for_timeout(2000)
+    page.wait_for_timeout(100)
+    let_time_pass(page, 10_000)
     assert seen == [], "a cell scrolled past started Python"
     # a cell kept in view does
     page.evaluate("document.querySelector('figure.cell .cell-source').scrollIntoView({block: 'center'})")
@@ -406,7 +411,7 @@ def test_no_download_ahead_of_a_run_under_save_data_or_on_a_slow_connection(cont
         "Object.defineProperty(navigator, 'connection', {value: Object.assign(new EventTarget(), %s)})"
         % json.dumps(connection)
     )
-    page = context.new_page()
+    page = with_clock(context.new_page())
     watch.attach(page)
     seen = watch_requests(page)
     page.goto(server)
@@ -414,7 +419,7 @@ def test_no_download_ahead_of_a_run_under_save_data_or_on_a_slow_connection(cont
     cell.locator(".cell-source").scroll_into_view_if_needed()
     cell.hover()
     cell.get_by_role("button", name="Run").focus()
-    page.wait_for_timeout(2500)
+    let_time_pass(page, 30_000, step=5000)
     assert seen == [], f"Python downloaded ahead of a Run under {connection}"
     set_code(cell, "print('asked for')")  # the local Pyodide has no numpy: pure Python
     assert seen == []
