@@ -178,6 +178,8 @@ function packageURL(name) {
 
 /** Download the packages `code` imports (numpy…) before running it. */
 async function loadImports(id, code) {
+  // Code that never says "import" imports nothing, and Python need not parse it to know.
+  if (!code.includes("import")) return;
   const proxy = session.imports_to_load(code);
   const modules = proxy.toJs();
   proxy.destroy();
