@@ -254,19 +254,27 @@ def test_cell_code_cannot_reach_the_page(live_page):
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
+def wait_at_bottom(pre, timeout_s: float = 10):
+    """Until the output box has scrolled to its last line (polled from here: the page's
+    CSP forbids Playwright's string predicates)."""
+    deadline = time.monotonic() + timeout_s
+    while not pre.evaluate("p => p.scrollHeight > p.clientHeight && p.scrollTop + p.clientHeight >= p.scrollHeight - 4"):
+        assert time.monotonic() < deadline, "the output box never scrolled to its last line"
+        pre.page.wait_for_timeout(50)
+
+
 def test_a_long_output_keeps_its_last_line_in_view_unless_the_reader_scrolled_up(live_page):
     page = live_page
     cell = cells(page).first
     run(cell, "import time\nfor i in range(300):\n    print('line', i)\n    if i == 150: time.sleep(0.5)")
     pre = output(cell).locator("pre.cell-stdout")
     expect(pre).to_contain_text("line 299")
-    at_bottom = "p => p.scrollHeight > p.clientHeight && p.scrollTop + p.clientHeight >= p.scrollHeight - 4"
-    page.wait_for_function(f"({at_bottom})(document.querySelector('#{cell.get_attribute('id')} pre.cell-stdout'))")
+    wait_at_bottom(pre)
     # scrolled up while lines arrive: the box stays where the reader put it
     run(cell, "import time\nfor i in range(300):\n    print('line', i)\n    if i == 100: time.sleep(1.5)", expect_done=False)
     expect(pre).to_contain_text("line 100")
     # the box has followed its text; the reader scrolls it back up
-    page.wait_for_function(f"({at_bottom})(document.querySelector('#{cell.get_attribute('id')} pre.cell-stdout'))")
+    wait_at_bottom(pre)
     pre.evaluate("p => { p.scrollTop = 0; }")
     expect(status(cell)).to_have_text(DONE, timeout=RUN_MS)
     expect(pre).to_contain_text("line 299")
