@@ -434,7 +434,7 @@ def test_bit_width_weights_mode_shows_rotation_on_heavy_tailed_weights(page, ser
     gaussian.click()
     expect_readouts(fig, bit_readouts(1.58, "70B"))
     expect(fig.locator('[data-readout="minmax"]')).to_be_hidden()
-    page.wait_for_function("document.querySelector('#instrument-bit-width .instrument-chart').data.length === 8")
+    page.wait_for_function("() => document.querySelector('#instrument-bit-width .instrument-chart').data.length === 8")
     no_errors(page)
 
 
@@ -476,7 +476,7 @@ def test_readouts_work_before_the_chart_library_loads(page, server):
     chart = figure(page, "bit-width").locator(".instrument-chart")
     expect(chart.locator(".main-svg").first).to_be_visible(timeout=15_000)
     # drawn at the state set before it loaded
-    page.wait_for_function("document.querySelector('#instrument-bit-width .chart-marker')?.dataset.x === '2'")
+    page.wait_for_function("() => document.querySelector('#instrument-bit-width .chart-marker')?.dataset.x === '2'")
     no_errors(page)
 
 
@@ -700,7 +700,7 @@ def test_a_shared_url_restores_every_instrument(page, server, context_factory):
     expect(figure(other, "bit-width").get_by_label("Bit-width")).to_have_value("0")
     expect(figure(other, "scaling-explorer").get_by_role("slider", name="State size")).to_have_value("0")
     # and it scrolled to the instrument the link was made from
-    other.wait_for_function("Math.abs(document.getElementById('instrument-bit-width').getBoundingClientRect().top) < 120")
+    other.wait_for_function("() => Math.abs(document.getElementById('instrument-bit-width').getBoundingClientRect().top) < 120")
     assert other.url == url  # restoring writes nothing
     no_errors(other)
     no_errors(page)
@@ -713,11 +713,11 @@ def test_a_hand_written_fragment_and_a_later_hash_change(page, server):
     expect_readouts(matrix, {k: v for k, v in matrix_readouts(2**20, 4).items() if "ssm" in k or "linear" in k})
     expect(matrix.get_by_role("button", name="Hybrid", exact=True)).to_have_attribute("aria-pressed", "false")
     expect(matrix.get_by_role("slider", name="Attention layers")).to_be_hidden()
-    page.wait_for_function("Math.abs(document.getElementById('instrument-architecture-matrix').getBoundingClientRect().top) < 120")
+    page.wait_for_function("() => Math.abs(document.getElementById('instrument-architecture-matrix').getBoundingClientRect().top) < 120")
     # pasting a new state into the same tab applies it
     page.evaluate("location.hash = '#instrument-scaling-explorer?scaling-explorer:n=2048,d=1024,N=64'")
     expect_readouts(figure(page, "scaling-explorer"), scaling_readouts(2048, 1024, 64))
-    page.wait_for_function("Math.abs(document.getElementById('instrument-scaling-explorer').getBoundingClientRect().top) < 120")
+    page.wait_for_function("() => Math.abs(document.getElementById('instrument-scaling-explorer').getBoundingClientRect().top) < 120")
     # nonsense is ignored, defaults stand
     page.goto(server + "#instrument-bit-width?bit-width:b=7,P=9000B")
     expect_readouts(figure(page, "bit-width"), bit_readouts(4, "70B"))
