@@ -188,7 +188,9 @@ class CellStream(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
-        pass
+        """``print(..., flush=True)`` and ``sys.stdout.flush()`` send what is held back now,
+        so a line printed before a long computation shows while it runs."""
+        self._output.flush()
 
 
 class FigureSink:

@@ -120,6 +120,17 @@ def test_capped_output_flushes_by_time_and_size():
     assert calls[-1] == "tail"
 
 
+def test_a_flush_sends_what_is_held_back():
+    calls = []
+    out = session.CappedOutput(lambda s, t: calls.append(t), clock=lambda: 0.0)
+    stream = session.CellStream(out, "stdout")
+    print("first", file=stream)  # the first write goes straight out, the rest waits
+    print("held", file=stream)
+    assert "".join(calls) == "first"
+    print("asked for", file=stream, flush=True)
+    assert "".join(calls) == "first\nheld\nasked for\n"
+
+
 def test_input_says_it_is_not_available():
     result, _, _ = run("name = input('Your name? ')")
     assert result["status"] == "error"

@@ -32,8 +32,9 @@ def test_axe_finds_no_violations(context_factory, server, scheme):
     interact(page)
     page.locator(".plot").first.scroll_into_view_if_needed()
     expect(page.locator(".plot .main-svg").first).to_be_visible(timeout=15_000)
-    # what the reader changed: the three quizzes' feedback and the charts, the first now drawn
-    assert axe_violations(page, "#q-doubling, #q-70b-2bit, #q-ssm-linear, .plot") == []
+    # what the reader changed: the three quizzes' feedback, the charts (the first now
+    # drawn) and the contents, which mark the section scrolled to
+    assert axe_violations(page, "#q-doubling, #q-70b-2bit, #q-ssm-linear, .plot, #contents") == []
 
 
 def test_every_internal_link_and_fragment_resolves(page, server, site):

@@ -271,11 +271,14 @@ def test_a_long_output_keeps_its_last_line_in_view_unless_the_reader_scrolled_up
     expect(pre).to_contain_text("line 299")
     wait_at_bottom(pre)
     # scrolled up while lines arrive: the box stays where the reader put it
-    run(cell, "import time\nfor i in range(300):\n    print('line', i)\n    if i == 100: time.sleep(1.5)", expect_done=False)
+    run(cell, "import time\nfor i in range(300):\n    print('line', i, flush=i == 100)\n    if i == 100: time.sleep(4)",
+        expect_done=False)
+    expect(pre).not_to_contain_text("line 299")  # the first run's box is gone
     expect(pre).to_contain_text("line 100")
-    # the box has followed its text; the reader scrolls it back up
+    # the box has followed its text; the reader scrolls it back up while more is to come
     wait_at_bottom(pre)
     pre.evaluate("p => { p.scrollTop = 0; }")
+    expect(pre).not_to_contain_text("line 101", timeout=100)
     expect(status(cell)).to_have_text(DONE, timeout=RUN_MS)
     expect(pre).to_contain_text("line 299")
     page.wait_for_timeout(200)

@@ -389,6 +389,7 @@ def test_python_downloads_only_on_a_sign_of_intent(context_factory, server):
     page.goto(server)
     let_time_pass(page, 60_000, step=5000)  # a minute of reading, and every timer of the page with it
     assert seen == [], "Python was downloaded with no sign of intent"
+    assert page.locator("main").get_attribute("data-runtime") is None
     # a cell passed by on the way does not count
     cell = cells(page).first
     cell.locator(".cell-source").scroll_into_view_if_needed()
@@ -397,6 +398,7 @@ def test_python_downloads_only_on_a_sign_of_intent(context_factory, server):
     page.wait_for_timeout(100)
     let_time_pass(page, 10_000)
     assert seen == [], "a cell scrolled past started Python"
+    assert page.locator("main").get_attribute("data-runtime") is None  # set the moment Python is asked for
     # a cell kept in view does
     page.evaluate("document.querySelector('figure.cell .cell-source').scrollIntoView({block: 'center'})")
     expect(page.locator("main[data-runtime='ready']")).to_be_attached(timeout=FIRST_RUN_MS)
