@@ -271,7 +271,7 @@ def test_a_long_output_keeps_its_last_line_in_view_unless_the_reader_scrolled_up
     expect(pre).to_contain_text("line 299")
     wait_at_bottom(pre)
     # scrolled up while lines arrive: the box stays where the reader put it
-    run(cell, "import time\nfor i in range(300):\n    print('line', i, flush=i == 100)\n    if i == 100: time.sleep(4)",
+    run(cell, "import time\nfor i in range(300):\n    print('line', i, flush=i == 100)\n    if i == 100: time.sleep(2)",
         expect_done=False)
     expect(pre).not_to_contain_text("line 299")  # the first run's box is gone
     expect(pre).to_contain_text("line 100")
