@@ -70,6 +70,16 @@ def new_page(context_factory, **options):
     return page
 
 
+def wait_until(page, condition, what: str, timeout_ms: int = 3000):
+    """Poll ``condition()`` from here (the page's CSP refuses Playwright's polled string
+    predicates)."""
+    for _ in range(timeout_ms // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"timed out waiting until {what}")
+
+
 def with_clock(page):
     """Give the page Playwright's clock before it loads: time flows as usual, and
     ``let_time_pass`` can add minutes of a reader's time in an instant."""

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from browser.helpers import (
     DONE, FIRST_RUN_MS, RUN_MS, SubPathHandler, axe_violations, cells, let_time_pass, open_page, output, run, set_code,
-    status, with_clock,
+    status, wait_until, with_clock,
 )
 
 
@@ -254,13 +254,10 @@ def test_cell_code_cannot_reach_the_page(live_page):
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
-def wait_at_bottom(pre, timeout_s: float = 10):
-    """Until the output box has scrolled to its last line (polled from here: the page's
-    CSP forbids Playwright's string predicates)."""
-    deadline = time.monotonic() + timeout_s
-    while not pre.evaluate("p => p.scrollHeight > p.clientHeight && p.scrollTop + p.clientHeight >= p.scrollHeight - 4"):
-        assert time.monotonic() < deadline, "the output box never scrolled to its last line"
-        pre.page.wait_for_timeout(50)
+def wait_at_bottom(pre):
+    """Until the output box has scrolled to its last line."""
+    at_bottom = "p => p.scrollHeight > p.clientHeight && p.scrollTop + p.clientHeight >= p.scrollHeight - 4"
+    wait_until(pre.page, lambda: pre.evaluate(at_bottom), "the output box scrolled to its last line", 10_000)
 
 
 def test_a_long_output_keeps_its_last_line_in_view_unless_the_reader_scrolled_up(live_page):

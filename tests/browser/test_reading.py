@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from browser.helpers import (
     DESKTOP, FIRST_RUN_MS, PHONE, as_opened, axe_violations, cells, let_time_pass, new_page, set_code, status,
-    with_clock,
+    wait_until, with_clock,
 )
 
 # the same two screens as pages loaded once for the module (see as_opened)
@@ -34,15 +34,6 @@ def open_at(context_factory, server, screen, fragment=""):
 
 def wait_for_equations(page):
     expect(page.locator("html[data-equations-measured='1']")).to_be_attached()
-
-
-def wait_until(page, condition, what: str, timeout_ms: int = 3000):
-    """Poll `condition()` (the page's CSP forbids Playwright's string predicates)."""
-    for _ in range(timeout_ms // 50):
-        if condition():
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError(f"timed out waiting until {what}")
 
 
 # ── equations ─────────────────────────────────────────────────────────────────
