@@ -23,6 +23,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import functools
+import gzip
 import hashlib
 import importlib.util
 import html
@@ -1534,11 +1535,69 @@ def pyodide_version(root: Path) -> str:
     return lock["packages"]["node_modules/pyodide"]["version"]
 
 
-def pyodide_sizes(root: Path) -> dict[str, int]:
+def pyodide_sizes(root: Path, snapshot: Path | None = None) -> dict[str, int]:
     """Bytes of each file Pyodide downloads as it starts (the npm package is the same
-    release as the CDN's), so the page can show a download's progress in bytes."""
+    release as the CDN's) and of the memory snapshot, so the page can show a
+    download's progress in bytes."""
     core = root / "node_modules" / "pyodide"
-    return {name: (core / name).stat().st_size for name in PYODIDE_CORE if (core / name).is_file()}
+    sizes = {name: (core / name).stat().st_size for name in PYODIDE_CORE if (core / name).is_file()}
+    if snapshot is not None:
+        sizes[PYODIDE_SNAPSHOT.rsplit("/", 1)[1]] = snapshot.stat().st_size
+    return sizes
+
+
+# Python's memory snapshot. Starting Python in the page is mostly Python initialising
+# itself (about three quarters of the time here); Pyodide can instead restore its
+# WebAssembly memory as it was just after that. The build makes the snapshot under
+# Node from the npm package (the same release, and build id, as the CDN's) and the
+# page restores it, or starts Python the usual way if it cannot. It is made once per
+# Pyodide release and kept with node_modules, where the release lives.
+PYODIDE_SNAPSHOT = "assets/pyodide/memory-snapshot.gz"
+SNAPSHOT_JS = r"""
+import { writeFileSync } from "node:fs";
+import { loadPyodide } from "pyodide";
+// "_" is the program's path in Emscripten's environment: the page's, not this script's
+const pyodide = await loadPyodide({ _makeSnapshot: true, env: { _: "./this.program" } });
+pyodide.runPython("import random; random.seed(0)"); // no entropy in the file; the page reseeds
+writeFileSync(process.argv[1], pyodide.makeMemorySnapshot());
+"""
+
+
+def python_snapshot(root: Path) -> Path:
+    """The gzipped memory snapshot for the installed Pyodide, made if it is not kept yet.
+    Builds running side by side (the tests) wait for one another's, so every build on
+    a machine ships the same file."""
+    core = root / "node_modules" / "pyodide"
+    if not (core / "pyodide.asm.wasm").is_file():
+        raise BuildError("package.json", None, "Pyodide is not installed: run 'npm ci'")
+    digest = hashlib.sha256(SNAPSHOT_JS.encode())
+    for name in PYODIDE_CORE:
+        digest.update((core / name).read_bytes())
+    folder = root / "node_modules" / ".cache" / "pyodide-snapshot"
+    kept = folder / f"{digest.hexdigest()[:16]}.gz"
+    if kept.is_file():
+        return kept
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        with contextlib.suppress(ImportError):
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if kept.is_file():
+            return kept
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            raw = Path(tmp) / "memory"
+            try:
+                done = subprocess.run(["node", "--input-type=module", "-e", SNAPSHOT_JS, str(raw)],
+                                      capture_output=True, text=True, cwd=root, timeout=300)
+            except FileNotFoundError:
+                raise BuildError("build.py", None, "Node.js is not installed: it makes Python's memory snapshot") from None
+            if done.returncode != 0 or not raw.is_file():
+                raise BuildError("build.py", None, f"Python's memory snapshot (node) failed:\n{done.stderr.strip()}")
+            packed = Path(tmp) / "packed.gz"
+            packed.write_bytes(gzip.compress(raw.read_bytes(), 6, mtime=0))
+            os.replace(packed, kept)
+    return kept
 
 
 def template_environment(root: Path) -> jinja2.Environment:
@@ -2033,7 +2092,8 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path], worke
     the worker. ``VERSION`` is a hash of every file of the site (and of the worker),
     so a rebuild of the same tree gives the same worker and any change a new one;
     ``PRECACHE`` lists what it caches at install; ``RUNTIME`` names the Python
-    runtime's cache (by Pyodide version) and where the runtime is fetched from.
+    runtime's cache (by Pyodide version), where the runtime is fetched from and the
+    files every start fetches (relative to the worker, or absolute).
     Without a service worker (``--serve``) it is ``static/js/sw-off.js``, which
     removes a worker an earlier build left at that address. Both sources are taken
     out of ``assets/``. ``worker`` is that of ``assets/js/sw.js`` minified, if it was
@@ -2048,10 +2108,11 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path], worke
         digest.update(f"\0{rel}\0{len(data)}\0".encode())
         digest.update(data.encode() if isinstance(data, str) else data)
     version = pyodide_version(options.root)
+    core = "assets/pyodide/" if options.pyodide == "local" else PYODIDE_CDN.format(version=version)
     runtime = {
         "name": f"python-{version}",
-        "prefixes": ["assets/pyodide/" if options.pyodide == "local" else PYODIDE_CDN.format(version=version)],
-        "core": list(PYODIDE_CORE),
+        "prefixes": sorted({core, "assets/pyodide/"}),  # the snapshot is always the site's
+        "core": [core + name for name in PYODIDE_CORE] + [PYODIDE_SNAPSHOT],
     }
     precache = sorted(rel for rel in files if not rel.startswith(NOT_PRECACHED))
     constants = (
@@ -2122,6 +2183,7 @@ def build_site(options: Options, runner: subprocess.Popen | None = None) -> dict
         katex = pool.submit(typeset_math, root, sections, references)
         font = pool.submit(lambda: math_font(root, katex.result()))
         runtime = pool.submit(python_runtime_files, root)  # for the page and the notebook
+        snapshot = pool.submit(python_snapshot, root)
         assets = pool.submit(lambda: collect_assets(options, runtime.result()))
         written = pool.submit(cells_as_written, root, cells)
         notebook = pool.submit(lambda: export_notebook(chapter, sections, RenderContext(
@@ -2139,9 +2201,10 @@ def build_site(options: Options, runner: subprocess.Popen | None = None) -> dict
         )
         files: dict[str, str | bytes | Path] = dict(assets.result())
         files[MATH_FONT] = font.result()
+        files[PYODIDE_SNAPSHOT] = snapshot.result()
     context = dataclasses.replace(context, bibliography=render_bibliography(md, templates.result(), context))
     render_sections(md, sections, context)
-    page = page_context(options, chapter, sections, numbering, numbers["instrument_data"])
+    page = page_context(options, chapter, sections, numbering, numbers["instrument_data"], files[PYODIDE_SNAPSHOT])
     files.update(assemble_pages(templates.result(), page))
     files["chapter-11.ipynb"] = notebook.result()
     files["sw.js"] = service_worker(options, files, worker and worker.result())
@@ -2174,7 +2237,7 @@ def module_preloads(root: Path, instruments: list[str]) -> list[str]:
 
 
 def page_context(options: Options, chapter: dict, sections: list[Section], numbering: dict,
-                 instrument_data: dict) -> dict:
+                 instrument_data: dict, snapshot: Path) -> dict:
     version = pyodide_version(options.root)
     pyodide_url = "assets/pyodide/" if options.pyodide == "local" else PYODIDE_CDN.format(version=version)
     return {
@@ -2183,7 +2246,8 @@ def page_context(options: Options, chapter: dict, sections: list[Section], numbe
         "reading_minutes": reading_minutes(sections),
         "pyodide_url": pyodide_url,
         "pyodide_version": version,
-        "pyodide_sizes": json.dumps(pyodide_sizes(options.root), separators=(",", ":")),
+        "pyodide_snapshot": PYODIDE_SNAPSHOT,
+        "pyodide_sizes": json.dumps(pyodide_sizes(options.root, snapshot), separators=(",", ":")),
         "cdn_origin": "" if options.pyodide == "local" else "https://cdn.jsdelivr.net",
         "service_worker": "sw.js" if options.service_worker else "",
         "numbering": numbering,

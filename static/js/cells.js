@@ -383,8 +383,10 @@ export function mountAll(root = document) {
   } catch {
     /* no sizes: the download shows no bar */
   }
+  const snapshot = main?.dataset.pyodideSnapshot;
   const runtime = createRuntime({
     indexURL,
+    snapshotURL: snapshot ? new URL(snapshot, document.baseURI).href : "",
     pyBase: new URL("../py/", import.meta.url).href,
     sizes,
     standby: !meteredOrSlow(),

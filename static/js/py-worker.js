@@ -20,7 +20,7 @@ const STANDBY_AFTER_MS = 2000; // quiet time after a run before a standby worker
 // Python heap (the worker reports its size; `make bench` prints it). `standby: false`
 // (Save-Data, a slow connection) keeps one worker only.
 
-export function createRuntime({ indexURL, pyBase, sizes = {}, standby = true, onStandby = () => {},
+export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, standby = true, onStandby = () => {},
   workerURL = new URL("./webworker.js", import.meta.url) }) {
   let live = null; // {worker, ready, progress, handlers, heap}: the worker that runs cells
   let spare = null; // a worker started in reserve, for the run after a Stop
@@ -74,7 +74,7 @@ export function createRuntime({ indexURL, pyBase, sizes = {}, standby = true, on
       if (w === spare) dropSpare();
     });
     w.worker.onmessage = (event) => w.handlers.get(event.data?.id)?.(event.data);
-    w.worker.postMessage({ id, type: "init", indexURL, pyBase, interruptBuffer: interrupt, sizes, reuse: downloaded });
+    w.worker.postMessage({ id, type: "init", indexURL, snapshotURL, pyBase, interruptBuffer: interrupt, sizes, reuse: downloaded });
     // A Python starting keeps background work waiting (quiet.js) until it is ready,
     // failed or terminated.
     w.starting = busyWith();

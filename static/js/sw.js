@@ -3,9 +3,10 @@
 // build.py writes it to the site's root as sw.js, after three constants:
 //   VERSION   a hash of the site's files; names this build's cache
 //   PRECACHE  the page and its assets, relative to the worker, cached at install
-//   RUNTIME   {name, prefixes, core}: the Python runtime (Pyodide's core files and
-//             packages, local or from its CDN), cached as it is fetched, kept across
-//             builds of the same Pyodide version
+//   RUNTIME   {name, prefixes, core}: the Python runtime (Pyodide's core files, its
+//             memory snapshot and packages, local or from its CDN), cached as it is
+//             fetched, kept across builds of the same Pyodide version; `core` lists
+//             what every start fetches
 // A build's files are served from that build's cache, the page included, so a page
 // never mixes two builds. A new build installs beside the old one; the page then shows
 // "Updated" with a Reload button, which activates it. Older caches of this site are
@@ -125,8 +126,8 @@ async function keepCore() {
   if (!(await self.clients.matchAll({ type: "worker" })).length) return;
   const cache = await caches.open(PYTHON);
   await Promise.all(
-    RUNTIME.core.map(async (name) => {
-      const url = new URL(name, RUNTIME_URLS[0]).href;
+    RUNTIME.core.map(async (file) => {
+      const url = new URL(file, self.location).href;
       if (await cache.match(url)) return;
       const response = await fetch(url).catch(() => null);
       if (response && cacheable(response)) await keep(cache, url, response);

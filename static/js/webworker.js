@@ -2,7 +2,7 @@
 // (runnable/session.py, plotting.py, instruments/) and one namespace the cells share.
 //
 // Protocol (as in Pyodide's web-worker example): every message is {id, type, …}.
-//   page → worker  {id, type: "init", indexURL, pyBase, interruptBuffer?, sizes?, reuse?}
+//   page → worker  {id, type: "init", indexURL, snapshotURL?, pyBase, interruptBuffer?, sizes?, reuse?}
 //                  {id, type: "run", code, name}
 //   worker → page  {id, type: "progress", step, of, text, loaded, total, reuse}  while starting
 //                  {id, type: "ready", limits: {lines, chars}, heap}    started; the output cap, bytes of wasm memory
@@ -18,6 +18,7 @@
 const HOME = "/home/pyodide/ch11";
 
 let pyodide = null;
+let loadPyodide = null; // Pyodide's, once pyodide.mjs has been imported
 let session = null;
 let ready = null; // the one readiness promise
 let packageOf = new Map(); // import name → Pyodide package name
@@ -99,7 +100,38 @@ function countDownload(sizes, onBytes) {
   };
 }
 
-async function boot(id, { indexURL, pyBase, interruptBuffer, sizes = {}, reuse = false }) {
+/**
+ * Python's memory as it was once started, made by the build (build.py,
+ * python_snapshot): restoring it skips most of Python's start. Null where the
+ * browser cannot unpack it.
+ */
+function fetchSnapshot(url) {
+  if (!url || typeof DecompressionStream !== "function") return null;
+  const memory = fetch(url).then((response) => {
+    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+    return new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+  });
+  memory.catch(() => {}); // handled where loadPyodide awaits it
+  return memory;
+}
+
+async function startPython(indexURL, snapshot) {
+  const options = { indexURL, stdout: () => {}, stderr: () => {} };
+  if (snapshot) {
+    try {
+      const restored = await loadPyodide({ ...options, _loadSnapshot: snapshot });
+      // The snapshot's random module was seeded at build time: every reader would
+      // draw the same numbers. (str and bytes hashing keeps the snapshot's seed.)
+      restored.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
+      return restored;
+    } catch (error) {
+      console.warn(`Python's memory snapshot could not be used (${String(error?.message || error).split("\n")[0]}); starting Python afresh.`);
+    }
+  }
+  return loadPyodide(options);
+}
+
+async function boot(id, { indexURL, snapshotURL, pyBase, interruptBuffer, sizes = {}, reuse = false }) {
   const total = Object.values(sizes).reduce((sum, n) => sum + n, 0);
   let loaded = 0;
   let shown = 0;
@@ -114,17 +146,17 @@ async function boot(id, { indexURL, pyBase, interruptBuffer, sizes = {}, reuse =
       progress(1, fetching);
     }
   });
-  // The chapter's modules download while Pyodide does.
+  // The snapshot and the chapter's modules download while Pyodide does.
+  const snapshot = fetchSnapshot(snapshotURL);
   const modules = fetchModules(pyBase);
   modules.catch(() => {}); // awaited below; no unhandled rejection meanwhile
-  let loadPyodide;
   try {
     ({ loadPyodide } = await import(`${indexURL}pyodide.mjs`));
   } catch (error) {
     throw new Failure("runtime", String(error?.message || error), { url: `${indexURL}pyodide.mjs` });
   }
   try {
-    pyodide = await loadPyodide({ indexURL, stdout: () => {}, stderr: () => {} });
+    pyodide = await startPython(indexURL, snapshot);
   } catch (error) {
     throw new Failure("runtime", String(error?.message || error), { url: indexURL });
   } finally {

@@ -8,6 +8,7 @@ on a small machine, so waits for a first run are generous.
 from __future__ import annotations
 
 import functools
+import gzip
 import http.server
 import re
 import threading
@@ -184,13 +185,30 @@ def test_after_a_stop_a_standby_python_runs_the_next_cell_without_starting_one(l
         new MutationObserver(() => __states.push(figure.dataset.state))
             .observe(figure, {attributes: true, attributeFilter: ["data-state"]});
     }""")
-    run(cell, "print('at once')")
-    expect(output(cell)).to_have_text("at once\n")
+    draw = "import random\nprint(random.random())"
+    run(cell, draw)
+    first_draw = output(cell).inner_text()
     states = page.evaluate("__states")
     assert "running" in states and "loading" not in states, states
     # and, quiet again, the next standby starts
     expect(main).to_have_attribute("data-standby", "ready", timeout=FIRST_RUN_MS)
+    # each Python is restored from the same memory snapshot, yet draws its own numbers
+    stop_runaway(cell)
+    run(cell, draw)
+    assert 0 < float(first_draw) < 1 and output(cell).inner_text() != first_draw
     assert page.watch.console_errors == []
+
+
+def test_a_snapshot_that_cannot_be_restored_costs_only_time(page, server):
+    broken = gzip.compress(b"not a memory snapshot" * 8)
+    page.route("**/memory-snapshot.gz", lambda route: route.fulfill(body=broken, content_type="application/gzip"))
+    warnings = []
+    page.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
+    cell = open_page(page, server).first
+    run(cell, "print(sum(range(10)))", timeout=FIRST_RUN_MS)
+    expect(output(cell)).to_have_text("45\n")
+    assert any("snapshot could not be used" in w for w in warnings), warnings
+    assert page.watch.console_errors == [] and page.watch.failed == []
 
 
 def test_stop_on_a_queued_cell_cancels_it_and_two_cells_queue(live_page):
@@ -535,13 +553,19 @@ def test_a_minute_of_sleep_is_stopped_and_the_next_run_works(live_page):
 
 
 def test_run_while_the_runtime_is_still_loading(page, server):
+    held = []  # Python's memory snapshot is held back until both cells have been asked to run
+    page.route("**/memory-snapshot.gz", lambda route: held.append(route))
     first, second = open_page(page, server).first, cells(page).nth(1)
     set_code(first, "loaded_from = 'first'\nprint('first ran')")
     set_code(second, "print('second ran after', loaded_from)")
     first.get_by_role("button", name="Run").click()
     expect(status(first)).to_contain_text(re.compile("Downloading Python|Loading"), timeout=5_000)
     second.get_by_role("button", name="Run").click()  # the runtime is not ready yet
-    first.get_by_role("button", name="Run").click()  # and a second press on the first
+    first.get_by_role("button", name="Run").click(force=True)  # and a second press on the first (ignored)
+    expect(status(second)).to_contain_text(re.compile("Downloading Python|Loading|Queued"))
+    assert held, "the snapshot was never asked for"
+    for route in held:
+        route.continue_()
     expect(status(first)).to_have_text(DONE, timeout=FIRST_RUN_MS)
     expect(status(second)).to_have_text(DONE, timeout=RUN_MS)
     expect(output(second)).to_contain_text("second ran after first")

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 FIRST_RUN_MS = 90_000  # Pyodide's first start, on a small shared machine, with a worker caching it
-CORE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+CORE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", "memory-snapshot.gz")
 CACHES_JS = """async () => {
     const out = {};
     for (const name of await caches.keys())
@@ -301,7 +301,9 @@ def test_pyodide_from_its_cdn_is_kept_and_opaque_responses_are_not(context_facto
     expect(run_cell(page, "print(6 * 7)")).to_have_text("42\n")
     wait_for_python_cached(page)
     python = next(urls for name, urls in cached(page).items() if " python-" in name)
-    assert all(u.startswith(cdn.prefix) for u in python)
+    # Pyodide from its CDN; the snapshot of its memory from the site, made for that release
+    assert url + build.PYODIDE_SNAPSHOT in python
+    assert all(u.startswith(cdn.prefix) for u in python if u != url + build.PYODIDE_SNAPSHOT)
     # a response without CORS (opaque) reaches the page but is not kept
     probe = cdn.prefix + "opaque-probe.txt"
     assert page.evaluate("(u) => fetch(u, {mode: 'no-cors'}).then((r) => r.type)", probe) == "opaque"
