@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import json
 import sys
 from pathlib import Path
@@ -250,3 +251,34 @@ def test_settle_collects_and_freezes_what_start_up_left():
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_the_warm_up_keeps_python_busy_until_it_speeds_up_and_leaves_nothing_behind():
+    before = set(vars(session))
+    started = time.perf_counter()
+    rounds = session.warm_up(0.05)  # CPython runs at one speed: the warm-up runs its time out
+    assert time.perf_counter() - started >= 0.05
+    assert rounds >= 1
+    assert set(vars(session)) == before
+    assert session.warm_up(0) == 0
+
+
+def test_the_warm_up_ends_once_its_rounds_run_three_times_faster(monkeypatch):
+    # a clock whose rounds take 6 ms at first, then 1.5 ms (the optimised code arrives)
+    now, rounds = [0.0], []
+    durations = iter([0.020, 0.006, 0.006, 0.006, 0.006, 0.0015, 0.0015, 0.0015] + [0.0015] * 50)
+
+    def clock():
+        return now[0]
+
+    real_compile = compile
+
+    def timed_compile(*args):
+        rounds.append(1)
+        now[0] += next(durations)
+        return real_compile(*args)
+
+    monkeypatch.setattr(session.time, "perf_counter", clock)
+    monkeypatch.setattr(session, "compile", timed_compile, raising=False)
+    assert session.warm_up(10.0) == 8
+    assert now[0] < 1

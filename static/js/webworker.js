@@ -115,6 +115,7 @@ function fetchSnapshot(url) {
   return memory;
 }
 
+/** Pyodide, restored from `snapshot` if it can be, else started afresh; and which. */
 async function startPython(indexURL, snapshot) {
   const options = { indexURL, stdout: () => {}, stderr: () => {} };
   if (snapshot) {
@@ -123,12 +124,12 @@ async function startPython(indexURL, snapshot) {
       // The snapshot's random module was seeded at build time: every reader would
       // draw the same numbers. (str and bytes hashing keeps the snapshot's seed.)
       restored.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
-      return restored;
+      return { started: restored, restored: true };
     } catch (error) {
       console.warn(`Python's memory snapshot could not be used (${String(error?.message || error).split("\n")[0]}); starting Python afresh.`);
     }
   }
-  return loadPyodide(options);
+  return { started: await loadPyodide(options), restored: false };
 }
 
 async function boot(id, { indexURL, snapshotURL, pyBase, interruptBuffer, sizes = {}, reuse = false }) {
@@ -155,8 +156,9 @@ async function boot(id, { indexURL, snapshotURL, pyBase, interruptBuffer, sizes 
   } catch (error) {
     throw new Failure("runtime", String(error?.message || error), { url: `${indexURL}pyodide.mjs` });
   }
+  let restored;
   try {
-    pyodide = await startPython(indexURL, snapshot);
+    ({ started: pyodide, restored } = await startPython(indexURL, snapshot));
   } catch (error) {
     throw new Failure("runtime", String(error?.message || error), { url: indexURL });
   } finally {
@@ -183,6 +185,8 @@ async function boot(id, { indexURL, snapshotURL, pyBase, interruptBuffer, sizes 
   // its first-time costs (the parser, the output plumbing).
   session.imports_to_load("pass").destroy();
   session.run_cell("pass", "warm-up").destroy();
+  // Restored, Python has run none of its code in this page yet (see session.warm_up).
+  if (restored) session.warm_up();
   session.settle();
   pyodide.setStdin({ error: true });
   if (interruptBuffer) pyodide.setInterruptBuffer(interruptBuffer);
