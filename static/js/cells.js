@@ -383,7 +383,10 @@ export function mountAll(root = document) {
   } catch {
     /* no sizes: the download shows no bar */
   }
-  const snapshot = main?.dataset.pyodideSnapshot;
+  // Python's memory snapshot (6 MB) saves seconds of start but doubles Python's
+  // download: not under Save-Data or on a slow connection.
+  const snapshot = meteredOrSlow() ? "" : main?.dataset.pyodideSnapshot;
+  if (!snapshot) delete sizes[main?.dataset.pyodideSnapshot?.split("/").pop()];
   const runtime = createRuntime({
     indexURL,
     snapshotURL: snapshot ? new URL(snapshot, document.baseURI).href : "",

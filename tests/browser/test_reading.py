@@ -419,6 +419,8 @@ def test_no_download_ahead_of_a_run_under_save_data_or_on_a_slow_connection(cont
     cell.get_by_role("button", name="Run").click()  # asked for: now it comes
     expect(status(cell)).to_contain_text("Done in", timeout=FIRST_RUN_MS)
     assert seen
+    # without the memory snapshot, which would double the download
+    assert not any(u.endswith("memory-snapshot.gz") for u in seen), seen
 
 
 def test_the_download_shows_its_progress_in_bytes_and_a_restart_reuses_it(context_factory, server):
