@@ -1556,17 +1556,21 @@ PYODIDE_SNAPSHOT = "assets/pyodide/memory-snapshot.gz"
 SNAPSHOT_JS = r"""
 import { writeFileSync } from "node:fs";
 import { loadPyodide } from "pyodide";
-// "_" is the program's path in Emscripten's environment: the page's, not this script's
-const pyodide = await loadPyodide({ _makeSnapshot: true, env: { _: "./this.program" } });
-pyodide.runPython("import random; random.seed(0)"); // no entropy in the file; the page reseeds
+// The environment Python reads once, as the page's: no path or locale of this machine,
+// and a fixed seed for str hashing (a snapshot fixes it anyway)
+const env = { _: "./this.program", LANG: "C.UTF-8", PYTHONHASHSEED: "0" };
+const pyodide = await loadPyodide({ _makeSnapshot: true, env });
+pyodide.runPython("import random; random.seed(0)"); // the page reseeds it
 writeFileSync(process.argv[1], pyodide.makeMemorySnapshot());
 """
 
 
 def python_snapshot(root: Path) -> Path:
     """The gzipped memory snapshot for the installed Pyodide, made if it is not kept yet.
-    Builds running side by side (the tests) wait for one another's, so every build on
-    a machine ships the same file."""
+    Two snapshots made of the same release differ in a few hundred bytes (the
+    interpreter's start is not deterministic), so one is kept per ``node_modules`` and
+    builds running side by side (the tests) wait for one another's: every build with
+    that ``node_modules`` ships the same file."""
     core = root / "node_modules" / "pyodide"
     if not (core / "pyodide.asm.wasm").is_file():
         raise BuildError("package.json", None, "Pyodide is not installed: run 'npm ci'")
@@ -1592,11 +1596,16 @@ def python_snapshot(root: Path) -> Path:
                                       capture_output=True, text=True, cwd=root, timeout=300)
             except FileNotFoundError:
                 raise BuildError("build.py", None, "Node.js is not installed: it makes Python's memory snapshot") from None
+            except subprocess.TimeoutExpired:
+                raise BuildError("build.py", None, "Python's memory snapshot (node) took over 5 minutes") from None
             if done.returncode != 0 or not raw.is_file():
                 raise BuildError("build.py", None, f"Python's memory snapshot (node) failed:\n{done.stderr.strip()}")
             packed = Path(tmp) / "packed.gz"
             packed.write_bytes(gzip.compress(raw.read_bytes(), 6, mtime=0))
             os.replace(packed, kept)
+        for older in folder.glob("*.gz"):  # an earlier release's, or an earlier recipe's
+            if older != kept:
+                older.unlink()
     return kept
 
 
@@ -2092,8 +2101,9 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path], worke
     the worker. ``VERSION`` is a hash of every file of the site (and of the worker),
     so a rebuild of the same tree gives the same worker and any change a new one;
     ``PRECACHE`` lists what it caches at install; ``RUNTIME`` names the Python
-    runtime's cache (by Pyodide version), where the runtime is fetched from and the
-    files every start fetches (relative to the worker, or absolute).
+    runtime's cache (by Pyodide version), where the runtime is fetched from, the
+    files every start fetches (relative to the worker, or absolute) and the memory
+    snapshot.
     Without a service worker (``--serve``) it is ``static/js/sw-off.js``, which
     removes a worker an earlier build left at that address. Both sources are taken
     out of ``assets/``. ``worker`` is that of ``assets/js/sw.js`` minified, if it was
@@ -2112,7 +2122,8 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path], worke
     runtime = {
         "name": f"python-{version}",
         "prefixes": sorted({core, "assets/pyodide/"}),  # the snapshot is always the site's
-        "core": [core + name for name in PYODIDE_CORE] + [PYODIDE_SNAPSHOT],
+        "core": [core + name for name in PYODIDE_CORE],
+        "snapshot": PYODIDE_SNAPSHOT,  # fetched by the page only where it is worth it
     }
     precache = sorted(rel for rel in files if not rel.startswith(NOT_PRECACHED))
     constants = (

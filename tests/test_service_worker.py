@@ -39,7 +39,8 @@ def test_the_worker_lists_the_page_and_its_assets_but_not_the_runtime():
         "assets/css/site.css", "assets/js/page.js", "assets/py/session.py", "chapter-11.ipynb", "index.html",
     ]
     assert found["RUNTIME"]["prefixes"] == ["assets/pyodide/"]
-    assert found["RUNTIME"]["core"] == [f"assets/pyodide/{name}" for name in build.PYODIDE_CORE] + [build.PYODIDE_SNAPSHOT]
+    assert found["RUNTIME"]["core"] == [f"assets/pyodide/{name}" for name in build.PYODIDE_CORE]
+    assert found["RUNTIME"]["snapshot"] == build.PYODIDE_SNAPSHOT
     assert found["RUNTIME"]["name"] == f"python-{build.pyodide_version(ROOT)}"
     body = worker.split("\n", 3)[3]  # the worker after its constants, minified
     assert 'addEventListener("fetch"' in body and "// " not in body
@@ -53,7 +54,8 @@ def test_from_the_cdn_the_runtime_is_cached_by_its_versioned_url():
     cdn = f"https://cdn.jsdelivr.net/pyodide/v{version}/full/"
     # the snapshot of Python's memory comes from the site itself, made for that release
     assert found["RUNTIME"]["prefixes"] == ["assets/pyodide/", cdn]
-    assert found["RUNTIME"]["core"] == [cdn + name for name in build.PYODIDE_CORE] + [build.PYODIDE_SNAPSHOT]
+    assert found["RUNTIME"]["core"] == [cdn + name for name in build.PYODIDE_CORE]
+    assert found["RUNTIME"]["snapshot"] == build.PYODIDE_SNAPSHOT
 
 
 def test_the_version_follows_every_file_and_nothing_else():

@@ -5,6 +5,7 @@
 // contexts, private modes where register() rejects) nothing happens at all.
 
 import { QUIET_MS, whenQuiet } from "./quiet.js";
+import { meteredOrSlow } from "./cells.js";
 
 export function mount(main = document.getElementById("main")) {
   const url = main?.dataset.serviceWorker;
@@ -14,6 +15,8 @@ export function mount(main = document.getElementById("main")) {
   const said = document.getElementById("offline-state");
   const notice = document.getElementById("update-notice");
   let controlled = Boolean(sw.controller);
+  // the worker keeps Python's memory snapshot only where the page fetches it (cells.js)
+  const state = () => ({ type: "state", snapshot: !meteredOrSlow() });
   let reloading = false;
 
   function show({ saving, full }) {
@@ -48,7 +51,7 @@ export function mount(main = document.getElementById("main")) {
     // one is offered Reload (it is not reloaded under the reader's eyes).
     if (reloading || (controlled && document.visibilityState === "hidden")) location.reload();
     else if (controlled && sw.controller) offer(sw.controller);
-    else sw.controller?.postMessage({ type: "state" });
+    else sw.controller?.postMessage(state());
     controlled = true;
   });
 
@@ -69,7 +72,7 @@ export function mount(main = document.getElementById("main")) {
     });
   }
 
-  sw.controller?.postMessage({ type: "state" }); // the masthead at once, offline too
+  sw.controller?.postMessage(state()); // the masthead at once, offline too
   // After the load, a quiet moment and an idle callback: the precache (megabytes) never
   // competes with the page, nor with a reader who reaches for a cell soon after the load
   // (Python starting, the first runs).

@@ -6,13 +6,13 @@
 //   RUNTIME   {name, prefixes, core}: the Python runtime (Pyodide's core files, its
 //             memory snapshot and packages, local or from its CDN), cached as it is
 //             fetched, kept across builds of the same Pyodide version; `core` lists
-//             what every start fetches
+//             what every start fetches, `snapshot` what a start may fetch
 // A build's files are served from that build's cache, the page included, so a page
 // never mixes two builds. A new build installs beside the old one; the page then shows
 // "Updated" with a Reload button, which activates it. Older caches of this site are
 // deleted at activation. Failed and opaque responses are never cached; a full quota
 // is said with console.warn (here and in the page) and costs nothing but offline use.
-// Messages, page → worker: {type: "state"}, {type: "activate"};
+// Messages, page → worker: {type: "state", snapshot}, {type: "activate"};
 // worker → page: {type: "offline-state", saving, full}, {type: "offline-warning", text}.
 
 const SCOPE = self.registration.scope;
@@ -72,7 +72,7 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("message", (event) => {
   if (event.data?.type === "state") {
     event.source?.postMessage({ type: "offline-state", ...state });
-    event.waitUntil(keepCore());
+    event.waitUntil(keepCore(Boolean(event.data.snapshot)));
   } else if (event.data?.type === "activate") {
     self.skipWaiting();
   }
@@ -122,11 +122,13 @@ function keep(cache, request, response) {
 
 // Python started before this worker took the page over (a first visit): fetch its core
 // again, from the HTTP cache as a rule, to have it offline too.
-async function keepCore() {
+async function keepCore(snapshot) {
   if (!(await self.clients.matchAll({ type: "worker" })).length) return;
   const cache = await caches.open(PYTHON);
+  // the snapshot only where the page fetches it (not under Save-Data, for one)
+  const files = snapshot ? [...RUNTIME.core, RUNTIME.snapshot] : RUNTIME.core;
   await Promise.all(
-    RUNTIME.core.map(async (file) => {
+    files.map(async (file) => {
       const url = new URL(file, self.location).href;
       if (await cache.match(url)) return;
       const response = await fetch(url).catch(() => null);

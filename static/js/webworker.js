@@ -102,17 +102,22 @@ function countDownload(sizes, onBytes) {
 
 /**
  * Python's memory as it was once started, made by the build (build.py,
- * python_snapshot): restoring it skips most of Python's start. Null where the
- * browser cannot unpack it.
+ * python_snapshot): restoring it skips most of Python's start. Pyodide keeps its options for the session's life, so it
+ * gets a thenable that lets go of the 31 MB once read, not the promise that holds it.
  */
 function fetchSnapshot(url) {
-  if (!url || typeof DecompressionStream !== "function") return null;
-  const memory = fetch(url).then((response) => {
+  let memory = fetch(url).then((response) => {
     if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
     return new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
   });
   memory.catch(() => {}); // handled where loadPyodide awaits it
-  return memory;
+  return {
+    then(resolve, reject) {
+      const once = memory ?? Promise.reject(new Error("the snapshot was read already"));
+      memory = null;
+      return once.then(resolve, reject);
+    },
+  };
 }
 
 /** Pyodide, restored from `snapshot` if it can be, else started afresh; and which. */
@@ -133,9 +138,12 @@ async function startPython(indexURL, snapshot) {
 }
 
 async function boot(id, { indexURL, snapshotURL, pyBase, interruptBuffer, sizes = {}, reuse = false }) {
-  const total = Object.values(sizes).reduce((sum, n) => sum + n, 0);
   let loaded = 0;
   let shown = 0;
+  // The snapshot counts in the download only where it can be used.
+  const restoring = Boolean(snapshotURL) && typeof DecompressionStream === "function";
+  if (snapshotURL && !restoring) sizes = { ...sizes, [snapshotURL.split("/").pop()]: 0 };
+  const total = Object.values(sizes).reduce((sum, n) => sum + n, 0);
   const progress = (step, text) => post({ id, type: "progress", step, of: 3, text, loaded: Math.min(loaded, total), total, reuse });
   const fetching = reuse ? "starting Python from the files already downloaded" : "downloading Python";
   progress(1, fetching);
@@ -148,7 +156,7 @@ async function boot(id, { indexURL, snapshotURL, pyBase, interruptBuffer, sizes 
     }
   });
   // The snapshot and the chapter's modules download while Pyodide does.
-  const snapshot = fetchSnapshot(snapshotURL);
+  const snapshot = restoring ? fetchSnapshot(snapshotURL) : null;
   const modules = fetchModules(pyBase);
   modules.catch(() => {}); // awaited below; no unhandled rejection meanwhile
   try {
@@ -185,8 +193,9 @@ async function boot(id, { indexURL, snapshotURL, pyBase, interruptBuffer, sizes 
   // its first-time costs (the parser, the output plumbing).
   session.imports_to_load("pass").destroy();
   session.run_cell("pass", "warm-up").destroy();
-  // Restored, Python has run none of its code in this page yet (see session.warm_up).
-  if (restored) session.warm_up();
+  // Restored, Python has run none of its code in this page yet (see session.warm_up);
+  // a later worker of the page shares the code the browser optimised for the first.
+  if (restored && !reuse) session.warm_up();
   session.settle();
   pyodide.setStdin({ error: true });
   if (interruptBuffer) pyodide.setInterruptBuffer(interruptBuffer);

@@ -170,6 +170,8 @@ def test_stop_ends_a_runaway_loop_and_the_next_run_works(live_page):
 
 def test_after_a_stop_a_standby_python_runs_the_next_cell_without_starting_one(live_page):
     page = live_page
+    warnings = []
+    page.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
     cell = cells(page).first
     main = page.locator("main")
     run(cell, "print('first')")
@@ -196,6 +198,7 @@ def test_after_a_stop_a_standby_python_runs_the_next_cell_without_starting_one(l
     stop_runaway(cell)
     run(cell, draw)
     assert 0 < float(first_draw) < 1 and output(cell).inner_text() != first_draw
+    assert not any("snapshot" in w for w in warnings), warnings  # both were restored
     assert page.watch.console_errors == []
 
 
@@ -569,6 +572,7 @@ def test_run_while_the_runtime_is_still_loading(page, server):
     expect(status(first)).to_have_text(DONE, timeout=FIRST_RUN_MS)
     expect(status(second)).to_have_text(DONE, timeout=RUN_MS)
     expect(output(second)).to_contain_text("second ran after first")
+    assert output(first).inner_text().count("first ran") == 1  # the second press was ignored
     assert page.watch.console_errors == []
 
 
