@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import axe_violations, no_errors
+from browser.helpers import CHARTS_MS, axe_violations, no_errors
 
 
 def interact(page):
@@ -31,7 +31,7 @@ def test_axe_finds_no_violations(context_factory, server, scheme):
     assert axe_violations(page) == []
     interact(page)
     page.locator(".plot").first.scroll_into_view_if_needed()
-    expect(page.locator(".plot .main-svg").first).to_be_visible(timeout=15_000)
+    expect(page.locator(".plot .main-svg").first).to_be_visible(timeout=CHARTS_MS)
     # what the reader changed: the three quizzes' feedback, the charts (the first now
     # drawn) and the contents, which mark the section scrolled to
     assert axe_violations(page, "#q-doubling, #q-70b-2bit, #q-ssm-linear, .plot, #contents") == []

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.helpers import (
-    DESKTOP, FIRST_RUN_MS, PHONE, as_opened, axe_violations, cells, let_time_pass, new_page, set_code, status,
+    CHARTS_MS, DESKTOP, FIRST_RUN_MS, PHONE, as_opened, axe_violations, cells, let_time_pass, new_page, set_code, status,
     wait_until, with_clock,
 )
 
@@ -145,7 +145,7 @@ def drawn_charts(page):
     for i in range(plots.count()):
         plot = plots.nth(i)
         plot.scroll_into_view_if_needed()
-        expect(plot.locator(".main-svg").first).to_be_visible(timeout=15_000)
+        expect(plot.locator(".main-svg").first).to_be_visible(timeout=CHARTS_MS)
         yield plot
 
 
