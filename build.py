@@ -819,6 +819,7 @@ class Options:
     out: Path = ROOT / "_site"
     pyodide: str = "cdn"  # "cdn" or "local"
     service_worker: bool = True  # False (--serve): the page registers none; sw.js removes one
+    python_snapshot: bool = True  # False: Python starts the usual way in the page (no snapshot shipped)
 
 
 @dataclasses.dataclass
@@ -2123,7 +2124,7 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path], worke
         "name": f"python-{version}",
         "prefixes": sorted({core, "assets/pyodide/"}),  # the snapshot is always the site's
         "core": [core + name for name in PYODIDE_CORE],
-        "snapshot": PYODIDE_SNAPSHOT,  # fetched by the page only where it is worth it
+        "snapshot": PYODIDE_SNAPSHOT if options.python_snapshot else None,  # fetched by the page only where it is worth it
     }
     precache = sorted(rel for rel in files if not rel.startswith(NOT_PRECACHED))
     constants = (
@@ -2194,7 +2195,7 @@ def build_site(options: Options, runner: subprocess.Popen | None = None) -> dict
         katex = pool.submit(typeset_math, root, sections, references)
         font = pool.submit(lambda: math_font(root, katex.result()))
         runtime = pool.submit(python_runtime_files, root)  # for the page and the notebook
-        snapshot = pool.submit(python_snapshot, root)
+        snapshot = pool.submit(python_snapshot, root) if options.python_snapshot else None
         assets = pool.submit(lambda: collect_assets(options, runtime.result()))
         written = pool.submit(cells_as_written, root, cells)
         notebook = pool.submit(lambda: export_notebook(chapter, sections, RenderContext(
@@ -2212,10 +2213,11 @@ def build_site(options: Options, runner: subprocess.Popen | None = None) -> dict
         )
         files: dict[str, str | bytes | Path] = dict(assets.result())
         files[MATH_FONT] = font.result()
-        files[PYODIDE_SNAPSHOT] = snapshot.result()
+        if snapshot:
+            files[PYODIDE_SNAPSHOT] = snapshot.result()
     context = dataclasses.replace(context, bibliography=render_bibliography(md, templates.result(), context))
     render_sections(md, sections, context)
-    page = page_context(options, chapter, sections, numbering, numbers["instrument_data"], files[PYODIDE_SNAPSHOT])
+    page = page_context(options, chapter, sections, numbering, numbers["instrument_data"], files.get(PYODIDE_SNAPSHOT))
     files.update(assemble_pages(templates.result(), page))
     files["chapter-11.ipynb"] = notebook.result()
     files["sw.js"] = service_worker(options, files, worker and worker.result())
@@ -2248,7 +2250,7 @@ def module_preloads(root: Path, instruments: list[str]) -> list[str]:
 
 
 def page_context(options: Options, chapter: dict, sections: list[Section], numbering: dict,
-                 instrument_data: dict, snapshot: Path) -> dict:
+                 instrument_data: dict, snapshot: Path | None) -> dict:
     version = pyodide_version(options.root)
     pyodide_url = "assets/pyodide/" if options.pyodide == "local" else PYODIDE_CDN.format(version=version)
     return {
@@ -2257,7 +2259,7 @@ def page_context(options: Options, chapter: dict, sections: list[Section], numbe
         "reading_minutes": reading_minutes(sections),
         "pyodide_url": pyodide_url,
         "pyodide_version": version,
-        "pyodide_snapshot": PYODIDE_SNAPSHOT,
+        "pyodide_snapshot": PYODIDE_SNAPSHOT if snapshot else "",
         "pyodide_sizes": json.dumps(pyodide_sizes(options.root, snapshot), separators=(",", ":")),
         "cdn_origin": "" if options.pyodide == "local" else "https://cdn.jsdelivr.net",
         "service_worker": "sw.js" if options.service_worker else "",
@@ -2300,7 +2302,8 @@ def rebuild_in_a_fresh_process(options: Options) -> bool:
     numbers, the cells) is imported afresh, so what is served is what the files say."""
     done = subprocess.run(
         [sys.executable, str(options.root / "build.py"), "--out", str(options.out),
-         "--pyodide", options.pyodide, "--no-service-worker", "-q"],
+         "--pyodide", options.pyodide, "--no-service-worker", "-q",
+         *([] if options.python_snapshot else ["--no-python-snapshot"])],
         cwd=options.root, capture_output=True, text=True,
     )
     if done.returncode != 0:
@@ -2356,6 +2359,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-service-worker", dest="service_worker", action="store_false",
                         help="no offline worker: the page registers none, and sw.js removes one left "
                              "by an earlier build at the same address (what --serve builds)")
+    parser.add_argument("--no-python-snapshot", dest="python_snapshot", action="store_false",
+                        help="ship no memory snapshot of Python: the page starts it the usual way")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("-q", "--quiet", action="store_true")
     parser.add_argument("--execute-cells", type=Path, metavar="ROOT", help=argparse.SUPPRESS)
@@ -2373,7 +2378,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # the font subsetter reports each table
     options = Options(root=ROOT, out=args.out.resolve(), pyodide=args.pyodide,
-                      service_worker=args.service_worker and not args.serve)
+                      service_worker=args.service_worker and not args.serve, python_snapshot=args.python_snapshot)
     if args.serve:
         serve(options, args.port)
         return 0

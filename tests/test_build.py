@@ -313,3 +313,25 @@ def test_the_instruments_browser_code_imports_only_its_own_folder():
         for target in build.IMPORT_RE.findall(path.read_text(encoding="utf-8")):
             resolved = (path.parent / target).resolve()
             assert resolved.parent == path.parent and resolved.is_file(), f"{path.name} imports {target}"
+
+
+def test_the_page_restores_python_from_the_snapshot_the_site_ships(built, index):
+    assert (built / build.PYODIDE_SNAPSHOT).stat().st_size > 2**20
+    assert f'data-pyodide-snapshot="{build.PYODIDE_SNAPSHOT}"' in index
+    sizes = json.loads(re.search(r'data-pyodide-sizes="([^"]*)"', index)[1].replace("&#34;", '"').replace("&quot;", '"'))
+    assert sizes[build.PYODIDE_SNAPSHOT.rsplit("/", 1)[1]] == (built / build.PYODIDE_SNAPSHOT).stat().st_size
+
+
+@pytest.mark.slow
+def test_without_the_snapshot_the_page_starts_python_the_usual_way(small_project):
+    out = small_project / "_site"
+    done = subprocess.run(
+        [sys.executable, str(small_project / "build.py"), "--out", str(out), "--no-python-snapshot", "-q"],
+        capture_output=True, text=True, cwd=small_project,
+    )
+    assert done.returncode == 0, done.stderr
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert not (out / build.PYODIDE_SNAPSHOT).exists()
+    assert "data-pyodide-snapshot" not in page and "memory-snapshot" not in page
+    assert "data-pyodide-sizes" in page
+    assert re.search(r'^const RUNTIME = .*"snapshot": null', (out / "sw.js").read_text(encoding="utf-8"), re.M)

@@ -126,7 +126,7 @@ async function keepCore(snapshot) {
   if (!(await self.clients.matchAll({ type: "worker" })).length) return;
   const cache = await caches.open(PYTHON);
   // the snapshot only where the page fetches it (not under Save-Data, for one)
-  const files = snapshot ? [...RUNTIME.core, RUNTIME.snapshot] : RUNTIME.core;
+  const files = snapshot && RUNTIME.snapshot ? [...RUNTIME.core, RUNTIME.snapshot] : RUNTIME.core;
   await Promise.all(
     files.map(async (file) => {
       const url = new URL(file, self.location).href;
