@@ -2119,7 +2119,7 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path], worke
         digest.update(f"\0{rel}\0{len(data)}\0".encode())
         digest.update(data.encode() if isinstance(data, str) else data)
     version = pyodide_version(options.root)
-    core = "assets/pyodide/" if options.pyodide == "local" else PYODIDE_CDN.format(version=version)
+    core = pyodide_url(options)
     runtime = {
         "name": f"python-{version}",
         "prefixes": sorted({core, "assets/pyodide/"}),  # the snapshot is always the site's
@@ -2249,15 +2249,19 @@ def module_preloads(root: Path, instruments: list[str]) -> list[str]:
     return found[1:]  # page.js has its own <script>
 
 
+def pyodide_url(options: Options) -> str:
+    """Where the page loads Pyodide's core from: the site's copy, or its CDN."""
+    return "assets/pyodide/" if options.pyodide == "local" else PYODIDE_CDN.format(version=pyodide_version(options.root))
+
+
 def page_context(options: Options, chapter: dict, sections: list[Section], numbering: dict,
                  instrument_data: dict, snapshot: Path | None) -> dict:
     version = pyodide_version(options.root)
-    pyodide_url = "assets/pyodide/" if options.pyodide == "local" else PYODIDE_CDN.format(version=version)
     return {
         "chapter": chapter,
         "sections": sections,
         "reading_minutes": reading_minutes(sections),
-        "pyodide_url": pyodide_url,
+        "pyodide_url": pyodide_url(options),
         "pyodide_version": version,
         "pyodide_snapshot": PYODIDE_SNAPSHOT if snapshot else "",
         "pyodide_sizes": json.dumps(pyodide_sizes(options.root, snapshot), separators=(",", ":")),

@@ -116,8 +116,8 @@ def warm_up(most: float = WARM_UP_MOST_SECONDS) -> int:
         begun = time.perf_counter()
         scope: dict = {}
         exec(compile(_WARM_UP_SOURCE, "<warm-up>", "exec"), scope)
-        counts = {part: len(part) for part in scope["label"].replace(",", " ").split()}
-        took.append((time.perf_counter() - begun) * (len(counts) > 0))
+        {part: len(part) for part in scope["label"].replace(",", " ").split()}  # a cell's kind of work
+        took.append(time.perf_counter() - begun)
         if len(took) >= 7 and all(3 * t <= sorted(took[1:4])[1] for t in took[-3:]):
             break
     return len(took)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import html
 import json
 import re
 import shutil
@@ -318,7 +319,7 @@ def test_the_instruments_browser_code_imports_only_its_own_folder():
 def test_the_page_restores_python_from_the_snapshot_the_site_ships(built, index):
     assert (built / build.PYODIDE_SNAPSHOT).stat().st_size > 2**20
     assert f'data-pyodide-snapshot="{build.PYODIDE_SNAPSHOT}"' in index
-    sizes = json.loads(re.search(r'data-pyodide-sizes="([^"]*)"', index)[1].replace("&#34;", '"').replace("&quot;", '"'))
+    sizes = json.loads(html.unescape(re.search(r'data-pyodide-sizes="([^"]*)"', index)[1]))
     assert sizes[build.PYODIDE_SNAPSHOT.rsplit("/", 1)[1]] == (built / build.PYODIDE_SNAPSHOT).stat().st_size
 
 

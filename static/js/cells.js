@@ -332,6 +332,15 @@ export function meteredOrSlow(connection = navigator.connection) {
 }
 
 /**
+ * Whether Python starts from its memory snapshot (6 MB): it saves seconds of start but
+ * doubles Python's download, so not under Save-Data or on a slow connection, and only
+ * where the browser can unpack it.
+ */
+export function usesSnapshot(connection = navigator.connection) {
+  return !meteredOrSlow(connection) && typeof DecompressionStream === "function";
+}
+
+/**
  * Start Python ahead of the first Run, unless the connection is metered or slow;
  * `<main data-runtime="ready">` once it is up.
  */
@@ -383,9 +392,7 @@ export function mountAll(root = document) {
   } catch {
     /* no sizes: the download shows no bar */
   }
-  // Python's memory snapshot (6 MB) saves seconds of start but doubles Python's
-  // download: not under Save-Data or on a slow connection.
-  const snapshot = meteredOrSlow() ? "" : main?.dataset.pyodideSnapshot;
+  const snapshot = usesSnapshot() ? main?.dataset.pyodideSnapshot : "";
   if (!snapshot) delete sizes[main?.dataset.pyodideSnapshot?.split("/").pop()];
   const runtime = createRuntime({
     indexURL,

@@ -5,7 +5,7 @@
 // contexts, private modes where register() rejects) nothing happens at all.
 
 import { QUIET_MS, whenQuiet } from "./quiet.js";
-import { meteredOrSlow } from "./cells.js";
+import { usesSnapshot } from "./cells.js";
 
 export function mount(main = document.getElementById("main")) {
   const url = main?.dataset.serviceWorker;
@@ -16,7 +16,7 @@ export function mount(main = document.getElementById("main")) {
   const notice = document.getElementById("update-notice");
   let controlled = Boolean(sw.controller);
   // the worker keeps Python's memory snapshot only where the page fetches it (cells.js)
-  const state = () => ({ type: "state", snapshot: !meteredOrSlow() });
+  const state = () => ({ type: "state", snapshot: usesSnapshot() });
   let reloading = false;
 
   function show({ saving, full }) {

@@ -3,6 +3,7 @@
 //
 // Protocol (as in Pyodide's web-worker example): every message is {id, type, …}.
 //   page → worker  {id, type: "init", indexURL, snapshotURL?, pyBase, interruptBuffer?, sizes?, reuse?}
+//                  (snapshotURL only where the page uses the snapshot, cells.js usesSnapshot)
 //                  {id, type: "run", code, name}
 //   worker → page  {id, type: "progress", step, of, text, loaded, total, reuse}  while starting
 //                  {id, type: "ready", limits: {lines, chars}, heap}    started; the output cap, bytes of wasm memory
@@ -18,7 +19,6 @@
 const HOME = "/home/pyodide/ch11";
 
 let pyodide = null;
-let loadPyodide = null; // Pyodide's, once pyodide.mjs has been imported
 let session = null;
 let ready = null; // the one readiness promise
 let packageOf = new Map(); // import name → Pyodide package name
@@ -102,8 +102,9 @@ function countDownload(sizes, onBytes) {
 
 /**
  * Python's memory as it was once started, made by the build (build.py,
- * python_snapshot): restoring it skips most of Python's start. Pyodide keeps its options for the session's life, so it
- * gets a thenable that lets go of the 31 MB once read, not the promise that holds it.
+ * python_snapshot): restoring it skips most of Python's start. Pyodide keeps its
+ * options for the session's life, so it gets a thenable that lets go of the 31 MB
+ * once read, not the promise that holds it.
  */
 function fetchSnapshot(url) {
   let memory = fetch(url).then((response) => {
@@ -121,7 +122,7 @@ function fetchSnapshot(url) {
 }
 
 /** Pyodide, restored from `snapshot` if it can be, else started afresh; and which. */
-async function startPython(indexURL, snapshot) {
+async function startPython(loadPyodide, indexURL, snapshot) {
   const options = { indexURL, stdout: () => {}, stderr: () => {} };
   if (snapshot) {
     try {
@@ -140,9 +141,6 @@ async function startPython(indexURL, snapshot) {
 async function boot(id, { indexURL, snapshotURL, pyBase, interruptBuffer, sizes = {}, reuse = false }) {
   let loaded = 0;
   let shown = 0;
-  // The snapshot counts in the download only where it can be used.
-  const restoring = Boolean(snapshotURL) && typeof DecompressionStream === "function";
-  if (snapshotURL && !restoring) sizes = { ...sizes, [snapshotURL.split("/").pop()]: 0 };
   const total = Object.values(sizes).reduce((sum, n) => sum + n, 0);
   const progress = (step, text) => post({ id, type: "progress", step, of: 3, text, loaded: Math.min(loaded, total), total, reuse });
   const fetching = reuse ? "starting Python from the files already downloaded" : "downloading Python";
@@ -156,9 +154,10 @@ async function boot(id, { indexURL, snapshotURL, pyBase, interruptBuffer, sizes 
     }
   });
   // The snapshot and the chapter's modules download while Pyodide does.
-  const snapshot = restoring ? fetchSnapshot(snapshotURL) : null;
+  const snapshot = snapshotURL ? fetchSnapshot(snapshotURL) : null;
   const modules = fetchModules(pyBase);
   modules.catch(() => {}); // awaited below; no unhandled rejection meanwhile
+  let loadPyodide;
   try {
     ({ loadPyodide } = await import(`${indexURL}pyodide.mjs`));
   } catch (error) {
@@ -166,7 +165,7 @@ async function boot(id, { indexURL, snapshotURL, pyBase, interruptBuffer, sizes 
   }
   let restored;
   try {
-    ({ started: pyodide, restored } = await startPython(indexURL, snapshot));
+    ({ started: pyodide, restored } = await startPython(loadPyodide, indexURL, snapshot));
   } catch (error) {
     throw new Failure("runtime", String(error?.message || error), { url: indexURL });
   } finally {
