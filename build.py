@@ -45,7 +45,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-# markdown-it, Jinja, Pygments and nbformat are imported where they are used: the
+# markdown-it, Jinja, Pygments and fontTools are imported where they are used: the
 # build's child processes (the cells, the numbers), which parse and render nothing,
 # then start without them.
 if TYPE_CHECKING:
@@ -1063,62 +1063,87 @@ def check_references(sections: list[Section], references: dict[str, Reference], 
 # ── step 3: execute ───────────────────────────────────────────────────────────
 
 
-def execute_cells(root: Path, names: list[str], runner: subprocess.Popen | None = None) -> dict[str, ExecutedCell]:
-    """Run the cells under CPython, in page order, in one namespace (as the page does),
-    in ``runner`` (from ``start_cell_runner``) or a runner started now."""
-    if not names:
-        stop(runner)
-        return {}
-    cache = Path(os.environ.get("BUILD_CACHE", root / ".cache")) / "prerun" / f"{execution_key(root, names)}.json"
-    if cache.is_file():
-        stop(runner)
-        result = json.loads(cache.read_text(encoding="utf-8"))
-        return {c["name"]: ExecutedCell(**c) for c in result["cells"]}
-    runner = runner or start_cell_runner(root)
-    try:
-        stdout, stderr = runner.communicate(json.dumps({"cells": names}), timeout=300)
-    finally:
-        stop(runner)
-    if runner.returncode != 0:
-        raise BuildError("build.py", None, f"the cell runner failed:\n{stderr}")
-    result = json.loads(stdout)
-    if result.get("error"):
-        error = result["error"]
-        raise BuildError(f"runnable/{error['cell']}.py", error["line"], f"the cell failed:\n{error['reason']}")
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(result), encoding="utf-8")
-    return {c["name"]: ExecutedCell(**c) for c in result["cells"]}
+class Child:
+    """The build's one Python process besides itself (``build.py --child ROOT``), started
+    before the chapter is parsed. It imports the page's session and numpy, runs the
+    cells it is sent (``execute_cells``), then computes the numbers
+    (``compute_numbers``), and answers each with one line of JSON. Every build has a
+    fresh one: nothing of another tree stays imported, and this process's
+    ``sys.path`` stays as it was."""
 
+    def __init__(self, root: Path):
+        self.stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        # One BLAS thread, as in the page (Pyodide has none): idle BLAS threads spin and
+        # would count in the CPU time that a cell measures with time.process_time.
+        env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+        self.process = subprocess.Popen(
+            child_command("--child", str(root)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.stderr, text=True, encoding="utf-8", env=env, cwd=root,
+        )
+        self.answers: list[dict] = []
+        self.reading = threading.Lock()
 
-def start_cell_runner(root: Path) -> subprocess.Popen:
-    """The process that runs ``root``'s cells (``build.py --execute-cells``), started before
-    the chapter is parsed: while the build finds the cells, it imports the page's session
-    and numpy; then it runs the cells it is sent (``execute_cells``)."""
-    # One BLAS thread, as in the page (Pyodide has none): idle BLAS threads spin and
-    # would count in the CPU time that a cell measures with time.process_time.
-    env = dict(os.environ, PYTHONHASHSEED="0", MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    return subprocess.Popen(
-        child_command("--execute-cells", str(root)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=env, cwd=root,
-    )
+    def run_cells(self, names: list[str]) -> dict:
+        """Send the cells to run (none where their outputs are cached); their outputs."""
+        with contextlib.suppress(BrokenPipeError):
+            self.process.stdin.write(json.dumps({"cells": names}) + "\n")
+            self.process.stdin.close()
+        return self.answer(0)
+
+    def numbers(self) -> dict:
+        return self.answer(1)
+
+    def answer(self, index: int) -> dict:
+        while True:
+            with self.reading:  # one line at a time: the cells' answer is not held back by the numbers'
+                if len(self.answers) > index:
+                    return self.answers[index]
+                line = self.process.stdout.readline()
+                if not line:
+                    self.process.wait()
+                    self.stderr.seek(0)
+                    raise BuildError("build.py", None, f"the build's Python child ended early:\n{self.stderr.read().strip()}")
+                self.answers.append(json.loads(line))
+
+    def close(self) -> None:
+        """End the process if it still runs (a build that failed or needed no more of it)."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.stderr):
+            stream.close()
 
 
 @contextlib.contextmanager
-def cell_runner(root: Path):
-    """``start_cell_runner(root)`` (None where ``root`` has no cells), stopped on the way
-    out if the build did not need it or failed before it was used."""
-    runner = start_cell_runner(root) if (root / "runnable").is_dir() else None
+def child_process(root: Path, child: Child | None = None):
+    """``child``, or a ``Child`` of ``root`` started now and closed on the way out."""
+    if child is not None:
+        yield child
+        return
+    child = Child(root)
     try:
-        yield runner
+        yield child
     finally:
-        stop(runner)
+        child.close()
 
 
-def stop(process: subprocess.Popen | None) -> None:
-    """End ``process`` if it still runs (a cell runner the build did not need), and reap it."""
-    if process is not None and process.returncode is None:
-        process.kill()
-        process.communicate()
+def execute_cells(root: Path, names: list[str], child: Child | None = None) -> dict[str, ExecutedCell]:
+    """Run the cells under CPython, in page order, in one namespace (as the page does),
+    in ``child`` or in a child started now. Their outputs are cached under
+    ``execution_key``: a cached run sends the child no cells."""
+    cache = Path(os.environ.get("BUILD_CACHE", root / ".cache")) / "prerun" / f"{execution_key(root, names)}.json"
+    cached = json.loads(cache.read_text(encoding="utf-8")) if names and cache.is_file() else None
+    with child_process(root, child) as child:
+        result = child.run_cells([] if cached else names)
+    if cached:
+        return {c["name"]: ExecutedCell(**c) for c in cached["cells"]}
+    if result.get("error"):
+        error = result["error"]
+        raise BuildError(f"runnable/{error['cell']}.py", error["line"], f"the cell failed:\n{error['reason']}")
+    if names:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(result), encoding="utf-8")
+    return {c["name"]: ExecutedCell(**c) for c in result["cells"]}
 
 
 def cells_as_written(root: Path, names: list[str]) -> dict[str, ExecutedCell]:
@@ -1158,8 +1183,7 @@ def execution_key(root: Path, names: list[str]) -> str:
 
 
 def child_command(*args: str) -> list[str]:
-    """The command of one of the build's child processes (``--execute-cells``,
-    ``--compute-numbers``): this file imported as the module ``build`` (so its bytecode
+    """The command of the build's child process (``Child``): this file imported as the module ``build`` (so its bytecode
     is cached, where Python writes bytecode; a script is compiled afresh every time),
     with its folder first on ``sys.path``, as for a script."""
     here = Path(__file__).resolve()
@@ -1168,9 +1192,9 @@ def child_command(*args: str) -> list[str]:
 
 
 def cell_session(root: Path):
-    """The runner's side of ``start_cell_runner``: the page's ``session`` module (``root``'s,
-    else this file's), imported with numpy, which the chapter's cells import, before the
-    runner is told which cells to run."""
+    """The child's first step (``Child``): the page's ``session`` module (``root``'s, else
+    this file's), imported with numpy, which the chapter's cells import, before it is
+    told which cells to run."""
     sys.path[:0] = [str(root / "runnable"), str(root), str(ROOT / "runnable"), str(ROOT)]
     import session
 
@@ -1180,7 +1204,7 @@ def cell_session(root: Path):
 
 
 def run_cells_here(root: Path, names: list[str], session) -> dict:
-    """The runner's side of ``execute_cells``: each cell through ``session.run_cell``,
+    """The child's side of ``execute_cells``: each cell through ``session.run_cell``,
     the page's own runner, in one namespace; output and charts captured as it sends
     them to the page."""
     session.install()
@@ -1479,35 +1503,36 @@ def reading_minutes(sections: list[Section]) -> int:
     return max(1, round(words / WORDS_PER_MINUTE))
 
 
-def compute_numbers(root: Path) -> dict:
+def serve_as_child(root: Path) -> None:
+    """The child's whole life (``Child``): the cells it is sent, then the numbers, each
+    answered with a line of JSON on the standard output it was given. Anything else
+    written to it (a stray ``print``) goes to the standard error instead."""
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    session = cell_session(root)
+    names = json.loads(sys.stdin.readline())["cells"]
+    for answer in (lambda: run_cells_here(root, names, session), lambda: compute_numbers_here(root)):
+        answers.write(json.dumps(answer()) + "\n")
+        answers.flush()
+
+
+def compute_numbers(root: Path, child: Child | None = None) -> dict:
     """The quoted numbers, every value the instruments can show and their views without
     JavaScript (numbers written by ``instruments/format.js`` under Node), computed from
-    ``root``'s own ``instruments`` in a fresh Python process: nothing is kept imported
-    from an earlier build, and ``sys.path`` stays as it was."""
-    done = subprocess.run(
-        child_command("--compute-numbers"),
-        input=json.dumps({"root": str(root)}), capture_output=True, text=True, cwd=root, timeout=300,
-        env=dict(os.environ, PYTHONHASHSEED="0"),
-    )
-    if done.returncode != 0:
-        raise BuildError("instruments", None, f"computing the numbers failed:\n{done.stderr.strip()}")
-    result = json.loads(done.stdout)
+    ``root``'s own ``instruments`` by ``child`` (or a child started now, sent no cells)."""
+    with child_process(root, child) as own:
+        if child is None:
+            own.run_cells([])
+        result = own.numbers()
     if result.get("error"):
         error = result["error"]
         raise BuildError(error["path"], error["line"], error["reason"])
     return result
 
 
-NUMBERS_NICENESS = 5  # below the cells' priority: on a 2-core machine the cells keep a core
-
-
-def compute_numbers_here(request: dict) -> dict:
-    """The child's side of ``compute_numbers``. It yields the processor to the cells,
-    the build's longest step, whenever both want it (it has time to spare)."""
-    if hasattr(os, "nice"):
-        os.nice(NUMBERS_NICENESS)
-    root = Path(request["root"])
-    sys.path.insert(0, str(root))
+def compute_numbers_here(root: Path) -> dict:
+    """The child's side of ``compute_numbers``, after the cells (``root`` is on
+    ``sys.path``: ``cell_session``)."""
     try:
         with processing("instruments/quoted.py"):
             from instruments.quoted import quoted_numbers
@@ -1652,30 +1677,40 @@ def export_notebook(chapter: dict, sections: list[Section], context: RenderConte
     The first code cell writes the small modules the cells import (``plotting`` and
     ``instruments``) next to the notebook, so it runs top to bottom anywhere numpy is.
     """
-    import nbformat  # here, not at the top: the build's child processes never need it
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"},
-    }
-    cells = [nbformat.v4.new_markdown_cell(
-        f"# Chapter {chapter['number']}: {chapter['title']}\n\n{chapter['lede']}\n\n"
+    cells = [notebook_cell(
+        "markdown", f"# Chapter {chapter['number']}: {chapter['title']}\n\n{chapter['lede']}\n\n"
         "Run the first code cell once: it writes the helper modules the other cells import."
     )]
     sources = {
         rel.removeprefix("assets/py/"): path.read_text(encoding="utf-8")
         for rel, path in runtime.items() if isinstance(path, Path)
     }
-    cells.append(nbformat.v4.new_code_cell(NOTEBOOK_SETUP.replace("HELPER_SOURCES", repr(sources))))
+    cells.append(notebook_cell("code", NOTEBOOK_SETUP.replace("HELPER_SOURCES", repr(sources))))
     markdown = NotebookMarkdown(context)
     for section in sections:
         with processing(section.rel):
             cells.extend(markdown.section_cells(section))
     for number, cell in enumerate(cells):
         cell["id"] = f"cell-{number:03d}"  # stable ids keep builds reproducible
-    nb.cells = cells
-    return nbformat.writes(nb)
+    notebook = {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def notebook_cell(kind: str, source: str) -> dict:
+    """One cell of an nbformat 4.5 notebook (its id is set once all cells are made),
+    its source split into lines as Jupyter writes it."""
+    cell = {"cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True)}
+    if kind == "code":
+        cell.update(execution_count=None, outputs=[])
+    return cell
 
 
 NOTEBOOK_SETUP = """\
@@ -1743,20 +1778,19 @@ class NotebookMarkdown:
 
     def section_cells(self, section: Section) -> list:
         """Markdown and code cells for one section, in order."""
-        import nbformat
         from markdown_it.tree import SyntaxTreeNode
 
         tree = SyntaxTreeNode([t for t in section.tokens if t.type != "front_matter"])
         cells, prose = [], [markdown_text(f"## {section.meta['number']} {section.meta['title']}")]
         for node in tree.children:
             if node.type == "runnable":
-                cells.append(nbformat.v4.new_markdown_cell("\n\n".join(p for p in prose if p)))
-                cells.append(nbformat.v4.new_code_cell(self.context.cell(node.meta["name"]).source.rstrip()))
+                cells.append(notebook_cell("markdown", "\n\n".join(p for p in prose if p)))
+                cells.append(notebook_cell("code", self.context.cell(node.meta["name"]).source.rstrip()))
                 prose = [self.blocks(node.children)]  # its caption leads the next prose
             else:
                 prose.append(self.block(node))
-        cells.append(nbformat.v4.new_markdown_cell("\n\n".join(p for p in prose if p)))
-        return [c for c in cells if c.source.strip()]
+        cells.append(notebook_cell("markdown", "\n\n".join(p for p in prose if p)))
+        return [c for c in cells if "".join(c["source"]).strip()]
 
     # blocks
 
@@ -1973,7 +2007,11 @@ def math_font(root: Path, typeset: Mapping[tuple[str, bool], str]) -> bytes:
         from fontTools import subset
     except ImportError:
         raise BuildError("pyproject.toml", None, "fontTools is not installed: run the setup ('make site')") from None
-    source = root / "node_modules" / MATH_FONT_PACKAGE / "files/stix-two-math-latin-400-normal.woff2"
+    # Cut from the package's WOFF, not its WOFF2: the same outlines and MATH table
+    # without TrueType hinting (which browsers at screen sizes hardly use), so the cut
+    # font is smaller, and opening it skips the WOFF2 glyph decoding that took a
+    # second of the build.
+    source = root / "node_modules" / MATH_FONT_PACKAGE / "files/stix-two-math-latin-400-normal.woff"
     if not source.is_file():
         raise BuildError("package.json", None, f"{MATH_FONT_PACKAGE} is not installed: run 'npm ci'")
     characters = set()
@@ -2165,16 +2203,16 @@ def minified_modules(root: Path, modules: dict[str, Path]) -> dict[str, bytes]:
 def build(options: Options) -> dict[str, str | bytes | Path]:
     """Build the site into ``options.out``; return what was written."""
     started = time.perf_counter()
-    # The cells take longest: their runner starts first, and gets ready while the
-    # chapter is parsed.
-    with cell_runner(options.root) as runner:
-        files = build_site(options, runner)
+    # The cells and the numbers take longest: their process starts first, and gets
+    # ready while the chapter is parsed.
+    with child_process(options.root) as child:
+        files = build_site(options, child)
     log.info("built %s (%d files) in %.2f s", options.out, len(files), time.perf_counter() - started)
     return files
 
 
-def build_site(options: Options, runner: subprocess.Popen | None = None) -> dict[str, str | bytes | Path]:
-    """The steps of ``build``, the cells run by ``runner`` (see ``execute_cells``)."""
+def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
+    """The steps of ``build``, the cells run and the numbers computed by ``child``."""
     root = options.root
     chapter, sections = read_chapter(root)
     references = read_references(root)
@@ -2185,13 +2223,13 @@ def build_site(options: Options, runner: subprocess.Popen | None = None) -> dict
     numbering = number_blocks(chapter["number"], sections)
     citations = number_citations(sections, references)
     check_references(sections, references, citations)
-    # The cells and the numbers (two Python processes), KaTeX (Node) and esbuild run
+    # The cells and the numbers (the child), KaTeX (Node) and esbuild run
     # side by side. What needs no cell output is made while the cells still run: the
     # notebook (the cells' code, no output) once the numbers are known, the cells' code
     # highlighted, the compiled templates and the minified service worker.
     with concurrent.futures.ThreadPoolExecutor(max_workers=9) as pool:
-        executed = pool.submit(lambda: chart_images(root, execute_cells(root, cells, runner)))
-        computed = pool.submit(compute_numbers, root)
+        executed = pool.submit(lambda: chart_images(root, execute_cells(root, cells, child)))
+        computed = pool.submit(compute_numbers, root, child)
         katex = pool.submit(typeset_math, root, sections, references)
         font = pool.submit(lambda: math_font(root, katex.result()))
         runtime = pool.submit(python_runtime_files, root)  # for the page and the notebook
@@ -2367,17 +2405,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="ship no memory snapshot of Python: the page starts it the usual way")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("-q", "--quiet", action="store_true")
-    parser.add_argument("--execute-cells", type=Path, metavar="ROOT", help=argparse.SUPPRESS)
-    parser.add_argument("--compute-numbers", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", type=Path, metavar="ROOT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.compute_numbers:
-        result = compute_numbers_here(json.loads(sys.stdin.read()))
-        sys.__stdout__.write(json.dumps(result))
-        return 0
-    if args.execute_cells:
-        session = cell_session(args.execute_cells)
-        result = run_cells_here(args.execute_cells, json.loads(sys.stdin.read())["cells"], session)
-        sys.__stdout__.write(json.dumps(result))
+    if args.child:
+        serve_as_child(args.child)
         return 0
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # the font subsetter reports each table

@@ -225,6 +225,24 @@ def test_an_exception_in_a_step_names_the_file_it_was_processing(small_project):
 
 
 @pytest.mark.slow
+def test_what_the_numbers_print_does_not_reach_the_build_s_answers(small_project):
+    quoted = small_project / "instruments" / "quoted.py"
+    quoted.write_text(quoted.read_text() + "\nprint('{}')  # JSON on the standard output\n")
+    build.build(build.Options(root=small_project, out=small_project / "_site"))
+    assert (small_project / "_site" / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_a_child_that_ends_early_stops_the_build_with_its_error_output(small_project):
+    quoted = small_project / "instruments" / "quoted.py"
+    quoted.write_text("import os, sys\nprint('quoted.py gave up', file=sys.stderr, flush=True)\nos._exit(3)\n")
+    with pytest.raises(build.BuildError) as caught:
+        build.build(build.Options(root=small_project, out=small_project / "_site"))
+    assert str(caught.value).startswith("build.py: the build's Python child ended early:")
+    assert "quoted.py gave up" in str(caught.value)
+
+
+@pytest.mark.slow
 def test_a_template_error_names_the_template_and_line(small_project):
     footer = small_project / "templates" / "footer.html.j2"
     footer.write_text(footer.read_text() + "\n{{ no_such_thing.attribute }}\n")
