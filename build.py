@@ -830,6 +830,7 @@ class Section:
     meta: dict = dataclasses.field(default_factory=dict)
     tokens: list = dataclasses.field(default_factory=list)
     html: str = ""
+    words: int = 0  # of the rendered section, markup aside: what its height is estimated from
 
 
 @dataclasses.dataclass
@@ -1491,6 +1492,7 @@ def render_sections(md: MarkdownIt, sections: list[Section], context: RenderCont
         body = [t for t in section.tokens if t.type != "front_matter"]
         with processing(section.rel):
             section.html = md.renderer.render(body, md.options, context)
+        section.words = len(re.sub(r"<[^>]*>", "", section.html).split())
 
 
 def reading_minutes(sections: list[Section]) -> int:

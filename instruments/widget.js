@@ -107,14 +107,26 @@ export function markScrollable(box, scrolls, label, role = "region") {
   }
 }
 
+/**
+ * Call `mark` each time the browser lays `box` out with a new size of it or of its
+ * children (a ResizeObserver: measuring never forces a layout, and a box in a section
+ * far from view, which is not laid out, waits until the reader nears it). The first
+ * time, the box gets `data-measured`: until then site.css keeps it from scrolling, so
+ * no box is ever scrollable but out of the keyboard's reach.
+ */
+export function whenLaidOut(box, mark) {
+  const observer = new ResizeObserver((entries) => {
+    if (entries.every(({ contentRect: r }) => !r.width && !r.height)) return; // not laid out
+    mark();
+    box.dataset.measured = "";
+  });
+  for (const element of [box, ...box.children]) observer.observe(element);
+}
+
 /** Keep `box` marked (markScrollable) as its size or content changes. */
 export function scrollRegion(box, label) {
   const mark = () => markScrollable(box, box.scrollWidth > box.clientWidth + 1, label);
-  if ("ResizeObserver" in window) {
-    const observer = new ResizeObserver(mark);
-    observer.observe(box);
-    [...box.children].forEach((child) => observer.observe(child));
-  }
+  whenLaidOut(box, mark);
   return mark;
 }
 

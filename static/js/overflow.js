@@ -2,7 +2,7 @@
 // sideways: a fade and an arrow at the edge where more is hidden say so, a tap on
 // the arrow scrolls, and the box takes keyboard focus (the arrow keys scroll it).
 
-import { markScrollable } from "./instruments/widget.js";
+import { markScrollable, whenLaidOut } from "./instruments/widget.js";
 
 const STEP = 0.8; // of the visible width, per tap on an arrow
 
@@ -43,28 +43,20 @@ function mark(box) {
   markScrollable(box, scrolls, `${nameOf(box)}, wider than the page: scroll sideways or use the arrow keys`, "group");
 }
 
-/** A printed output of the build wider than its box takes keyboard focus, so its arrows can scroll it. */
-function markOutput(pre) {
-  const cell = pre.closest("figure.cell")?.querySelector(".cell-title .anchor")?.textContent.trim();
-  markScrollable(pre, pre.scrollWidth > pre.clientWidth + 1, `Output${cell ? ` of ${cell}` : ""} (scrolls sideways)`);
-}
-
+/** Mark each box as the browser lays it out, and again as its size or content changes (the math font arriving, the window resized). */
 export function mount(root = document) {
-  const boxes = [...root.querySelectorAll(".math.display")];
-  boxes.forEach((box) => {
+  const measured = () => (document.documentElement.dataset.equationsMeasured = "1");
+  for (const box of root.querySelectorAll(".math.display")) {
     frameOf(box);
     box.addEventListener("scroll", () => mark(box), { passive: true });
-  });
-  // Measuring forces a layout of the whole page: do it when the browser is idle.
-  const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 200));
-  idle(() => {
-    const markAll = () => {
-      boxes.forEach(mark);
-      // the build's printed output (a live run's output, data-live, is focusable from the start)
-      root.querySelectorAll(".cell-output pre.cell-stdout:not([data-live])").forEach(markOutput);
-    };
-    markAll();
-    new ResizeObserver(markAll).observe(document.documentElement);
-    document.documentElement.dataset.equationsMeasured = "1";
-  });
+    whenLaidOut(box, () => {
+      mark(box);
+      measured();
+    });
+  }
+  // the build's printed output (a live run's output, data-live, is focusable from the start)
+  for (const pre of root.querySelectorAll(".cell-output pre.cell-stdout:not([data-live])")) {
+    const cell = pre.closest("figure.cell")?.querySelector(".cell-title .anchor")?.textContent.trim();
+    whenLaidOut(pre, () => markScrollable(pre, pre.scrollWidth > pre.clientWidth + 1, `Output${cell ? ` of ${cell}` : ""} (scrolls sideways)`));
+  }
 }

@@ -27,12 +27,24 @@ from browser.helpers import (
 
 
 def editor_text(cell) -> str:
-    return "\n".join(cell.locator(".cm-content .cm-line").all_text_contents()).replace("\u200b", "")
+    """Every line of the editor's code, read as a reader on a screen tall enough for the
+    whole editor reads it: CodeMirror draws only the lines near the window."""
+    page, editor = cell.page, cell.locator(".cm-editor")
+    size = page.viewport_size
+    height = editor.evaluate("e => Math.ceil(e.getBoundingClientRect().height)")
+    if height + 100 > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": height + 100})
+    editor.evaluate("e => { e.scrollIntoView({ block: 'start' }); "
+                    "return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))); }")
+    text = "\n".join(cell.locator(".cm-content .cm-line").all_text_contents()).replace("\u200b", "")
+    page.set_viewport_size(size)
+    return text
 
 
 def prerun_text(cell) -> str:
-    """The build's printed output in the cell (charts redraw, so they are left out)."""
-    return output(cell).locator("pre.cell-stdout").first.inner_text()
+    """The build's printed output in the cell (charts redraw, so they are left out), as
+    the page holds it: its section may not have been laid out yet."""
+    return output(cell).locator("pre.cell-stdout").first.text_content()
 
 
 # ── editing and running ──────────────────────────────────────────────────────
@@ -425,7 +437,7 @@ def test_a_runtime_that_cannot_be_downloaded_says_so_and_run_can_retry(page, ser
 
 def test_reset_restores_the_code_and_the_pre_run_output(page, server):
     cell = open_page(with_clock(page), server).first
-    original = cell.locator(".cell-source pre").inner_text()
+    original = cell.locator(".cell-source pre").text_content()
     prerun = prerun_text(cell)
     charts = output(cell).locator(".plot").count()
     run(cell, "print('changed')")
@@ -442,7 +454,7 @@ def test_reset_restores_the_code_and_the_pre_run_output(page, server):
     page.wait_for_timeout(600)
     page.reload()
     expect(cells(page).first.locator(".cell-edited")).to_be_hidden()
-    assert cells(page).first.locator(".cell-source pre").inner_text().strip() == original.strip()
+    assert cells(page).first.locator(".cell-source pre").text_content().strip() == original.strip()
 
 
 def test_edited_code_survives_a_reload(page, server):

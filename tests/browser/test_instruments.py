@@ -167,7 +167,7 @@ def test_every_control_has_a_unique_visible_label(read_page):
         expect(slider).to_have_count(1)
         label = page.locator(f"label[for='{slider.get_attribute('id')}']")
         expect(label).to_be_visible()
-        assert label.inner_text().strip().startswith(name.split(" (architecture")[0])
+        assert label.text_content().strip().startswith(name.split(" (architecture")[0])
     for family in FAMILY_NAMES:
         expect(page.get_by_role("button", name=family, exact=True)).to_have_count(1)
 

@@ -595,10 +595,14 @@ def test_a_printed_output_wider_than_a_phone_takes_focus_and_a_live_one_keeps_it
     page = open_at(context_factory, server, PHONE)
     expect(page.locator("html[data-equations-measured]")).to_be_attached()
     printed = page.locator(".cell-output pre.cell-stdout")
-    widths = "ps => ps.map(p => p.scrollWidth > p.clientWidth + 1)"
 
-    def marked_as_they_scroll():
-        for pre, scrolls in zip(printed.all(), printed.evaluate_all(widths)):
+    def marked_as_they_scroll() -> list[bool]:
+        """Each output scrolled to (its section is laid out as it nears the window):
+        marked focusable exactly where it is wider than its box."""
+        found = []
+        for pre in printed.all():
+            pre.scroll_into_view_if_needed()
+            scrolls = pre.evaluate("p => p.scrollWidth > p.clientWidth + 1")
             if scrolls:
                 expect(pre).to_have_attribute("tabindex", "0")
                 expect(pre).to_have_attribute("role", "region")
@@ -606,13 +610,13 @@ def test_a_printed_output_wider_than_a_phone_takes_focus_and_a_live_one_keeps_it
             else:
                 expect(pre).not_to_have_attribute("tabindex", "0")
                 expect(pre).not_to_have_attribute("role", "region")
+            found.append(scrolls)
+        return found
 
-    assert any(printed.evaluate_all(widths))
-    marked_as_they_scroll()
+    assert any(marked_as_they_scroll())
     page.set_viewport_size({"width": 1280, "height": 900})  # measured again: some now fit
     page.wait_for_timeout(300)
-    assert not all(printed.evaluate_all(widths))
-    marked_as_they_scroll()
+    assert not all(marked_as_they_scroll())
     # a live run's output fits here, and stays focusable as the page is measured again
     cell = cells(page).first
     set_code(cell, "print('short')")
