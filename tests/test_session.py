@@ -256,8 +256,10 @@ def test_settle_collects_and_freezes_what_start_up_left():
 def test_the_warm_up_keeps_python_busy_until_it_speeds_up_and_leaves_nothing_behind():
     before = set(vars(session))
     started = time.perf_counter()
-    rounds = session.warm_up(0.05)  # CPython runs at one speed: the warm-up runs its time out
-    assert time.perf_counter() - started >= 0.05
+    rounds = session.warm_up(0.05)
+    # CPython runs at one speed, so the warm-up mostly runs its time out; on a loaded
+    # machine a slow start can end it early, but only by its rule (seven rounds at least)
+    assert time.perf_counter() - started >= 0.05 or rounds >= 7
     assert rounds >= 1
     assert set(vars(session)) == before
     assert session.warm_up(0) == 0
