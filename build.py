@@ -1184,9 +1184,10 @@ def execution_key(root: Path, names: list[str]) -> str:
 
 
 def child_command(*args: str) -> list[str]:
-    """The command of the build's child process (``Child``): this file imported as the module ``build`` (so its bytecode
-    is cached, where Python writes bytecode; a script is compiled afresh every time),
-    with its folder first on ``sys.path``, as for a script."""
+    """The command of the build's child process (``Child``): this file imported as the
+    module ``build`` (so its bytecode is cached, where Python writes bytecode; a script
+    is compiled afresh every time), with its folder first on ``sys.path``, as for a
+    script."""
     here = Path(__file__).resolve()
     code = f"import sys; sys.path[0] = {str(here.parent)!r}; import build; sys.exit(build.main())"
     return [sys.executable, "-c", code, *args]

@@ -2,7 +2,7 @@
 // sideways: a fade and an arrow at the edge where more is hidden say so, a tap on
 // the arrow scrolls, and the box takes keyboard focus (the arrow keys scroll it).
 
-import { markScrollable, whenLaidOut } from "./instruments/widget.js";
+import { markScrollable, scrollRegion, whenLaidOut } from "./instruments/widget.js";
 
 const STEP = 0.8; // of the visible width, per tap on an arrow
 
@@ -57,6 +57,6 @@ export function mount(root = document) {
   // the build's printed output (a live run's output, data-live, is focusable from the start)
   for (const pre of root.querySelectorAll(".cell-output pre.cell-stdout:not([data-live])")) {
     const cell = pre.closest("figure.cell")?.querySelector(".cell-title .anchor")?.textContent.trim();
-    whenLaidOut(pre, () => markScrollable(pre, pre.scrollWidth > pre.clientWidth + 1, `Output${cell ? ` of ${cell}` : ""} (scrolls sideways)`));
+    scrollRegion(pre, `Output${cell ? ` of ${cell}` : ""} (scrolls sideways)`);
   }
 }
