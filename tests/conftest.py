@@ -108,24 +108,34 @@ def small_project(tmp_path) -> Path:
     return tmp_path
 
 
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """The chapter built once per test session as it is deployed (Pyodide from its CDN),
-    for the tests that only read it."""
+def shared_build(tmp_path_factory, name: str, **options) -> Path:
+    """The chapter built once per test run, shared by all of pytest-xdist's processes:
+    the first to ask builds it, under a lock, while the others wait; then all read it."""
+    import fcntl
+
     import build
 
-    out = tmp_path_factory.mktemp("site-cdn") / "_site"
-    build.build(build.Options(out=out))
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each process's own
+    out, done = root / name / "_site", root / name / "built"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            build.build(build.Options(out=out, **options))
+            done.touch()
     return out
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The chapter as it is deployed (Pyodide from its CDN), for the tests that only
+    read it."""
+    return shared_build(tmp_path_factory, "site-cdn")
 
 
 @pytest.fixture(scope="session")
 def built_site_local(tmp_path_factory) -> Path:
-    """The chapter built once per test session with the npm Pyodide core shipped beside
-    it, for the browser and notebook tests (nothing may leave the machine)."""
-    import build
-
-    out = tmp_path_factory.mktemp("site-local") / "_site"
-    build.build(build.Options(out=out, pyodide="local"))
-    return out
-
+    """The chapter with the npm Pyodide core shipped beside it, for the browser and
+    notebook tests (nothing may leave the machine)."""
+    return shared_build(tmp_path_factory, "site-local", pyodide="local")

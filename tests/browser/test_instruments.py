@@ -236,30 +236,25 @@ def test_scaling_explorer_by_mouse(page, server):
 
 
 def test_every_scaling_position_reads_as_the_functions_say(page, server):
-    """Walk all 12 × 4 × 4 positions by keyboard."""
+    """All 12 × 4 × 4 positions, each slider moved as the browser moves it (its value set,
+    then an `input` event: what a drag or a key does), all read in one call to the page.
+    The keys themselves are tested in test_scaling_explorer_by_keyboard."""
     open_page(page, server)
     fig = figure(page, "scaling-explorer")
-    n, width, state = (fig.get_by_role("slider", name=label) for label in ("Context length", "Model width", "State size"))
     positions = [(length, d, N) for d in MODEL_WIDTHS for N in STATE_SIZES for length in CONTEXT_LENGTHS]
-    expected = dict(zip(positions, written(*(scaling_readouts(*at) for at in positions))))
-    for di, d in enumerate(MODEL_WIDTHS):
-        width.focus()
-        width.press("Home")
-        for _ in range(di):
-            width.press("ArrowRight")
-        for Ni, N in enumerate(STATE_SIZES):
-            state.focus()
-            state.press("Home")
-            for _ in range(Ni):
-                state.press("ArrowRight")
-            n.focus()
-            n.press("Home")
-            for i, length in enumerate(CONTEXT_LENGTHS):
-                if i:
-                    n.press("ArrowRight")
-                texts = fig.locator("[data-readout]").evaluate_all(
-                    "els => Object.fromEntries(els.map(e => [e.dataset.readout, e.textContent]))")
-                assert texts == expected[length, d, N], (length, d, N)
+    expected = written(*(scaling_readouts(*at) for at in positions))
+    steps = [[CONTEXT_LENGTHS.index(length), MODEL_WIDTHS.index(d), STATE_SIZES.index(N)] for length, d, N in positions]
+    sliders = [fig.get_by_role("slider", name=label).element_handle()
+               for label in ("Context length", "Model width", "State size")]
+    seen = fig.evaluate(
+        """(fig, [inputs, steps]) => steps.map((at) => {
+          at.forEach((k, s) => { inputs[s].value = String(k); inputs[s].dispatchEvent(new Event("input", {bubbles: true})); });
+          return Object.fromEntries([...fig.querySelectorAll("[data-readout]")].map((e) => [e.dataset.readout, e.textContent]));
+        })""",
+        [sliders, steps],
+    )
+    for at, got, want in zip(positions, seen, expected, strict=True):
+        assert got == want, at
 
 
 # ── architecture matrix ───────────────────────────────────────────────────────
