@@ -44,9 +44,27 @@ FAMILY_IDS = ["transformer", "ssm", "linear-attention", "hybrid"]
 # value)``; ``written`` has instruments/format.js write them, many groups in one Node call.
 
 
+_WRITTEN: dict[str, str] = {}  # placeholder -> what format.js wrote for it
+
+
 def written(*groups: dict[str, str]) -> list[dict[str, str]]:
-    flat = sv.render({f"{i}|{key}": text for i, group in enumerate(groups) for key, text in group.items()})
-    return [{key: flat[f"{i}|{key}"] for key in group} for i, group in enumerate(groups)]
+    """Each group's placeholders written out; those not written before in one Node call."""
+    new = {text for group in groups for text in group.values()} - _WRITTEN.keys()
+    if new:
+        out = sv.render({str(i): text for i, text in enumerate(sorted(new))})
+        _WRITTEN.update((text, out[str(i)]) for i, text in enumerate(sorted(new)))
+    return [{key: _WRITTEN[text] for key, text in group.items()} for group in groups]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def every_position_written():
+    """What the instruments read at each position of their sliders, written in one Node
+    call for the whole module rather than one call at each check."""
+    written(
+        *(scaling_readouts(n, d, N) for n in CONTEXT_LENGTHS for d in MODEL_WIDTHS for N in STATE_SIZES),
+        *(matrix_readouts(n, k) for n in CONTEXT_LENGTHS for k in HYBRID_PERIODS),
+        *(bit_readouts(b, size) for b in BITS_ASCENDING for size in SIZES),
+    )
 
 
 def scaling_readouts(n: int, d: int, N: int) -> dict[str, str]:
