@@ -22,7 +22,7 @@ site: $(VENV)/.installed node_modules/.installed
 test: $(VENV)/.installed node_modules/.installed system-deps
 	$(PY) -m pytest -n auto --dist loadfile
 
-# The fast tests (units, one build, no browser, nothing slow): under half a minute.
+# The fast tests (units, a few builds, no browser, nothing slow): under half a minute.
 check: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest -q -m "not browser and not slow"
 

@@ -127,10 +127,10 @@ def test_third_party_assets_come_from_node_modules(built):
 
 def test_two_builds_are_byte_identical(tmp_path):
     # both with this process's cell cache (the session's site may come from another's)
-    built, again = tmp_path / "first", tmp_path / "again"
-    build.build(build.Options(out=built))
+    first, again = tmp_path / "first", tmp_path / "again"
+    build.build(build.Options(out=first))
     build.build(build.Options(out=again))
-    compared = filecmp.dircmp(built, again)
+    compared = filecmp.dircmp(first, again)
 
     def differences(cmp):
         found = cmp.diff_files + cmp.left_only + cmp.right_only
@@ -140,7 +140,7 @@ def test_two_builds_are_byte_identical(tmp_path):
 
     assert differences(compared) == []
     for rel in ("index.html", "chapter-11.ipynb", "assets/js/editor.js"):
-        assert (built / rel).read_bytes() == (again / rel).read_bytes()
+        assert (first / rel).read_bytes() == (again / rel).read_bytes()
 
 
 # The failure cases break a small chapter (tests/fixtures/small-chapter) built with the

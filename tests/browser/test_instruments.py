@@ -51,8 +51,9 @@ def written(*groups: dict[str, str]) -> list[dict[str, str]]:
     """Each group's placeholders written out; those not written before in one Node call."""
     new = {text for group in groups for text in group.values()} - _WRITTEN.keys()
     if new:
-        out = sv.render({str(i): text for i, text in enumerate(sorted(new))})
-        _WRITTEN.update((text, out[str(i)]) for i, text in enumerate(sorted(new)))
+        texts = sorted(new)
+        out = sv.render({str(i): text for i, text in enumerate(texts)})
+        _WRITTEN.update((text, out[str(i)]) for i, text in enumerate(texts))
     return [{key: _WRITTEN[text] for key, text in group.items()} for group in groups]
 
 
