@@ -256,10 +256,8 @@ def test_failed_responses_are_never_cached(context_factory, served, site):
 
 
 @pytest.fixture(scope="module")
-def cdn_site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("cdn-site") / "_site"
-    build.build(build.Options(out=out, pyodide="cdn"))
-    return out
+def cdn_site(built_site) -> Path:
+    return built_site
 
 
 class RoutedCDN:

@@ -245,6 +245,14 @@ def test_far_sections_are_held_back_only_while_a_plain_visit_is_parsed(context_f
     fresh.goto(server + "#q-70b-2bit", wait_until="load")
     assert fresh.evaluate("window.__heldBack") is False
     assert watch.console_errors == []
+    # what the class does: the first section, and the one holding the #anchor's target,
+    # are never held back
+    style = "(s) => getComputedStyle(document.querySelector(s)).contentVisibility"
+    fresh.evaluate("location.hash = '#s11-1'")  # the target now in the first section
+    fresh.evaluate("document.documentElement.classList.add('sections-pending')")
+    assert [fresh.evaluate(style, s) for s in ("#s11-1", "#s11-2", "#s11-4")] == ["auto", "hidden", "hidden"]
+    fresh.evaluate("location.hash = '#q-70b-2bit'")  # a quiz in section 11.4
+    assert [fresh.evaluate(style, s) for s in ("#s11-2", "#s11-4")] == ["hidden", "auto"]
 
 
 def test_without_the_script_that_holds_sections_back_nothing_is_held_back(context_factory, server):
