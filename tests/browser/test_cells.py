@@ -157,21 +157,20 @@ def test_a_syntax_error_points_at_the_line(live_page):
 
 
 def stop_runaway(cell):
+    """Run an endless loop and Stop it. How soon Stop answers (budget: 1 s) is a figure
+    of `make bench`, not a timed assertion here, where a busy machine would decide it."""
     run(cell, "while True:\n    pass", expect_done=False)
     expect(status(cell)).to_have_text("Running…", timeout=FIRST_RUN_MS)
     stop = cell.get_by_role("button", name="Stop")
     expect(stop).to_have_attribute("aria-disabled", "false")
-    started = time.perf_counter()
     stop.click()
-    expect(status(cell)).to_contain_text("Stopped", timeout=1_000)
-    return time.perf_counter() - started
+    expect(status(cell)).to_contain_text("Stopped", timeout=RUN_MS)
 
 
 def test_stop_ends_a_runaway_loop_and_the_next_run_works(live_page):
     page = live_page
     cell = cells(page).first
-    took = stop_runaway(cell)
-    assert took < 1.0
+    stop_runaway(cell)
     expect(status(cell)).to_contain_text("session restarted")
     workers = page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.endsWith('webworker.js')).length")
     assert workers >= 1
@@ -498,8 +497,7 @@ def test_when_isolated_stop_interrupts_without_restarting(context_factory, isola
     assert page.evaluate("crossOriginIsolated") is True
     cell = cells(page).first
     run(cell, "kept = 'still here'")
-    took = stop_runaway(cell)
-    assert took < 1.0
+    stop_runaway(cell)
     expect(status(cell)).to_have_text("Stopped. The session is still running.")
     run(cell, "print(kept)", timeout=RUN_MS)
     expect(output(cell)).to_have_text("still here\n")
@@ -558,10 +556,9 @@ def test_a_minute_of_sleep_is_stopped_and_the_next_run_works(live_page):
     cell = cells(page).first
     run(cell, "import time\nprint('sleeping')\ntime.sleep(60)\nprint('woke')", expect_done=False)
     expect(status(cell)).to_have_text("Running…", timeout=FIRST_RUN_MS)
-    started = time.perf_counter()
     cell.get_by_role("button", name="Stop").click()
-    expect(status(cell)).to_contain_text("Stopped", timeout=1_000)
-    assert time.perf_counter() - started < 1.0
+    # well before the minute is out (how soon: a figure of make bench, stop_runaway)
+    expect(status(cell)).to_contain_text("Stopped", timeout=RUN_MS)
     run(cell, "print('awake')", timeout=FIRST_RUN_MS)
     expect(output(cell)).to_contain_text("awake")
     assert "woke" not in output(cell).inner_text()
