@@ -255,11 +255,6 @@ def test_failed_responses_are_never_cached(context_factory, served, site):
 # ── Pyodide from its CDN (the published site) ────────────────────────────────
 
 
-@pytest.fixture(scope="module")
-def cdn_site(built_site) -> Path:
-    return built_site
-
-
 class RoutedCDN:
     """Pyodide's CDN, answered from node_modules/pyodide with its CORS header, for the
     page and its service worker alike; ``opaque-probe.txt`` is answered without one."""
@@ -289,8 +284,8 @@ class RoutedCDN:
         })
 
 
-def test_pyodide_from_its_cdn_is_kept_and_opaque_responses_are_not(context_factory, served, cdn_site):
-    url, network = served(cdn_site)
+def test_pyodide_from_its_cdn_is_kept_and_opaque_responses_are_not(context_factory, served, built_site):
+    url, network = served(built_site)  # as deployed: Pyodide from its CDN
     context, page = open_page(context_factory)
     cdn = RoutedCDN(context)
     page.goto(url)

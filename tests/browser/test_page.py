@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from browser.helpers import wait_until
+
 QUIZZES = ["q-doubling", "q-kv-vs-state", "q-ssm-linear", "q-levels", "q-sub4-tradeoff", "q-70b-2bit"]
 
 
@@ -208,11 +210,7 @@ new MutationObserver(() => { if (document.documentElement?.classList.contains("s
 
 def shown_once_scrolled_to(page, selector):
     page.locator(selector).scroll_into_view_if_needed()
-    for _ in range(50):  # (no wait_for_function: it needs the page's scripts)
-        if page.evaluate(SECTION_SHOWN, selector):
-            return True
-        page.wait_for_timeout(100)
-    return False
+    wait_until(page, lambda: page.evaluate(SECTION_SHOWN, selector), f"{selector} is rendered", 5000)
 
 
 @pytest.mark.parametrize("javascript", [True, False])
@@ -223,7 +221,7 @@ def test_sections_far_from_view_are_rendered_as_the_reader_reaches_them(context_
     last = ".chapter-section:last-of-type"
     if javascript:  # laid out, then skipped while far from view
         assert page.evaluate(SECTION_SHOWN, last) is False
-    assert shown_once_scrolled_to(page, last)
+    shown_once_scrolled_to(page, last)
 
 
 def test_far_sections_are_held_back_only_while_a_plain_visit_is_parsed(context_factory, server):
@@ -262,7 +260,7 @@ def test_without_the_script_that_holds_sections_back_nothing_is_held_back(contex
     page = context.new_page()
     page.goto(server, wait_until="load")
     assert page.evaluate("window.__heldBack") is False
-    assert shown_once_scrolled_to(page, ".chapter-section:last-of-type")
+    shown_once_scrolled_to(page, ".chapter-section:last-of-type")
 
 
 def test_without_javascript_the_chapter_is_readable(context_factory, server):
