@@ -80,9 +80,27 @@ class PageWatch:
         self.outside.clear()
 
     def attach(self, page):
+        # A request still in flight when the test leaves the page (another goto, a
+        # reload) is cancelled by the browser, not failed by the page: each request is
+        # tagged with the document that made it, and only such a cancel is let pass.
+        document = {"n": 0}
+        made_by: dict = {}
+
+        def on_request(request):
+            if request.is_navigation_request() and request.frame.parent_frame is None:
+                document["n"] += 1  # (a navigation request of the page always has its frame)
+            made_by[request] = document["n"]
+
+        def on_failed(request):
+            left_behind = made_by.pop(request, document["n"]) < document["n"]
+            if not (left_behind and "ERR_ABORTED" in (request.failure or "")):
+                self.failed.append(f"{request.url} {request.failure}")
+
+        page.on("request", on_request)
+        page.on("requestfinished", lambda r: made_by.pop(r, None))
         page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
         page.on("pageerror", lambda e: self.console_errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        page.on("requestfailed", on_failed)
         page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} {r.status}"))
 
 

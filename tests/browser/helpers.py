@@ -110,9 +110,10 @@ def as_opened(page):
 
 
 def no_errors(page):
-    assert page.watch.console_errors == []
-    assert page.watch.failed == []
-    assert page.watch.outside == []
+    # (not a test module: pytest does not rewrite these asserts, so they say what they saw)
+    assert page.watch.console_errors == [], page.watch.console_errors
+    assert page.watch.failed == [], page.watch.failed
+    assert page.watch.outside == [], page.watch.outside
 
 
 def axe_violations(page, within: str | None = None) -> list[str]:
