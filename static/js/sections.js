@@ -1,14 +1,24 @@
 // While the chapter is parsed, its sections after the first are not rendered (site.css,
-// html.sections-pending); they are from the first frame after the parse. Only on a plain
-// visit: a URL with an #anchor, a reload or a step back in history needs the sections'
-// real heights at once to land where it should. A classic script in <head>, so it runs
-// before the chapter is parsed (fetched beside the stylesheet); where it does not run
-// (a failed request, a page opened from a file), nothing is held back.
+// html.sections-pending). After the first frame has been painted they are released one
+// a frame, so the browser's first layout of each falls into a task of its own instead of
+// one long task before the first paint. Only on a plain visit: a URL with an #anchor, a
+// reload or a step back in history needs the sections' real heights at once to land
+// where it should. A classic script in <head>, so it runs before the chapter is parsed
+// (fetched beside the stylesheet); where it does not run (a failed request, a page
+// opened from a file), nothing is held back.
 const [visit] = performance.getEntriesByType("navigation");
 if (!location.hash && (visit?.type ?? "navigate") === "navigate") {
   const root = document.documentElement;
   root.classList.add("sections-pending");
-  document.addEventListener("DOMContentLoaded", () =>
-    requestAnimationFrame(() => root.classList.remove("sections-pending")),
-  );
+  const release = (held) => {
+    const section = held.shift();
+    if (!section) return root.classList.remove("sections-pending");
+    section.classList.add("released");
+    requestAnimationFrame(() => release(held));
+  };
+  document.addEventListener("DOMContentLoaded", () => {
+    const held = [...document.querySelectorAll(".chapter-section ~ .chapter-section")];
+    // a callback of the next frame runs before that frame is painted: wait one more
+    requestAnimationFrame(() => requestAnimationFrame(() => release(held)));
+  });
 }

@@ -202,10 +202,15 @@ def test_every_anchor_can_be_linked_to(page, server, width, anchor):
 
 
 SECTION_SHOWN = "(s) => document.querySelector(s).lastElementChild.checkVisibility({contentVisibilityAuto: true})"
-# whether <html> ever had the class that holds the far sections back (sections.js)
-HELD_BACK = """window.__heldBack = false;
-new MutationObserver(() => { if (document.documentElement?.classList.contains("sections-pending")) window.__heldBack = true; })
-  .observe(document, {attributes: true, subtree: true, attributeFilter: ["class"]});"""
+# whether <html> ever had the class that holds the far sections back (sections.js), and
+# the frame (its time on the document's timeline) in which each section was released
+HELD_BACK = """window.__heldBack = false; window.__released = [];
+new MutationObserver((changes) => {
+  if (document.documentElement?.classList.contains("sections-pending")) window.__heldBack = true;
+  for (const { target } of changes)
+    if (target.classList.contains("released")) window.__released.push([target.id, document.timeline.currentTime]);
+}).observe(document, {attributes: true, subtree: true, attributeFilter: ["class"]});
+document.addEventListener("DOMContentLoaded", () => requestAnimationFrame((t) => { window.__firstFrame = t; }));"""
 
 
 def shown_once_scrolled_to(page, selector):
@@ -232,6 +237,14 @@ def test_far_sections_are_held_back_only_while_a_plain_visit_is_parsed(context_f
     page.goto(server, wait_until="load")
     assert page.evaluate("window.__heldBack") is True
     expect(page.locator("html")).not_to_have_class(re.compile("sections-pending"))
+    # released in order, each in a frame of its own, from the frame after the first
+    # one after the parse (that one is painted with them held back)
+    released = page.evaluate("window.__released")
+    held = page.evaluate("[...document.querySelectorAll('.chapter-section ~ .chapter-section')].map((s) => s.id)")
+    assert [id for id, _ in released] == held and len(held) >= 5
+    frames = [when for _, when in released]
+    assert frames == sorted(set(frames)), frames
+    assert page.evaluate("window.__firstFrame") < frames[0]
     # a reload, a step back and a URL with an anchor need the real heights at once
     page.reload(wait_until="load")
     assert page.evaluate("window.__heldBack") is False
