@@ -538,15 +538,41 @@ def render_runnable_open(self, tokens, idx, options, env):
     )
 
 
+# The roles that the page colours (site.css .tok-*, the editor's theme in editor.js), by
+# the Pygments token types that have them; any other token is plain text.
+TOKEN_ROLES = {
+    "Keyword": "keyword", "Operator.Word": "keyword",
+    "Literal.String": "string", "Literal.Number": "number", "Comment": "comment",
+    "Name.Function": "name", "Name.Class": "name", "Name.Builtin": "name",
+    "Operator": "op", "Punctuation": "op",
+}
+
+
+def token_role(ttype) -> str | None:
+    while ttype is not None:
+        role = TOKEN_ROLES.get(str(ttype)[len("Token."):])
+        if role:
+            return role
+        ttype = ttype.parent
+    return None
+
+
 @functools.lru_cache(maxsize=None)
 def highlighted_python(source: str) -> str:
-    """``source`` as Pygments' HTML, remembered: the build highlights the cells' code
-    while they run, and rendering finds it done."""
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
+    """``source`` as HTML, a span only around a run of tokens that the page colours,
+    remembered: the build highlights the cells' code while they run, and rendering finds
+    it done."""
     from pygments.lexers import PythonLexer
 
-    return highlight(source, PythonLexer(), HtmlFormatter(nowrap=True))
+    runs: list[list] = []  # [role, text]
+    for ttype, text in PythonLexer().get_tokens(source):
+        role = token_role(ttype) if text.strip() else None
+        if runs and runs[-1][0] == role:
+            runs[-1][1] += text
+        else:
+            runs.append([role, text])
+    return "".join(f'<span class="tok-{role}">{html.escape(text, quote=False)}</span>' if role
+                   else html.escape(text, quote=False) for role, text in runs)
 
 
 def render_cell_output(cell: "ExecutedCell") -> str:

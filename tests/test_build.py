@@ -94,6 +94,23 @@ def test_cells_show_their_pre_run_output(index):
         assert '<pre class="cell-stdout">' in cell, name
 
 
+def test_cells_code_is_highlighted_by_the_roles_the_page_colours(index):
+    source = 'def f(xs):  # sum\n    return sum(x ** 2 for x in xs) + 1.5, "done"\n'
+    out = build.highlighted_python(source)
+    assert html.unescape(re.sub(r"<[^>]+>", "", out)) == source  # the code itself, unchanged
+    spans = re.findall(r'<span class="tok-(\w+)">([^<]*)</span>', out)
+    assert ("keyword", "def") in spans and ("keyword", "return") in spans and ("keyword", "for") in spans
+    assert ("name", "f") in spans and ("name", "sum") in spans
+    assert ("comment", "# sum") in spans and ("string", '"done"') in spans and ("number", "1.5") in spans
+    assert ("op", "):") in spans  # adjacent tokens of one role share a span
+    assert "xs" not in "".join(text for _, text in spans)  # a plain name is plain text
+    # each role has its colour on the page, and no other class is made
+    css = (ROOT / "static/css/site.css").read_text(encoding="utf-8")
+    used = set(re.findall(r'<span class="tok-(\w+)">', index))
+    assert used == set(build.TOKEN_ROLES.values())
+    assert all(f".tok-{role} {{ color: var(--tok-{role})" in css for role in used)
+
+
 def test_no_absolute_urls(built):
     """Our own files are linked relatively; only links out of the site are absolute."""
     for page in ("index.html", "404.html"):
