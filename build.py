@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import base64
 import concurrent.futures
 import contextlib
 import dataclasses
@@ -2284,7 +2285,8 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
             files[PYODIDE_SNAPSHOT] = snapshot.result()
     context = dataclasses.replace(context, bibliography=render_bibliography(md, templates.result(), context))
     render_sections(md, sections, context)
-    page = page_context(options, chapter, sections, numbering, numbers["instrument_data"], files.get(PYODIDE_SNAPSHOT))
+    page = page_context(options, chapter, sections, numbering, numbers["instrument_data"],
+                        files.get(PYODIDE_SNAPSHOT), inline_script(files))
     files.update(assemble_pages(templates.result(), page))
     files["chapter-11.ipynb"] = notebook.result()
     files["sw.js"] = service_worker(options, files, worker and worker.result())
@@ -2321,10 +2323,27 @@ def pyodide_url(options: Options) -> str:
     return "assets/pyodide/" if options.pyodide == "local" else PYODIDE_CDN.format(version=pyodide_version(options.root))
 
 
+# Runs before the chapter is parsed, so it is written into the page rather than fetched:
+# a request would hold the parser (and the first paint) for a round trip.
+INLINE_SCRIPT = "assets/js/sections.js"
+
+
+def inline_script(files: dict[str, str | bytes | Path]) -> dict:
+    """``INLINE_SCRIPT``, minified, taken out of the site's files, with the hash that the
+    page's Content-Security-Policy allows it by."""
+    source = files.pop(INLINE_SCRIPT)
+    text = (source.read_bytes() if isinstance(source, Path) else source).decode("utf-8").strip()
+    if "</script" in text.lower():
+        raise BuildError(INLINE_SCRIPT, None, "an inline script cannot contain '</script'")
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return {"text": text, "hash": f"sha256-{digest}"}
+
+
 def page_context(options: Options, chapter: dict, sections: list[Section], numbering: dict,
-                 instrument_data: dict, snapshot: Path | None) -> dict:
+                 instrument_data: dict, snapshot: Path | None, script: dict) -> dict:
     version = pyodide_version(options.root)
     return {
+        "inline_script": script,
         "chapter": chapter,
         "sections": sections,
         "reading_minutes": reading_minutes(sections),

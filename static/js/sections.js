@@ -3,11 +3,11 @@
 // a frame, so the browser's first layout of each falls into a task of its own instead of
 // one long task before the first paint. Only on a plain visit: a URL with an #anchor, a
 // reload or a step back in history needs the sections' real heights at once to land
-// where it should. A classic script in <head>, so it runs before the chapter is parsed
-// (fetched beside the stylesheet); where it does not run (a failed request, a page
-// opened from a file), nothing is held back.
-const [visit] = performance.getEntriesByType("navigation");
-if (!location.hash && (visit?.type ?? "navigate") === "navigate") {
+// where it should. The build writes this script into <head>, before the stylesheet, so
+// it runs before the chapter is parsed without a request (build.py INLINE_SCRIPT).
+(() => {
+  const [visit] = performance.getEntriesByType("navigation");
+  if (location.hash || (visit?.type ?? "navigate") !== "navigate") return;
   const root = document.documentElement;
   root.classList.add("sections-pending");
   const release = (held) => {
@@ -21,4 +21,4 @@ if (!location.hash && (visit?.type ?? "navigate") === "navigate") {
     // a callback of the next frame runs before that frame is painted: wait one more
     requestAnimationFrame(() => requestAnimationFrame(() => release(held)));
   });
-}
+})();

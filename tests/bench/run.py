@@ -56,13 +56,9 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 import build  # noqa: E402  (the site's MIME types: one map for every local server)
+sys.path.insert(0, str(ROOT / "tests"))
+from chromium import CHROMIUM, FLAGS  # noqa: E402
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic",
-    "--no-first-run", "--no-default-browser-check",
-]
 # Only the Stop/Run soak calls window.gc() before it reads the JS heap.
 SOAK_FLAGS = ["--js-flags=--expose-gc"]
 PYSCRIPT_DIST = ROOT / "node_modules/@pyscript/core/dist"
@@ -270,7 +266,7 @@ class Visit:
 
     def _open(self, playwright, probe_interactive: bool, extra_flags: list[str]):
         self.context = playwright.chromium.launch_persistent_context(
-            self.profile, executable_path=CHROMIUM, args=CHROMIUM_FLAGS + extra_flags, headless=True,
+            self.profile, executable_path=CHROMIUM, args=FLAGS + extra_flags, headless=True,
             viewport={"width": 1280, "height": 800}, timeout=60_000,
         )
         # Only requests that leave 127.0.0.1 are intercepted (the pattern is matched
@@ -756,7 +752,7 @@ def build_times(repeats: int) -> dict:
 
 
 def lighthouse(url: str, out_json: Path) -> dict:
-    flags = " ".join(["--headless=new", *CHROMIUM_FLAGS])
+    flags = " ".join(["--headless=new", *FLAGS])
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
     command = [str(LIGHTHOUSE), url, "--output=json", f"--output-path={out_json}", "--quiet",
                f"--chrome-flags={flags}", "--max-wait-for-load=60000"]
@@ -1084,7 +1080,7 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_at_start": os.getloadavg(),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "settings": {"runs": args.runs, "soak_cycles": args.cycles, "slider_moves": SLIDER_MOVES, "bench_code": BENCH_CODE,
-                     "peer_idle_s": PEER_IDLE_S, "chromium": CHROMIUM, "flags": CHROMIUM_FLAGS},
+                     "peer_idle_s": PEER_IDLE_S, "chromium": CHROMIUM, "flags": FLAGS},
         "notes": [
             "The seed cells import numpy, which the local Pyodide core lacks; every Run timing uses "
             f"the same pure-Python cell in both pages: {BENCH_CODE.format(k='K')}",

@@ -17,15 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from chromium import CHROMIUM, FLAGS
 from browser.helpers import DESKTOP, PHONE, SUBPATH, SubPathHandler, as_opened, cells, new_page, run
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic",
+    *FLAGS,
     # V8 compiles Python's WebAssembly function by function as it is first called, not
     # whole at each start: each of the suite's many fresh Pythons starts ~0.4 s sooner.
-    "--no-first-run", "--js-flags=--expose-gc --wasm-lazy-compilation",
+    "--js-flags=--expose-gc --wasm-lazy-compilation",
 ]
 # Requests a service worker makes are routed (and guarded) like the page's own.
 os.environ.setdefault("PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS", "1")

@@ -266,16 +266,6 @@ def test_far_sections_are_held_back_only_while_a_plain_visit_is_parsed(context_f
     assert [fresh.evaluate(style, s) for s in ("#s11-2", "#s11-4")] == ["hidden", "auto"]
 
 
-def test_without_the_script_that_holds_sections_back_nothing_is_held_back(context_factory, server):
-    context, _ = context_factory()
-    context.add_init_script(HELD_BACK)
-    context.route("**/sections.js", lambda route: route.abort())
-    page = context.new_page()
-    page.goto(server, wait_until="load")
-    assert page.evaluate("window.__heldBack") is False
-    shown_once_scrolled_to(page, ".chapter-section:last-of-type")
-
-
 def test_without_javascript_the_chapter_is_readable(context_factory, server):
     context, watch = context_factory(java_script_enabled=False)
     page = context.new_page()
