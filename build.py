@@ -542,7 +542,7 @@ def render_runnable_open(self, tokens, idx, options, env):
 # The roles that the page colours (site.css .tok-*, the editor's theme in editor.js), by
 # the Pygments token types that have them; any other token is plain text.
 TOKEN_ROLES = {
-    "Keyword": "keyword", "Operator.Word": "keyword",
+    "Keyword": "keyword", "Keyword.Constant": "number", "Operator.Word": "keyword",
     "Literal.String": "string", "Literal.Number": "number", "Comment": "comment",
     "Name.Function": "name", "Name.Class": "name", "Name.Builtin": "name",
     "Operator": "op", "Punctuation": "op",
@@ -564,10 +564,12 @@ def highlighted_python(source: str) -> str:
     remembered: the build highlights the cells' code while they run, and rendering finds
     it done."""
     from pygments.lexers import PythonLexer
+    from pygments.token import Token
 
     runs: list[list] = []  # [role, text]
     for ttype, text in PythonLexer().get_tokens(source):
-        role = token_role(ttype) if text.strip() else None
+        # a space between tokens is plain text; inside a string or comment it is theirs
+        role = None if ttype in Token.Text and not text.strip() else token_role(ttype)
         if runs and runs[-1][0] == role:
             runs[-1][1] += text
         else:
@@ -2329,8 +2331,9 @@ INLINE_SCRIPT = "assets/js/sections.js"
 
 
 def inline_script(files: dict[str, str | bytes | Path]) -> dict:
-    """``INLINE_SCRIPT``, minified, taken out of the site's files, with the hash that the
-    page's Content-Security-Policy allows it by."""
+    """``INLINE_SCRIPT`` (minified already, like our other scripts: ``collect_assets``)
+    taken out of the site's files, with the hash that the page's Content-Security-Policy
+    allows it by."""
     source = files.pop(INLINE_SCRIPT)
     text = (source.read_bytes() if isinstance(source, Path) else source).decode("utf-8").strip()
     if "</script" in text.lower():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import filecmp
+import hashlib
 import html
 import json
 import re
@@ -103,12 +105,22 @@ def test_cells_code_is_highlighted_by_the_roles_the_page_colours(index):
     assert ("name", "f") in spans and ("name", "sum") in spans
     assert ("comment", "# sum") in spans and ("string", '"done"') in spans and ("number", "1.5") in spans
     assert ("op", "):") in spans  # adjacent tokens of one role share a span
+    assert ("string", '"a b"') in re.findall(r'<span class="tok-(\w+)">([^<]*)</span>', build.highlighted_python('x = "a b" or None\n'))
+    assert ("number", "None") in re.findall(r'<span class="tok-(\w+)">([^<]*)</span>', build.highlighted_python('x = "a b" or None\n'))
     assert "xs" not in "".join(text for _, text in spans)  # a plain name is plain text
     # each role has its colour on the page, and no other class is made
     css = (ROOT / "static/css/site.css").read_text(encoding="utf-8")
     used = set(re.findall(r'<span class="tok-(\w+)">', index))
     assert used == set(build.TOKEN_ROLES.values())
     assert all(f".tok-{role} {{ color: var(--tok-{role})" in css for role in used)
+
+
+def test_the_inline_script_is_the_one_the_content_security_policy_allows(index):
+    [script] = re.findall(r"<script>(.*?)</script>", index, re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    [policy] = re.findall(r'http-equiv="Content-Security-Policy" content="([^"]*)"', index)
+    assert f"'sha256-{digest}'" in policy.split("script-src", 1)[1].split(";", 1)[0]
+    assert "sections-pending" in script and "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";", 1)[0]
 
 
 def test_no_absolute_urls(built):

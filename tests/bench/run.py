@@ -57,7 +57,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 import build  # noqa: E402  (the site's MIME types: one map for every local server)
 sys.path.insert(0, str(ROOT / "tests"))
-from chromium import CHROMIUM, FLAGS  # noqa: E402
+from chromium import CHROMIUM, FLAGS, launch_options  # noqa: E402
 
 # Only the Stop/Run soak calls window.gc() before it reads the JS heap.
 SOAK_FLAGS = ["--js-flags=--expose-gc"]
@@ -266,7 +266,7 @@ class Visit:
 
     def _open(self, playwright, probe_interactive: bool, extra_flags: list[str]):
         self.context = playwright.chromium.launch_persistent_context(
-            self.profile, executable_path=CHROMIUM, args=FLAGS + extra_flags, headless=True,
+            self.profile, **launch_options(playwright.chromium, FLAGS + extra_flags), headless=True,
             viewport={"width": 1280, "height": 800}, timeout=60_000,
         )
         # Only requests that leave 127.0.0.1 are intercepted (the pattern is matched
@@ -752,6 +752,8 @@ def build_times(repeats: int) -> dict:
 
 
 def lighthouse(url: str, out_json: Path) -> dict:
+    # UNSEEN_UI stays on here: chrome-launcher passes a --disable-features of its own,
+    # and Chromium would keep only a second one.
     flags = " ".join(["--headless=new", *FLAGS])
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
     command = [str(LIGHTHOUSE), url, "--output=json", f"--output-path={out_json}", "--quiet",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from chromium import CHROMIUM, FLAGS
+from chromium import CHROMIUM, FLAGS, launch_options
 from browser.helpers import DESKTOP, PHONE, SUBPATH, SubPathHandler, as_opened, cells, new_page, run
 
 CHROMIUM_FLAGS = [
@@ -60,7 +60,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        instance = playwright.chromium.launch(**launch_options(playwright.chromium, CHROMIUM_FLAGS))
         yield instance
         instance.close()
 
@@ -95,7 +95,12 @@ class PageWatch:
             if not (left_behind and "ERR_ABORTED" in (request.failure or "")):
                 self.failed.append(f"{request.url} {request.failure}")
 
+        def on_navigated(frame):
+            if frame.parent_frame is None and frame.url.startswith("about:"):
+                document["n"] += 1  # a page left for about:blank makes no request
+
         page.on("request", on_request)
+        page.on("framenavigated", on_navigated)
         page.on("requestfinished", lambda r: made_by.pop(r, None))
         page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
         page.on("pageerror", lambda e: self.console_errors.append(str(e)))
