@@ -13,7 +13,7 @@ FLAGS = [
     "--no-first-run", "--no-default-browser-check",
 ]
 # Each new window (a browser context) starts a renderer of its own for the address bar's
-# popup, a WebUI page that no test or reader's page sees: measured here, about 1.5 s of
+# popup, a WebUI page that no test or reader's page sees: measured here, about 1 s of
 # CPU per context, beside the page under test.
 UNSEEN_UI = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup")
 
