@@ -564,12 +564,10 @@ def highlighted_python(source: str) -> str:
     remembered: the build highlights the cells' code while they run, and rendering finds
     it done."""
     from pygments.lexers import PythonLexer
-    from pygments.token import Token
 
     runs: list[list] = []  # [role, text]
     for ttype, text in PythonLexer().get_tokens(source):
-        # a space between tokens is plain text; inside a string or comment it is theirs
-        role = None if ttype in Token.Text and not text.strip() else token_role(ttype)
+        role = token_role(ttype)  # spaces between tokens are Text: plain; inside a string, its own
         if runs and runs[-1][0] == role:
             runs[-1][1] += text
         else:
@@ -2334,8 +2332,7 @@ def inline_script(files: dict[str, str | bytes | Path]) -> dict:
     """``INLINE_SCRIPT`` (minified already, like our other scripts: ``collect_assets``)
     taken out of the site's files, with the hash that the page's Content-Security-Policy
     allows it by."""
-    source = files.pop(INLINE_SCRIPT)
-    text = (source.read_bytes() if isinstance(source, Path) else source).decode("utf-8").strip()
+    text = files.pop(INLINE_SCRIPT).decode("utf-8").strip()
     if "</script" in text.lower():
         raise BuildError(INLINE_SCRIPT, None, "an inline script cannot contain '</script'")
     digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")

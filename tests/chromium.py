@@ -29,7 +29,7 @@ def launch_options(browser_type, args: list[str]) -> dict:
     marker = f"--window-name=launch-options-{os.getpid()}"  # finds the probe among processes
     probe = browser_type.launch(executable_path=CHROMIUM, args=[*args, marker])
     try:
-        line = next(args for args in _command_lines() if marker in args)
+        line = next(line for line in _command_lines() if marker in line)
     finally:
         probe.close()
     own = [arg for arg in line if arg.startswith("--disable-features=")]

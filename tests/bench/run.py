@@ -57,7 +57,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 import build  # noqa: E402  (the site's MIME types: one map for every local server)
 sys.path.insert(0, str(ROOT / "tests"))
-from chromium import CHROMIUM, FLAGS, launch_options  # noqa: E402
+from chromium import CHROMIUM, FLAGS, UNSEEN_UI, launch_options  # noqa: E402
 
 # Only the Stop/Run soak calls window.gc() before it reads the JS heap.
 SOAK_FLAGS = ["--js-flags=--expose-gc"]
@@ -1082,7 +1082,8 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_at_start": os.getloadavg(),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "settings": {"runs": args.runs, "soak_cycles": args.cycles, "slider_moves": SLIDER_MOVES, "bench_code": BENCH_CODE,
-                     "peer_idle_s": PEER_IDLE_S, "chromium": CHROMIUM, "flags": FLAGS},
+                     "peer_idle_s": PEER_IDLE_S, "chromium": CHROMIUM, "flags": FLAGS,
+                     "features_disabled_in_visits": list(UNSEEN_UI)},
         "notes": [
             "The seed cells import numpy, which the local Pyodide core lacks; every Run timing uses "
             f"the same pure-Python cell in both pages: {BENCH_CODE.format(k='K')}",
