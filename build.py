@@ -2403,6 +2403,23 @@ def rebuild_in_a_fresh_process(options: Options) -> bool:
     return True
 
 
+def local_server(port: int, handler):
+    """The HTTP server on 127.0.0.1 of ``--serve``, of the tests and of the bench (``port``
+    0: any free one)."""
+    import http.server  # (only for serving: the build itself starts faster without it)
+
+    class LocalServer(http.server.ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request, client_address):
+            # a browser that drops a request it no longer needs (a page left, Lighthouse
+            # on exit) is no error of the server
+            if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+                super().handle_error(request, client_address)
+
+    return LocalServer(("127.0.0.1", port), handler)
+
+
 def serve(options: Options, port: int) -> None:
     """Serve the site on 127.0.0.1 and rebuild when a source folder changes. Every
     build runs in a fresh process; a failed one is printed, the last good site stays
@@ -2429,7 +2446,7 @@ def serve(options: Options, port: int) -> None:
 
     rebuild_in_a_fresh_process(options)
     threading.Thread(target=watch, daemon=True).start()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = local_server(port, Handler)
     log.info("serving %s at http://127.0.0.1:%d/ (Ctrl+C stops)", options.out, port)
     try:
         server.serve_forever()

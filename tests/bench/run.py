@@ -166,21 +166,11 @@ def make_handler(served: Served):
     return Handler
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        # A browser that closes a connection mid-request (Lighthouse does, on exit)
-        # is not an error of the bench.
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
 @contextlib.contextmanager
 def serving(root: Path):
     served = Served(root)
     served.warm()
-    httpd = Server(("127.0.0.1", 0), make_handler(served))
+    httpd = build.local_server(0, make_handler(served))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

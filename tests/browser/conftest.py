@@ -9,7 +9,6 @@ machine fails instead of hanging.
 from __future__ import annotations
 
 import functools
-import http.server
 import os
 import re
 import threading
@@ -17,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+import build
 from chromium import CHROMIUM, FLAGS, launch_options
-from browser.helpers import DESKTOP, PHONE, SUBPATH, SubPathHandler, as_opened, cells, new_page, run
+from browser.helpers import DESKTOP, PHONE, SUBPATH, SubPathHandler, as_opened, cells, laid_out, new_page, run
 
 CHROMIUM_FLAGS = [
     *FLAGS,
@@ -44,7 +44,7 @@ def site(built_site_local) -> Path:
 @pytest.fixture(scope="session")
 def server(site):
     handler = functools.partial(SubPathHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd = build.local_server(0, handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}{SUBPATH}"
@@ -159,6 +159,7 @@ def _shared_page(browser, server, **options):
     page = new_page(lambda **o: _new_context(browser, **o), **options)
     page.options = options
     page.goto(server)
+    laid_out(page)
     return page.context, page
 
 

@@ -100,6 +100,15 @@ def let_time_pass(page, ms: int, step: int = 1000):
 VIEWPORT = {"width": 1280, "height": 720}
 
 
+def laid_out(page):
+    """Wait until every section of a plain visit has been released (static/js/sections.js):
+    before that, a held-back section is not laid out and every box in it measures zero."""
+    # (a selector that matches once released: an unmet expectation on <html> itself would
+    # have Playwright take an accessibility snapshot of the whole page at every retry)
+    expect(page.locator("html:not(.sections-pending)")).to_be_attached()
+    return page
+
+
 def as_opened(page):
     """A shared page put back as its context opened it: window, colour scheme and
     screen media, and a watch that starts empty."""
@@ -140,6 +149,7 @@ def cells(page):
 def open_page(page, server):
     """Go to the chapter and wait until its cells are mounted; returns the cells."""
     page.goto(server)
+    laid_out(page)
     expect(cells(page).first).to_be_visible()
     expect(cells(page).first.get_by_role("button", name="Run")).to_be_visible()
     return cells(page)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import http.server
 import re
 import threading
 import time
@@ -17,6 +16,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+import build
 from browser.helpers import (
     DONE, FIRST_RUN_MS, RUN_MS, SubPathHandler, axe_violations, cells, let_time_pass, open_page, output, run, set_code,
     status, wait_until, with_clock,
@@ -484,7 +484,7 @@ def isolated_server(site):
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
             super().end_headers()
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Isolated, directory=str(site)))
+    httpd = build.local_server(0, functools.partial(Isolated, directory=str(site)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/ch11/"
     httpd.shutdown()

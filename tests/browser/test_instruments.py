@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import axe_violations, new_page, no_errors
+from browser.helpers import axe_violations, laid_out, new_page, no_errors
 from instruments import cost
 from instruments import quantization as qz
 from instruments import static_views as sv
@@ -126,7 +126,7 @@ def wait_for_widgets(page):
 
 def open_page(page, server, fragment=""):
     page.goto(server + fragment)
-    return wait_for_widgets(page)
+    return wait_for_widgets(laid_out(page))
 
 
 def expect_readouts(fig, expected: dict[str, str]):

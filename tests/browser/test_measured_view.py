@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from browser.helpers import new_page, no_errors
+from browser.helpers import laid_out, new_page, no_errors
 from instruments import static_views as sv
 from instruments.measured import RUN_FILES
 
@@ -56,6 +56,7 @@ def decode_readouts(n: int) -> dict[str, str]:
 
 def explorer(page, server, fragment=""):
     page.goto(server + fragment)
+    laid_out(page)
     fig = page.locator("#instrument-scaling-explorer")
     expect(fig.locator(".instrument-live")).to_be_attached()
     return fig

@@ -84,7 +84,7 @@ def start_server(network: Network, port: int = 0):
             network.answered.append(self.path)
             super().do_GET()
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    httpd = build.local_server(port, Handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
 

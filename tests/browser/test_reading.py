@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.helpers import (
-    CHARTS_MS, DESKTOP, FIRST_RUN_MS, PHONE, as_opened, axe_violations, cells, let_time_pass, new_page, set_code, status,
+    CHARTS_MS, DESKTOP, FIRST_RUN_MS, PHONE, as_opened, axe_violations, cells, laid_out, let_time_pass, new_page, set_code, status,
     wait_until, with_clock,
 )
 
@@ -29,7 +29,7 @@ def screen_page(request):
 def open_at(context_factory, server, screen, fragment=""):
     page = new_page(context_factory, **screen)
     page.goto(server + fragment)
-    return page
+    return laid_out(page)
 
 
 def wait_for_equations(page):
@@ -309,6 +309,7 @@ def column_in_view(page, family: str) -> bool:
             const cell = wrap.querySelector(`thead [data-family="${family}"]`).getBoundingClientRect();
             const labels = wrap.querySelector('tbody th').getBoundingClientRect();
             const box = wrap.getBoundingClientRect();
+            if (!box.width) throw new Error("the matrix is not laid out");
             return cell.left >= labels.right - 1 && cell.right <= box.right + 1;
         }""",
         family,
@@ -319,8 +320,11 @@ def test_on_a_phone_the_matrix_keeps_the_family_being_changed_in_view(context_fa
     page = open_at(context_factory, server, PHONE)
     matrix = page.locator("#instrument-architecture-matrix")
     matrix.scroll_into_view_if_needed()
-    expect(matrix.locator(".instrument-live")).to_be_attached()
-    assert not column_in_view(page, "hybrid")  # four columns do not fit a phone
+    # laid out: until then the box is no scroll container (widget.js whenLaidOut)
+    expect(matrix.locator(".instrument-live .table-scroll[data-measured]").first).to_be_attached()
+    wrap = matrix.locator(".table-scroll").first
+    assert not column_in_view(page, "hybrid"), wrap.evaluate(  # four columns do not fit a phone
+        "w => [w.scrollLeft, w.scrollWidth, w.clientWidth, w.getBoundingClientRect().toJSON(), scrollX]")
     slider = matrix.get_by_role("slider", name="Attention layers: 1 in every k")
     slider.focus()
     page.keyboard.press("ArrowLeft")
