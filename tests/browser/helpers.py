@@ -125,17 +125,26 @@ def no_errors(page):
     assert page.watch.outside == [], page.watch.outside
 
 
-def axe_violations(page, within: str | None = None) -> list[str]:
+# What the dark scheme can change: site.css's dark scheme sets colours and nothing else
+# (test_audits.py checks), so in it only the rules that read colours can find more.
+COLOUR_RULES = ("color-contrast", "link-in-text-block")
+
+
+def axe_violations(page, within: str | None = None, scheme: str = "light") -> list[str]:
     """axe-core's violations in the whole page, or in the elements that the selector
-    ``within`` picks: one line per element. axe-core is evaluated by the driver, as the
-    page's Content-Security-Policy does not govern it, so the page keeps its policy."""
+    ``within`` picks: one line per element; in the dark ``scheme``, those of the
+    ``COLOUR_RULES``. axe-core is evaluated by the driver, as the page's
+    Content-Security-Policy does not govern it, so the page keeps its policy."""
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.evaluate(f"() => {{ {AXE.read_text(encoding='utf-8')}\n}}")
+    options = {"resultTypes": ["violations"]}
+    if scheme == "dark":
+        options["runOnly"] = {"type": "rule", "values": list(COLOUR_RULES)}
     return page.evaluate(
-        """async (within) => (await axe.run(within ?? document, {resultTypes: ["violations"]}))
+        """async ([within, options]) => (await axe.run(within ?? document, options))
             .violations.flatMap((v) => v.nodes.map((n) =>
                 `${v.id} (${v.impact}): ${n.target.join(" ")} :: ${n.failureSummary}`))""",
-        within,
+        [within, options],
     )
 
 
