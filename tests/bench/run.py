@@ -55,7 +55,7 @@ from urllib.parse import unquote, urlparse
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-import build  # noqa: E402  (the site's MIME types: one map for every local server)
+import build  # noqa: E402  (the local server and its MIME types, as --serve and the tests have them)
 sys.path.insert(0, str(ROOT / "tests"))
 from chromium import CHROMIUM, FLAGS, UNSEEN_UI, launch_options  # noqa: E402
 
