@@ -2409,8 +2409,6 @@ def local_server(port: int, handler):
     import http.server  # (only for serving: the build itself starts faster without it)
 
     class LocalServer(http.server.ThreadingHTTPServer):
-        daemon_threads = True
-
         def handle_error(self, request, client_address):
             # a browser that drops a request it no longer needs (a page left, Lighthouse
             # on exit) is no error of the server

@@ -118,6 +118,23 @@ def test_cells_code_is_highlighted_by_the_roles_the_page_colours(index):
     assert all(f".tok-{role} {{ color: var(--tok-{role})" in css for role in used)
 
 
+COLOUR = re.compile(r"#[0-9a-f]{3,8}|(?:rgba?|hsla?|oklch|color-mix)\(.*\)", re.IGNORECASE)
+
+
+def test_the_dark_scheme_changes_colours_only():
+    """What lets the browser tests audit the dark scheme with axe-core's colour rules
+    alone (tests/browser/helpers.py COLOUR_RULES): in it only custom properties change,
+    each to a colour, and no other rule depends on the colour scheme."""
+    css = re.sub(r"/\*.*?\*/", "", (ROOT / "static/css/site.css").read_text(encoding="utf-8"), flags=re.DOTALL)
+    assert len(re.findall(r"prefers-color-scheme", css)) == 1
+    block = re.search(r"@media \(prefers-color-scheme: dark\) \{\s*:root \{([^{}]*)\}\s*\}", css)
+    assert block, "the dark scheme is one block that sets :root's custom properties"
+    declarations = [d.split(":", 1) for d in block[1].split(";") if d.strip()]
+    assert declarations
+    for name, value in declarations:
+        assert name.strip().startswith("--") and COLOUR.fullmatch(value.strip()), (name, value)
+
+
 def test_the_inline_script_is_the_one_the_content_security_policy_allows(index):
     [script] = re.findall(r"<script>(.*?)</script>", index, re.S)
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")

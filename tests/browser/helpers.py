@@ -103,9 +103,7 @@ VIEWPORT = {"width": 1280, "height": 720}
 def laid_out(page):
     """Wait until every section of a plain visit has been released (static/js/sections.js):
     before that, a held-back section is not laid out and every box in it measures zero."""
-    # (a selector that matches once released: an unmet expectation on <html> itself would
-    # have Playwright take an accessibility snapshot of the whole page at every retry)
-    expect(page.locator("html:not(.sections-pending)")).to_be_attached()
+    page.wait_for_function("() => !document.documentElement.classList.contains('sections-pending')")
     return page
 
 
@@ -126,19 +124,19 @@ def no_errors(page):
 
 
 # What the dark scheme can change: site.css's dark scheme sets colours and nothing else
-# (test_audits.py checks), so in it only the rules that read colours can find more.
+# (test_build.py checks), so in it only the rules that read colours can find more.
 COLOUR_RULES = ("color-contrast", "link-in-text-block")
 
 
-def axe_violations(page, within: str | None = None, scheme: str = "light") -> list[str]:
+def axe_violations(page, within: str | None = None) -> list[str]:
     """axe-core's violations in the whole page, or in the elements that the selector
-    ``within`` picks: one line per element; in the dark ``scheme``, those of the
+    ``within`` picks: one line per element; in the dark scheme, those of the
     ``COLOUR_RULES``. axe-core is evaluated by the driver, as the page's
     Content-Security-Policy does not govern it, so the page keeps its policy."""
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.evaluate(f"() => {{ {AXE.read_text(encoding='utf-8')}\n}}")
     options = {"resultTypes": ["violations"]}
-    if scheme == "dark":
+    if page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches"):
         options["runOnly"] = {"type": "rule", "values": list(COLOUR_RULES)}
     return page.evaluate(
         """async ([within, options]) => (await axe.run(within ?? document, options))

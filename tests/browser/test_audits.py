@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import CHARTS_MS, ROOT, axe_violations, no_errors
+from browser.helpers import CHARTS_MS, axe_violations, laid_out, no_errors
 
 
 def interact(page):
@@ -28,24 +28,13 @@ def test_axe_finds_no_violations(context_factory, server, scheme):
     page = context.new_page()
     page.goto(server)
     page.wait_for_load_state("networkidle")
-    assert axe_violations(page, scheme=scheme) == []
+    assert axe_violations(laid_out(page)) == []
     interact(page)
     page.locator(".plot").first.scroll_into_view_if_needed()
     expect(page.locator(".plot .main-svg").first).to_be_visible(timeout=CHARTS_MS)
     # what the reader changed: the three quizzes' feedback, the charts (the first now
     # drawn) and the contents, which mark the section scrolled to
-    assert axe_violations(page, "#q-doubling, #q-70b-2bit, #q-ssm-linear, .plot, #contents", scheme) == []
-
-
-def test_the_dark_scheme_changes_colours_only():
-    """What lets the dark scheme's audit run the colour rules alone (helpers.COLOUR_RULES)."""
-    css = (ROOT / "static/css/site.css").read_text(encoding="utf-8")
-    blocks = re.findall(r"@media[^{]*prefers-color-scheme:\s*dark[^{]*\{((?:[^{}]*\{[^{}]*\})*)[^{}]*\}", css)
-    assert blocks
-    for block in blocks:
-        for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", block):
-            names = [d.split(":", 1)[0].strip() for d in body.split(";") if d.strip()]
-            assert names and all(n.startswith("--") for n in names), (selector.strip(), names)
+    assert axe_violations(page, "#q-doubling, #q-70b-2bit, #q-ssm-linear, .plot, #contents") == []
 
 
 def test_every_internal_link_and_fragment_resolves(page, server, site):

@@ -523,7 +523,7 @@ def test_axe_finds_nothing_in_a_live_cell(live_page, scheme):
     run(cells(page).nth(1), "raise ValueError('shown')", expect_done=False)
     expect(output(cells(page).nth(1)).locator("pre.cell-error")).to_be_visible(timeout=RUN_MS)
     expect(output(cell).locator(".main-svg").first).to_be_visible(timeout=15_000)
-    assert axe_violations(page, "figure.cell", scheme) == []
+    assert axe_violations(page, "figure.cell") == []
 
 
 @pytest.mark.parametrize("width,scheme", [(375, "light"), (375, "dark"), (1280, "light"), (1280, "dark")])

@@ -321,8 +321,8 @@ def test_on_a_phone_the_matrix_keeps_the_family_being_changed_in_view(context_fa
     matrix = page.locator("#instrument-architecture-matrix")
     matrix.scroll_into_view_if_needed()
     # laid out: until then the box is no scroll container (widget.js whenLaidOut)
-    expect(matrix.locator(".instrument-live .table-scroll[data-measured]").first).to_be_attached()
-    wrap = matrix.locator(".table-scroll").first
+    wrap = matrix.locator(".instrument-live .table-scroll").first
+    expect(wrap).to_have_attribute("data-measured", "")
     assert not column_in_view(page, "hybrid"), wrap.evaluate(  # four columns do not fit a phone
         "w => [w.scrollLeft, w.scrollWidth, w.clientWidth, w.getBoundingClientRect().toJSON(), scrollX]")
     slider = matrix.get_by_role("slider", name="Attention layers: 1 in every k")
