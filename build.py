@@ -2405,10 +2405,22 @@ def rebuild_in_a_fresh_process(options: Options) -> bool:
 
 def local_server(port: int, handler):
     """The HTTP server on 127.0.0.1 of ``--serve``, of the tests and of the bench (``port``
-    0: any free one)."""
+    0: any free one); ``start()`` serves from a thread of its own until ``stop()``."""
     import http.server  # (only for serving: the build itself starts faster without it)
 
     class LocalServer(http.server.ThreadingHTTPServer):
+        @property
+        def origin(self) -> str:
+            return f"http://127.0.0.1:{self.server_address[1]}"
+
+        def start(self):
+            threading.Thread(target=self.serve_forever, daemon=True).start()
+            return self
+
+        def stop(self):
+            self.shutdown()
+            self.server_close()
+
         def handle_error(self, request, client_address):
             # a browser that drops a request it no longer needs (a page left, Lighthouse
             # on exit) is no error of the server

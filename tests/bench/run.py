@@ -170,14 +170,11 @@ def make_handler(served: Served):
 def serving(root: Path):
     served = Served(root)
     served.warm()
-    httpd = build.local_server(0, make_handler(served))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    httpd = build.local_server(0, make_handler(served)).start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+        yield httpd.origin + "/"
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        httpd.stop()
 
 
 # ── staging: the built site and the peer page in one folder ──────────────────

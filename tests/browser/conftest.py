@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -44,11 +43,9 @@ def site(built_site_local) -> Path:
 @pytest.fixture(scope="session")
 def server(site):
     handler = functools.partial(SubPathHandler, directory=str(site))
-    httpd = build.local_server(0, handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}{SUBPATH}"
-    httpd.shutdown()
+    httpd = build.local_server(0, handler).start()
+    yield httpd.origin + SUBPATH
+    httpd.stop()
 
 
 @pytest.fixture(scope="session")

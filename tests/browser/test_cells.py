@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import gzip
 import re
-import threading
 import time
 
 import pytest
@@ -18,7 +17,7 @@ from playwright.sync_api import expect
 
 import build
 from browser.helpers import (
-    DONE, FIRST_RUN_MS, RUN_MS, SubPathHandler, axe_violations, cells, let_time_pass, open_page, output, run, set_code,
+    DONE, FIRST_RUN_MS, RUN_MS, SUBPATH, SubPathHandler, axe_violations, cells, let_time_pass, open_page, output, run, set_code,
     status, wait_until, with_clock,
 )
 
@@ -484,10 +483,9 @@ def isolated_server(site):
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
             super().end_headers()
 
-    httpd = build.local_server(0, functools.partial(Isolated, directory=str(site)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/ch11/"
-    httpd.shutdown()
+    httpd = build.local_server(0, functools.partial(Isolated, directory=str(site))).start()
+    yield httpd.origin + SUBPATH
+    httpd.stop()
 
 
 def test_when_isolated_stop_interrupts_without_restarting(context_factory, isolated_server):

@@ -59,8 +59,7 @@ class Network:
     def stop(self):
         """The server goes away (its port is free again)."""
         if self.httpd:
-            self.httpd.shutdown()
-            self.httpd.server_close()
+            self.httpd.stop()
             self.httpd = None
 
 
@@ -84,9 +83,7 @@ def start_server(network: Network, port: int = 0):
             network.answered.append(self.path)
             super().do_GET()
 
-    httpd = build.local_server(port, Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd
+    return build.local_server(port, Handler).start()
 
 
 @pytest.fixture
@@ -98,7 +95,7 @@ def served():
         network = Network(directory, subpath)
         network.httpd = start_server(network, port)
         running.append(network)
-        return f"http://127.0.0.1:{network.httpd.server_address[1]}{subpath}", network
+        return network.httpd.origin + subpath, network
 
     yield serve
     for network in running:
