@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import wait_until
+from browser.helpers import laid_out, wait_until
 
 QUIZZES = ["q-doubling", "q-kv-vs-state", "q-ssm-linear", "q-levels", "q-sub4-tradeoff", "q-70b-2bit"]
 
@@ -236,7 +236,7 @@ def test_far_sections_are_held_back_only_while_a_plain_visit_is_parsed(context_f
     watch.attach(page)
     page.goto(server, wait_until="load")
     assert page.evaluate("window.__heldBack") is True
-    expect(page.locator("html")).not_to_have_class(re.compile("sections-pending"))
+    laid_out(page)
     # released in order, each in a frame of its own, from the frame after the first
     # one after the parse (that one is painted with them held back)
     released = page.evaluate("window.__released")
