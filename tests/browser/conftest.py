@@ -17,7 +17,9 @@ import pytest
 
 import build
 from chromium import CHROMIUM, FLAGS, launch_options
-from browser.helpers import DESKTOP, PHONE, SUBPATH, SubPathHandler, as_opened, cells, laid_out, new_page, run
+from browser.helpers import (
+    DESKTOP, PHONE, SAVE_DATA, SUBPATH, SubPathHandler, as_opened, cells, laid_out, new_page, run, with_connection,
+)
 
 CHROMIUM_FLAGS = [
     *FLAGS,
@@ -151,9 +153,18 @@ def page(watched_page):
     return watched_page
 
 
-def _shared_page(browser, server, **options):
-    """A watched page in a context of its own, loaded once for a whole test module."""
-    page = new_page(lambda **o: _new_context(browser, **o), **options)
+def _shared_page(browser, server, save_data=True, **options):
+    """A watched page in a context of its own, loaded once for a whole test module. The
+    tests that share it read it and run no cell; unless ``save_data`` is false, it is a
+    Save-Data reader's page, so a chart hovered or a cell kept in view starts no Python
+    that no test uses (and that would hold the charts back while it starts)."""
+    def make(**context_options):
+        context, watch = _new_context(browser, **context_options)
+        if save_data:
+            with_connection(context, **SAVE_DATA)
+        return context, watch
+
+    page = new_page(make, **options)
     page.options = options
     page.goto(server)
     laid_out(page)
@@ -192,7 +203,7 @@ def read_page(shared_page):
 def python_page(browser, server):
     """One page per test module whose Python has started, for the tests that need a
     running Python but not a new one: each is spared a page load and a start."""
-    context, page = _shared_page(browser, server)
+    context, page = _shared_page(browser, server, save_data=False)
     run(cells(page).first, "print('started')")
     yield page
     context.close()

@@ -9,6 +9,7 @@ stay in ``tests/browser/conftest.py``, which uses the server handler from here.
 from __future__ import annotations
 
 import http.server
+import json
 import re
 from pathlib import Path
 from urllib.parse import urlparse
@@ -59,6 +60,22 @@ class SubPathHandler(http.server.SimpleHTTPRequestHandler):
 
 
 # ── pages ────────────────────────────────────────────────────────────────────
+
+# Save-Data on a fast connection: the page starts Python only when a cell is Run
+# (cells.js, meteredOrSlow), not when a cell is hovered, focused or kept in view, and
+# shows the same page otherwise.
+SAVE_DATA = {"saveData": True, "effectiveType": "4g"}
+
+
+def with_connection(context, **connection):
+    """Every page of ``context`` reports ``connection`` (``saveData``, ``effectiveType``)
+    as ``navigator.connection``, from before the page's own scripts run."""
+    context.add_init_script(
+        "Object.defineProperty(navigator, 'connection', {value: Object.assign(new EventTarget(), %s)})"
+        % json.dumps(connection)
+    )
+    return context
+
 
 
 def new_page(context_factory, **options):

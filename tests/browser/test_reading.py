@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.helpers import (
-    CHARTS_MS, DESKTOP, FIRST_RUN_MS, PHONE, as_opened, axe_violations, cells, laid_out, let_time_pass, new_page, set_code, status,
-    wait_until, with_clock,
+    CHARTS_MS, DESKTOP, FIRST_RUN_MS, PHONE, SAVE_DATA, as_opened, axe_violations, cells, laid_out, let_time_pass, new_page,
+    set_code, status, wait_until, with_clock, with_connection,
 )
 
 # the same two screens as pages loaded once for the module (see as_opened)
@@ -401,13 +401,10 @@ def test_python_downloads_only_on_a_sign_of_intent(context_factory, server):
     assert page.watch.console_errors == []
 
 
-@pytest.mark.parametrize("connection", [{"saveData": True, "effectiveType": "4g"}, {"saveData": False, "effectiveType": "2g"}])
+@pytest.mark.parametrize("connection", [SAVE_DATA, {"saveData": False, "effectiveType": "2g"}])
 def test_no_download_ahead_of_a_run_under_save_data_or_on_a_slow_connection(context_factory, server, connection):
     context, watch = context_factory(**DESKTOP)
-    context.add_init_script(
-        "Object.defineProperty(navigator, 'connection', {value: Object.assign(new EventTarget(), %s)})"
-        % json.dumps(connection)
-    )
+    with_connection(context, **connection)
     page = with_clock(context.new_page())
     watch.attach(page)
     seen = watch_requests(page)
