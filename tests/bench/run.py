@@ -922,6 +922,18 @@ def budgets(s: dict) -> list[dict]:
         check(f"ours at most {limit:g}× the peer: {label} (ours/peer)", s["ratio"].get(key), "≤", limit, "×")
     check("ours at least the peer: Lighthouse performance (ours/peer)", s["ratio"].get("lighthouse_performance"),
           "≥", 1.0, "×")
+    # Every other figure that both pages have and where one side is plainly the better
+    # (the lower; for Lighthouse's scores, the higher): ours ahead of the peer's or level.
+    for key, label, sign in (("gzip9_html_css_js", "HTML+CSS+JS before any action, gzipped", "≤"),
+                             ("load_ms", "load event", "≤"),
+                             ("first_output_warm_ms", "first output after the warm-up (peer: after idle)", "≤"),
+                             ("second_run_after_warm_ms", "second run after the warm-up", "≤"),
+                             ("soak_js_heap_last", "Stop/Run soak: JS heap after the further cycles", "≤"),
+                             ("soak_rss_last", "Stop/Run soak: Chromium memory after the further cycles", "≤"),
+                             ("lighthouse_accessibility", "Lighthouse accessibility", "≥"),
+                             ("lighthouse_best-practices", "Lighthouse best practices", "≥"),
+                             ("lighthouse_seo", "Lighthouse SEO", "≥")):
+        check(f"ours level with the peer or ahead: {label} (ours/peer)", s["ratio"].get(key), sign, 1.0, "×")
     # The Stop/Run soak: what the further cycles add stays within the memory of the
     # first (the page's JS heap at most twice its size plus 5 MiB, the Chromium
     # processes at most twice theirs), every Stop started a new Python, nothing was
