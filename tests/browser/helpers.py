@@ -77,7 +77,6 @@ def with_connection(context, **connection):
     return context
 
 
-
 def new_page(context_factory, **options):
     """A page in a new browser context made with ``options``; ``page.watch`` holds its
     console errors, failed requests and requests that tried to leave the machine."""

@@ -137,7 +137,10 @@ def expect_readouts(fig, expected: dict[str, str]):
     shown = fig.evaluate(
         "(f, keys) => keys.map((k) => f.querySelector(`[data-readout='${k}']`)?.textContent ?? null)", list(expected)
     )
-    if [" ".join(text.split()) for text in shown if text is not None] == [" ".join(t.split()) for t in expected.values()]:
+    def spaced(text):  # whitespace collapsed, as to_have_text compares
+        return None if text is None else " ".join(text.split())
+
+    if list(map(spaced, shown)) == list(map(spaced, expected.values())):
         return
     for key, text in expected.items():
         expect(fig.locator(f'[data-readout="{key}"]')).to_have_text(text)
