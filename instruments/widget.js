@@ -66,11 +66,13 @@ export function rangeControl({ id, label, hiddenLabel = "", count, index, valueT
     onChange(i);
   });
   // Alt+← and Alt+→ (⌘ on a Mac) are the browser's Back and Forward; a focused
-  // slider would take them for a step instead.
+  // slider would take them for a step instead. The state of a step just taken is
+  // written first: written while the browser goes back, it would cancel the way back.
   input.addEventListener("keydown", (event) => {
     const step = { ArrowLeft: -1, ArrowRight: 1 }[event.key];
     if (!step || !(event.altKey || event.metaKey) || event.ctrlKey || event.shiftKey) return;
     event.preventDefault();
+    flushFragment();
     window.history.go(step);
   });
   set(index);
@@ -153,7 +155,7 @@ export function bindState(name, { values, defaults, apply }) {
   if (!listening) {
     listening = true;
     window.addEventListener("hashchange", applyFragment);
-    window.addEventListener("pagehide", () => pendingWrite && pendingWrite());
+    window.addEventListener("pagehide", flushFragment);
   }
   return function save() {
     // Written once the controls rest: a drag fires dozens of input events a
@@ -168,6 +170,12 @@ export function bindState(name, { values, defaults, apply }) {
 const WRITE_DELAY_MS = 250;
 let writeTimer = 0;
 let pendingWrite = null;
+
+/** Write a fragment that waits for the controls to rest, now. */
+function flushFragment() {
+  clearTimeout(writeTimer);
+  if (pendingWrite) pendingWrite();
+}
 
 function writeFragment(anchorName) {
   pendingWrite = null;

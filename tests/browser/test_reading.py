@@ -564,6 +564,10 @@ def test_a_focused_slider_leaves_alt_arrow_to_the_browsers_back(context_factory,
     page.keyboard.press("Alt+ArrowLeft")
     wait_until(page, lambda: page.evaluate("location.hash") == "", "the browser went back")
     assert slider.input_value() == moved
+    # the step was written into the entry left, before the way back (not while on it)
+    page.keyboard.press("Alt+ArrowRight")
+    expect(page).to_have_url(re.compile(r"#instrument-scaling-explorer\?scaling-explorer:n=\d+"))
+    assert slider.input_value() == moved
 
 
 def test_builds_on_is_plain_text_not_look_alike_links(shared_desktop_page):
