@@ -166,7 +166,6 @@ export function mount(figure, { runtime }) {
   window.addEventListener("pagehide", save);
 
   function remember(value) {
-    runtime.postponeStandby();
     clearTimeout(saveTimer);
     unsaved = value;
     saveTimer = setTimeout(save, SAVE_DELAY_MS);

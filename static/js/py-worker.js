@@ -11,20 +11,19 @@
 import { busyWith } from "./quiet.js";
 
 const INTERRUPT_GRACE_MS = 1000; // after this, an interrupt that did not land terminates
-const STANDBY_AFTER_MS = 2000; // quiet time after a run before a standby worker starts
+const STANDBY_AFTER_MS = 500; // a run still going after this may be one the reader stops
 
 // Without an interrupt buffer, Stop must terminate the worker, and a new one takes
-// seconds to start. So once a run has finished and the page has been quiet for a
-// moment (no run, no typing), a second worker starts in the background and waits,
-// ready: Stop swaps it in at once and starts the next standby. It costs one more
-// Python heap (the worker reports its size; `make bench` prints it). `standby: false`
-// (Save-Data, a slow connection) keeps one worker only.
+// seconds to start. So once a run has gone on for half a second (a run that may be
+// stopped: most end sooner), a second worker starts Python in the background and waits,
+// ready: Stop swaps it in at once. It stays until a Stop uses it, and it costs one more
+// Python in the browser's memory (the worker reports its heap; `make bench` measures
+// the whole). `standby: false` (Save-Data, a slow connection) keeps one worker only.
 
 export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, standby = true, onStandby = () => {},
   workerURL = new URL("./webworker.js", import.meta.url) }) {
   let live = null; // {worker, ready, progress, handlers, heap}: the worker that runs cells
   let spare = null; // a worker started in reserve, for the run after a Stop
-  let spareTimer = 0;
   let downloaded = false; // a worker of this page has started: its files are in the browser's cache
   let limits = null; // the output cap, as the worker's session announced it
   let nextId = 1;
@@ -115,16 +114,11 @@ export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, 
     return live.ready;
   }
 
-  /** After a quiet moment with a started live worker, start a standby (once). */
-  function keepStandby() {
-    if (!standby || interrupt || spare) return;
-    clearTimeout(spareTimer);
-    spareTimer = setTimeout(() => {
-      spareTimer = 0;
-      if (spare || current || !live || live.progress) return; // busy: the next run's end tries again
-      const w = (spare = boot());
-      w.ready.then(() => w === spare && onStandby({ heap: w.heap }), () => {});
-    }, STANDBY_AFTER_MS);
+  /** While a run goes on, start a standby (if there is none). */
+  function startStandby() {
+    if (!standby || interrupt || spare || !live) return;
+    const w = (spare = boot());
+    w.ready.then(() => w === spare && onStandby({ heap: w.heap }), () => {});
   }
 
   async function execute(job) {
@@ -163,19 +157,20 @@ export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, 
         });
         if (interrupt) interrupt[0] = 0;
         w.worker.postMessage({ id, type: "run", code: job.code, name: job.name });
+        job.standbyTimer = setTimeout(startStandby, STANDBY_AFTER_MS);
       });
     } finally {
       clearTimeout(job.graceTimer);
+      clearTimeout(job.standbyTimer);
       job.finish = null;
       current = null;
-      keepStandby();
     }
   }
 
   /** Terminate the live worker (if any); the standby, or a fresh worker, takes over. */
   function restart() {
     discard();
-    start().then(keepStandby, () => {});
+    start().catch(() => {});
   }
 
   return {
@@ -186,11 +181,6 @@ export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, 
 
     get started() {
       return Boolean(live);
-    },
-
-    /** The reader is at work (typing): a standby waiting to start waits for a quiet moment. */
-    postponeStandby() {
-      if (spareTimer) keepStandby();
     },
 
     /** The output cap {lines, chars} of the running session (null before it started). */
@@ -216,6 +206,7 @@ export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, 
         cancelled: false,
         finish: null,
         graceTimer: 0,
+        standbyTimer: 0,
         whenStopped: new Promise((resolve) => (stopped = resolve)),
         onStatus: on.onStatus ?? (() => {}),
         onStream: on.onStream ?? (() => {}),

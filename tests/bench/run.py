@@ -69,6 +69,7 @@ BENCH_VALUE = sum(i * i for i in range(10_000))
 STOP_CODE = "while True:\n    pass"
 SLIDERS = ("Context length", "Bit-width")
 SLIDER_MOVES = 100
+STANDBY_RSS_BUDGET = 160 * 10**6  # bytes: one more Python in Chromium's memory (README)
 PEER_IDLE_S = 8.0            # how long the peer sits idle before its "after warm-up" run
 WARMUP_WAIT_S = 30.0         # longest wait for our warm-up to finish
 IDLE_CHECK_S = 6.0           # how long the page is left alone to see that Python does not start by itself
@@ -426,6 +427,7 @@ class Visit:
         """Run `while True: pass`, press Stop, time until the cell accepts a new run;
         then run the bench cell (with `k`) and time that run too."""
         self.set_code(name, STOP_CODE)
+        rss_before_loop = chromium_rss_bytes()
         self.run_button(name).click()
         stop = self.stop_button(name)
         if self.kind == "ours":
@@ -437,8 +439,10 @@ class Visit:
         # may still be loading when Stop becomes available: wait for that too).
         self.wait_ms(1500)
         self.page.evaluate("([kind, name, t]) => __bench.armIdle(kind, name, t)", [self.kind, name, 30_000])
-        # ours keeps a started Python in reserve once the page is quiet after a run: is
-        # it there at the Stop, and how large is its WebAssembly heap
+        # ours starts a Python in reserve once a run has gone on for a moment: is it
+        # there at the Stop, how large is its WebAssembly heap, and how much did
+        # Chromium's memory grow while the loop ran (ours: the reserve, all of it)
+        rss_at_stop = chromium_rss_bytes()
         standby = self.page.evaluate("(() => { const m = document.getElementById('main');"
                                      " return m ? [m.dataset.standby || null, Number(m.dataset.standbyHeap) || null]"
                                      " : [null, null]; })()") if self.kind == "ours" else [None, None]
@@ -450,7 +454,7 @@ class Visit:
             raise RuntimeError("the cell did not accept a new run within 30 s of Stop; cell: "
                                f"{self.page.evaluate('([k, n]) => __bench.cellState(k, n)', [self.kind, name])}")
         result = {"stop_ms": t1 - clicks[clicks_before], "standby_at_stop": standby[0] == "ready",
-                  "standby_heap": standby[1]}
+                  "standby_heap": standby[1], "rss_before_loop": rss_before_loop, "rss_at_stop": rss_at_stop}
         try:
             result["run_after_stop_ms"] = self.timed_run(name, k)
         except Exception as error:  # noqa: BLE001 - reported, not fatal
@@ -614,18 +618,15 @@ def chromium_rss_bytes() -> int:
 
 def soak_reading(visit: Visit, cdp) -> dict:
     """The page's JS heap after a full garbage collection (CDP Performance.getMetrics:
-    the page's main thread, not its workers), the Chromium processes' resident memory, and the workers started so far. Taken in
-    the same quiet state each time: a second after the last run and, on our page, with
-    the standby Python started (it starts once the page is quiet after a run), so both
-    readings hold it."""
+    the page's main thread, not its workers), the Chromium processes' resident memory,
+    and the workers started so far. Taken in the same quiet state each time: a second
+    after the last run, a short one. Whether our page then holds a standby Python is
+    recorded (it should not: a short run starts none, and the Stop before it used the
+    one the runaway loop started)."""
     visit.wait_ms(1000)
     standby = None
     if visit.kind == "ours":
-        try:
-            visit.page.wait_for_selector('main[data-standby="ready"]', state="attached", timeout=30_000)
-            standby = True
-        except Exception:  # noqa: BLE001 - recorded: the readings are then less alike
-            standby = False
+        standby = visit.page.evaluate("document.getElementById('main')?.dataset.standby === 'ready'")
     if not visit.page.evaluate("typeof window.gc === 'function'"):
         raise RuntimeError("window.gc is missing: the soak's browser needs --js-flags=--expose-gc")
     visit.page.evaluate("window.gc()")
@@ -826,6 +827,11 @@ def summarise(runs: dict, lighthouse_runs: dict, build: dict, soak: dict | None 
         k["run_after_stop_ms"] = median(field(kind, "passive", "run_after_stop_ms"))
         k["standby_at_stop_runs"] = sum(1 for v in field(kind, "passive", "standby_at_stop") if v)
         k["standby_heap_bytes"] = median(field(kind, "passive", "standby_heap"))
+        k["rss_before_loop"] = median(field(kind, "passive", "rss_before_loop"))
+        k["rss_at_stop"] = median(field(kind, "passive", "rss_at_stop"))
+        k["rss_loop_growth"] = median([a - b for a, b in zip(field(kind, "passive", "rss_at_stop"),
+                                                             field(kind, "passive", "rss_before_loop"))
+                                       if a is not None and b is not None])
         warm = field(kind, "passive", "warmup")
         k["warmup_started_runs"] = sum(1 for w in warm if w and w.get("started"))
         k["warmup_started_idle_runs"] = sum(1 for w in warm if w and w.get("started_idle"))
@@ -946,6 +952,9 @@ def budgets(s: dict) -> list[dict]:
     check("Stop/Run soak: workers started (one per Stop at least)", o.get("soak_workers"),
           "≥", None if asked is None else asked + 1)
     check("Stop/Run soak: console errors", o.get("soak_console_errors"), "≤", 0)
+    # The standby Python's whole cost in memory: what Chromium's grew by while the loop
+    # ran and the standby started beside it.
+    check("standby Python: Chromium memory the loop added", o.get("rss_loop_growth"), "≤", STANDBY_RSS_BUDGET, "B")
     return rows
 
 
@@ -1010,6 +1019,9 @@ TABLE = [
     ("first output of the run after Stop", "run_after_stop_ms", "ms"),
     ("a standby Python was ready at the Stop (runs)", "standby_at_stop_runs", ""),
     ("standby Python: WebAssembly heap", "standby_heap_bytes", "B"),
+    ("Chromium memory (RSS) before the runaway loop", "rss_before_loop", "B"),
+    ("Chromium memory (RSS) at its Stop (ours: with the standby)", "rss_at_stop", "B"),
+    ("Chromium memory the loop's 1.5 s added (ours: the standby)", "rss_loop_growth", "B"),
     ("Lighthouse performance", "lighthouse_performance", ""),
     ("Lighthouse accessibility", "lighthouse_accessibility", ""),
     ("Lighthouse best practices", "lighthouse_best-practices", ""),
