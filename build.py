@@ -451,7 +451,9 @@ def render_quiz_part(part: str):
 def render_quiz_form(self, tokens, idx, options, env):
     """The answer form (a text field, or two radio buttons for true/false), the live
     region where the verdict and the feedback for a likely mistake appear, and the
-    opening of the closed answer and explanation."""
+    opening of the closed answer and explanation. The form is a ``<template>``: without
+    JavaScript nothing can check an answer, and with it quiz.js puts the form in the
+    page as the reader nears the quiz."""
     meta = tokens[idx].meta
     qid = meta["id"]
     if meta["kind"] == "numeric":
@@ -473,10 +475,10 @@ def render_quiz_form(self, tokens, idx, options, env):
         )
         after = ""
     return (
-        f'<form class="quiz-form" hidden>\n{field}'
+        f'<template class="quiz-form-template"><form class="quiz-form">\n{field}'
         f'<button type="submit">Check</button>\n'
         f'<button type="button" class="quiz-reveal">Show answer</button>\n'
-        f"{after}</form>\n"
+        f"{after}</form></template>\n"
         f'<div class="quiz-verdict" role="status" aria-live="polite"></div>\n'
         f'<details class="quiz-solution">\n<summary>Answer and explanation</summary>\n'
         f'<p class="quiz-answer"><strong>Answer:</strong> {html.escape(quiz_answer_text(meta))}</p>\n'

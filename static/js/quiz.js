@@ -7,9 +7,36 @@
 import { grade } from "./quiz-answer.js";
 import * as storage from "./storage.js";
 
+// A text field in a section the browser has not yet laid out (content-visibility)
+// makes Chromium's form autofill style and lay out that whole section when the page
+// has been parsed: 35–55 ms of one task here, for two fields (README, "How it is
+// made"). So a quiz's form, built into a <template>, joins the page only once the
+// reader is near the quiz; until then it answers, restores and resets unseen.
+const NEAR = "50% 0px";
+let observer = null;
+const waiting = new Map();
+
+function whenNear(section, insert) {
+  if (typeof IntersectionObserver !== "function") return insert();
+  observer ??= new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting) continue;
+        observer.unobserve(entry.target);
+        waiting.get(entry.target)();
+        waiting.delete(entry.target);
+      }
+    },
+    { rootMargin: NEAR },
+  );
+  waiting.set(section, insert);
+  observer.observe(section);
+}
+
 export function mount(section, { onChange = () => {} } = {}) {
   const spec = JSON.parse(section.dataset.quiz);
-  const form = section.querySelector(".quiz-form");
+  const template = section.querySelector("template.quiz-form-template");
+  const form = template.content.querySelector(".quiz-form");
   const field = form.querySelector('input[type="text"]');
   const choices = [...form.querySelectorAll('input[type="radio"]')];
   const status = section.querySelector(".quiz-verdict");
@@ -67,7 +94,7 @@ export function mount(section, { onChange = () => {} } = {}) {
     }
   };
 
-  form.hidden = false;
+  whenNear(section, () => template.replaceWith(form));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     check(value(), { remember: true });

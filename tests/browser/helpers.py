@@ -123,6 +123,13 @@ def laid_out(page):
     return page
 
 
+def near(locator):
+    """Scroll ``locator`` into view, as a reader does before using it: a quiz's form joins
+    the page only as the reader nears the quiz (static/js/quiz.js)."""
+    locator.scroll_into_view_if_needed()
+    return locator
+
+
 def as_opened(page):
     """A shared page put back as its context opened it: window, colour scheme and
     screen media, and a watch that starts empty."""

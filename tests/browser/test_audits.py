@@ -8,18 +8,18 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import CHARTS_MS, SAVE_DATA, axe_violations, laid_out, no_errors, with_connection
+from browser.helpers import CHARTS_MS, SAVE_DATA, axe_violations, laid_out, near, no_errors, with_connection
 
 
 def interact(page):
     """Show quiz feedback of every kind."""
-    quiz = page.locator("#q-doubling")
+    quiz = near(page.locator("#q-doubling"))
     quiz.get_by_label("Your answer").fill("2")
     quiz.get_by_role("button", name="Check").click()
-    other = page.locator("#q-70b-2bit")
+    other = near(page.locator("#q-70b-2bit"))
     other.get_by_label("Your answer").fill("abc")
     other.get_by_role("button", name="Check").click()
-    page.locator("#q-ssm-linear").get_by_role("button", name="Show answer").click()
+    near(page.locator("#q-ssm-linear")).get_by_role("button", name="Show answer").click()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 import build
 from browser.helpers import (
-    DONE, FIRST_RUN_MS, RUN_MS, SUBPATH, SubPathHandler, axe_violations, cells, let_time_pass, open_page, output, run, set_code,
+    DONE, FIRST_RUN_MS, RUN_MS, SUBPATH, SubPathHandler, axe_violations, cells, let_time_pass, near, open_page, output, run, set_code,
     status, wait_until, with_clock,
 )
 
@@ -327,7 +327,7 @@ def test_a_million_lines_are_capped_and_the_page_stays_responsive(live_page):
     expect(status(cell)).to_have_text("Running…", timeout=RUN_MS)
     started = time.perf_counter()
     assert page.evaluate("1 + 1") == 2
-    quiz = page.locator(".quiz").first
+    quiz = near(page.locator(".quiz").first)
     quiz.get_by_label("Your answer").fill("abc")
     quiz.get_by_role("button", name="Check").click()
     expect(quiz.get_by_role("status")).not_to_have_text("", timeout=2_000)

@@ -26,7 +26,7 @@ from playwright.sync_api import expect
 
 import build
 from browser.helpers import (
-    SUBPATH, SubPathHandler, axe_violations, cells, let_time_pass, new_page, output, run, set_code, with_clock,
+    SUBPATH, SubPathHandler, axe_violations, cells, let_time_pass, near, new_page, output, run, set_code, with_clock,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -197,7 +197,7 @@ def test_after_one_visit_text_math_instruments_quizzes_and_python_work_offline(c
     expect(explorer.locator('[data-readout="ratio"]')).to_have_text("4,096×")
     expect(explorer.locator(".instrument-chart .main-svg").first).to_be_visible(timeout=30_000)
     # a quiz checks an answer
-    quiz = page.locator("#q-doubling")
+    quiz = near(page.locator("#q-doubling"))
     spec = json.loads(quiz.get_attribute("data-quiz"))
     quiz.get_by_label("Your answer").fill(f"{spec['answer']:g}")
     quiz.get_by_role("button", name="Check").click()
@@ -380,7 +380,7 @@ def test_without_service_workers_the_page_is_as_before(context_factory, served, 
     assert page.evaluate("navigator.serviceWorker?.controller ?? null") is None
     expect(page.locator("#offline-fact")).to_be_hidden()
     expect(page.locator("#update-notice")).to_be_empty()
-    quiz = page.locator("#q-doubling")
+    quiz = near(page.locator("#q-doubling"))
     quiz.get_by_label("Your answer").fill("1")
     quiz.get_by_role("button", name="Check").click()
     expect(quiz.get_by_role("status")).to_contain_text("Not quite")

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import laid_out, wait_until
+from browser.helpers import laid_out, near, wait_until
 
 QUIZZES = ["q-doubling", "q-kv-vs-state", "q-ssm-linear", "q-levels", "q-sub4-tradeoff", "q-70b-2bit"]
 
@@ -18,8 +18,9 @@ def quiz_spec(page, quiz_id):
 
 
 def answer(page, quiz_id, text):
-    """Answer as a reader does: type into the field, or pick True or False; then Check."""
-    quiz = page.locator(f"#{quiz_id}")
+    """Answer as a reader does: scroll to the quiz, type into the field or pick True or
+    False, then Check."""
+    quiz = near(page.locator(f"#{quiz_id}"))
     if quiz_spec(page, quiz_id)["kind"] == "truefalse":
         quiz.get_by_role("radio", name=text.title(), exact=True).check()
     else:
@@ -84,7 +85,7 @@ def test_a_wrong_answer_gets_a_verdict_and_a_right_one_the_explanation(read_page
 
 def test_the_hint_for_a_foreseen_mistake_is_inside_the_live_region(page, server):
     page.goto(server)  # the quiz as a first-time reader finds it
-    quiz = page.locator("#q-doubling")
+    quiz = near(page.locator("#q-doubling"))
     status = answer(page, "q-doubling", "2")
     expect(status).to_have_attribute("aria-live", "polite")
     expect(status).to_contain_text("Not quite: 2× is not the answer")
@@ -130,9 +131,22 @@ def test_unreadable_input_says_what_is_expected(read_page, quiz_id, text, said):
     expect(page.locator(f"#{quiz_id}").get_by_label("Your answer")).to_have_attribute("aria-invalid", "true")
 
 
+def test_a_quiz_form_joins_the_page_as_the_reader_nears_it(page, server):
+    page.goto(server)
+    laid_out(page)
+    far = page.locator("#q-70b-2bit")
+    # far from view, no text field: it would make the browser lay out its whole section
+    expect(far.locator("template.quiz-form-template")).to_have_count(1)
+    expect(far.get_by_role("textbox")).to_have_count(0)
+    near(far)
+    expect(far.get_by_label("Your answer")).to_be_visible()
+    expect(far.locator("template")).to_have_count(0)
+    assert page.watch.console_errors == []
+
+
 def test_true_false_is_a_group_of_two_radio_buttons(page, server):
     page.goto(server)  # the quiz as a first-time reader finds it
-    quiz = page.locator("#q-ssm-linear")
+    quiz = near(page.locator("#q-ssm-linear"))
     group = quiz.get_by_role("group", name="Your answer")
     expect(group.get_by_role("radio")).to_have_count(2)
     expect(quiz.get_by_role("textbox")).to_have_count(0)
@@ -161,16 +175,16 @@ def test_show_answer_and_answers_survive_a_reload_with_the_progress(page, server
     expect(progress).to_have_text(f"1 of {total} quizzes answered")
     expect(answer(page, "q-levels", "2")).to_contain_text("Not quite")
     expect(progress).to_have_text(f"1 of {total} quizzes answered")  # a wrong answer is not answered yet
-    quiz = page.locator("#q-doubling")
+    quiz = near(page.locator("#q-doubling"))
     quiz.get_by_role("button", name="Show answer").click()
     expect(quiz.locator(".quiz-answer")).to_be_visible()
     expect(answer(page, "q-ssm-linear", "true")).to_contain_text("Right")
     expect(progress).to_have_text(f"3 of {total} quizzes answered")
     page.reload()
-    expect(page.locator("#q-70b-2bit").get_by_label("Your answer")).to_have_value("17.5 GB")
+    expect(near(page.locator("#q-70b-2bit")).get_by_label("Your answer")).to_have_value("17.5 GB")
     expect(page.locator("#q-70b-2bit").get_by_role("status")).to_contain_text("Right")
     expect(page.locator("#q-doubling .quiz-answer")).to_be_visible()
-    expect(page.locator("#q-ssm-linear").get_by_role("radio", name="True")).to_be_checked()
+    expect(near(page.locator("#q-ssm-linear")).get_by_role("radio", name="True")).to_be_checked()
     expect(page.locator("#q-levels").get_by_role("status")).to_contain_text("Not quite")
     expect(page.locator("#q-levels .quiz-answer")).to_be_hidden()
     expect(progress).to_have_text(f"3 of {total} quizzes answered")
@@ -178,7 +192,7 @@ def test_show_answer_and_answers_survive_a_reload_with_the_progress(page, server
     expect(page.locator("#q-70b-2bit").get_by_label("Your answer")).to_have_value("")
     expect(progress).to_have_text(f"0 of {total} quizzes answered")
     page.reload()
-    expect(page.locator("#q-70b-2bit").get_by_label("Your answer")).to_have_value("")
+    expect(near(page.locator("#q-70b-2bit")).get_by_label("Your answer")).to_have_value("")
     expect(page.locator("#q-doubling .quiz-answer")).to_be_hidden()
     expect(progress).to_have_text(f"0 of {total} quizzes answered")
 
