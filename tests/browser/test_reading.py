@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser.helpers import (
-    CHARTS_MS, DESKTOP, FIRST_RUN_MS, PHONE, SAVE_DATA, as_opened, axe_violations, cells, laid_out, let_time_pass, new_page,
+    CHARTS_MS, DESKTOP, FIRST_RUN_MS, PHONE, SAVE_DATA, as_opened, axe_violations, cells, laid_out, let_time_pass, near, new_page,
     set_code, status, wait_until, with_clock, with_connection,
 )
 
@@ -662,10 +662,10 @@ def test_printed_charts_are_pictures_drawn_or_not(context_factory, server, scree
 
 def test_axe_finds_nothing_on_a_phone_with_the_contents_open_and_a_wrong_answer(context_factory, server):
     page = open_at(context_factory, server, PHONE)
-    quiz = page.locator("#q-doubling")
+    quiz = near(page.locator("#q-doubling"))
     quiz.get_by_label("Your answer").fill("2")
     quiz.get_by_role("button", name="Check").click()
-    tf = page.locator("#q-ssm-linear")
+    tf = near(page.locator("#q-ssm-linear"))
     tf.get_by_role("radio", name="False").check()
     tf.get_by_role("button", name="Check").click()
     page.evaluate("document.getElementById('eq-11-4').scrollIntoView()")
