@@ -8,29 +8,36 @@ import { grade } from "./quiz-answer.js";
 import * as storage from "./storage.js";
 
 // A text field in a section the browser has not yet laid out (content-visibility)
-// makes Chromium's form autofill style and lay out that whole section when the page
-// has been parsed: 35–55 ms of one task here, for two fields (README, "How it is
-// made"). So a quiz's form, built into a <template>, joins the page only once the
-// reader is near the quiz; until then it answers, restores and resets unseen.
+// makes Chromium's form autofill style and lay out that whole section once the page
+// has been parsed (README, "How it is made": two fields made it one task of 56 to
+// 109 ms here). So a quiz's form, built into a <template>, joins the page when the
+// reader nears the quiz, when the browser renders its section (find-in-page, a screen
+// reader), or when focus enters the quiz; until then it answers, restores and resets
+// unseen.
 const NEAR = "50% 0px";
 let observer = null;
-const waiting = new Map();
+const waiting = new Map(); // quiz section -> its form's insertion
 
-function whenNear(section, insert) {
-  if (typeof IntersectionObserver !== "function") return insert();
+function whenNeeded(section, insert) {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    observer?.unobserve(section);
+    waiting.delete(section);
+    insert();
+  };
+  if (typeof IntersectionObserver !== "function") return once();
   observer ??= new IntersectionObserver(
-    (entries) => {
-      for (const entry of entries) {
-        if (!entry.isIntersecting) continue;
-        observer.unobserve(entry.target);
-        waiting.get(entry.target)();
-        waiting.delete(entry.target);
-      }
-    },
+    (entries) => entries.forEach((entry) => entry.isIntersecting && waiting.get(entry.target)?.()),
     { rootMargin: NEAR },
   );
-  waiting.set(section, insert);
+  waiting.set(section, once);
   observer.observe(section);
+  section.addEventListener("focusin", once, { once: true });
+  section.closest(".chapter-section")?.addEventListener("contentvisibilityautostatechange", (event) => {
+    if (!event.skipped) once();
+  });
 }
 
 export function mount(section, { onChange = () => {} } = {}) {
@@ -94,7 +101,7 @@ export function mount(section, { onChange = () => {} } = {}) {
     }
   };
 
-  whenNear(section, () => template.replaceWith(form));
+  whenNeeded(section, () => template.replaceWith(form));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     check(value(), { remember: true });

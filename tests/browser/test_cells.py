@@ -190,7 +190,7 @@ def test_a_run_that_goes_on_starts_a_standby_python_that_the_run_after_stop_uses
     expect(main).not_to_have_attribute("data-standby", "ready")
     run(cell, "print('short')")
     started = len(workers)
-    page.wait_for_timeout(2500)
+    page.wait_for_timeout(3000)
     assert len(workers) == started and main.get_attribute("data-standby") is None  # a short run starts none
     # a run that goes on may be one the reader stops: a second Python starts meanwhile
     run(cell, "while True:\n    pass", expect_done=False)

@@ -138,6 +138,14 @@ def test_a_quiz_form_joins_the_page_as_the_reader_nears_it(page, server):
     # far from view, no text field: it would make the browser lay out its whole section
     expect(far.locator("template.quiz-form-template")).to_have_count(1)
     expect(far.get_by_role("textbox")).to_have_count(0)
+    # focus entering a quiz far away (Tab to its title) finds its form there at once
+    fields = page.evaluate("""() => {
+        const title = document.querySelector('#q-levels .quiz-title a');
+        const before = document.querySelectorAll('#q-levels input[type=text]').length;
+        title.focus({preventScroll: true});
+        return [before, document.querySelectorAll('#q-levels input[type=text]').length];
+    }""")
+    assert fields == [0, 1], fields
     near(far)
     expect(far.get_by_label("Your answer")).to_be_visible()
     expect(far.locator("template")).to_have_count(0)
@@ -297,7 +305,8 @@ def test_without_javascript_the_chapter_is_readable(context_factory, server):
         assert picture.locator("g[class^=s] path").count() >= 1
         expect(plots.nth(i).locator("xpath=following-sibling::details[1]").locator("summary")).to_contain_text("Data of the chart")
     quiz = page.locator("#q-doubling")
-    expect(quiz.get_by_label("Your answer")).to_be_hidden()
+    expect(quiz.get_by_role("textbox")).to_have_count(0)  # nothing could check an answer
+    expect(quiz.get_by_role("button", name="Check")).to_have_count(0)
     expect(quiz.locator(".quiz-question")).to_be_visible()
     quiz.locator("summary").click()
     expect(quiz.locator(".quiz-answer")).to_contain_text("4×")
