@@ -19,25 +19,28 @@ let observer = null;
 const waiting = new Map(); // quiz section -> its form's insertion
 
 function whenNeeded(section, insert) {
-  let done = false;
+  if (typeof IntersectionObserver !== "function") return insert();
+  const listening = new AbortController(); // the first of the three signals ends all three
   const once = () => {
-    if (done) return;
-    done = true;
-    observer?.unobserve(section);
+    if (listening.signal.aborted) return;
+    listening.abort();
+    observer.unobserve(section);
     waiting.delete(section);
     insert();
   };
-  if (typeof IntersectionObserver !== "function") return once();
   observer ??= new IntersectionObserver(
     (entries) => entries.forEach((entry) => entry.isIntersecting && waiting.get(entry.target)?.()),
     { rootMargin: NEAR },
   );
   waiting.set(section, once);
   observer.observe(section);
-  section.addEventListener("focusin", once, { once: true });
-  section.closest(".chapter-section")?.addEventListener("contentvisibilityautostatechange", (event) => {
-    if (!event.skipped) once();
-  });
+  const { signal } = listening;
+  section.addEventListener("focusin", once, { signal });
+  section.closest(".chapter-section")?.addEventListener(
+    "contentvisibilityautostatechange",
+    (event) => event.skipped || once(),
+    { signal },
+  );
 }
 
 export function mount(section, { onChange = () => {} } = {}) {

@@ -423,6 +423,15 @@ class Visit:
         self.last_click_at, self.last_output_at = clicks[clicks_before], t1
         return t1 - clicks[clicks_before]
 
+    def standby(self) -> dict:
+        """Our page's standby Python as <main> says it: {ready, heap (bytes)}; the peer
+        has none."""
+        if self.kind != "ours":
+            return {"ready": None, "heap": None}
+        return self.page.evaluate("(() => { const m = document.getElementById('main');"
+                                  " return {ready: m?.dataset.standby === 'ready',"
+                                  " heap: Number(m?.dataset.standbyHeap) || null}; })()")
+
     def stop_latency(self, name: str, k: int = 90, standby_started: bool = False) -> dict:
         """Run `while True: pass`, press Stop, time until the cell accepts a new run;
         then run the bench cell (with `k`) and time that run too. With `standby_started`,
@@ -443,13 +452,12 @@ class Visit:
         self.page.evaluate("([kind, name, t]) => __bench.armIdle(kind, name, t)", [self.kind, name, 30_000])
         # ours starts a Python in reserve once a run has gone on for a moment: is it
         # there at the Stop, how large is its WebAssembly heap, and how much did
-        # Chromium's memory grow while the loop ran (ours: the reserve, all of it)
+        # Chromium's memory grow while the loop ran (ours: the reserve, as far as it
+        # has started; all of it with `standby_started`)
         if standby_started and self.kind == "ours":
             self.page.wait_for_selector('main[data-standby="ready"]', state="attached", timeout=30_000)
         rss_at_stop = chromium_rss_bytes()
-        standby = self.page.evaluate("(() => { const m = document.getElementById('main');"
-                                     " return m ? [m.dataset.standby || null, Number(m.dataset.standbyHeap) || null]"
-                                     " : [null, null]; })()") if self.kind == "ours" else [None, None]
+        standby = self.standby()
         clicks_before = self.page.evaluate("__bench.clicks.length")
         stop.click()
         t1 = self.page.evaluate("__bench.collectIdle()")
@@ -457,8 +465,8 @@ class Visit:
         if t1 is None:
             raise RuntimeError("the cell did not accept a new run within 30 s of Stop; cell: "
                                f"{self.page.evaluate('([k, n]) => __bench.cellState(k, n)', [self.kind, name])}")
-        result = {"stop_ms": t1 - clicks[clicks_before], "standby_at_stop": standby[0] == "ready",
-                  "standby_heap": standby[1], "rss_before_loop": rss_before_loop, "rss_at_stop": rss_at_stop}
+        result = {"stop_ms": t1 - clicks[clicks_before], "standby_at_stop": standby["ready"],
+                  "standby_heap": standby["heap"], "rss_before_loop": rss_before_loop, "rss_at_stop": rss_at_stop}
         try:
             result["run_after_stop_ms"] = self.timed_run(name, k)
         except Exception as error:  # noqa: BLE001 - reported, not fatal
@@ -628,9 +636,7 @@ def soak_reading(visit: Visit, cdp) -> dict:
     recorded (it should not: a short run starts none, and the Stop before it used the
     one the runaway loop started)."""
     visit.wait_ms(1000)
-    standby = None
-    if visit.kind == "ours":
-        standby = visit.page.evaluate("document.getElementById('main')?.dataset.standby === 'ready'")
+    standby = visit.standby()["ready"]
     if not visit.page.evaluate("typeof window.gc === 'function'"):
         raise RuntimeError("window.gc is missing: the soak's browser needs --js-flags=--expose-gc")
     visit.page.evaluate("window.gc()")
