@@ -200,16 +200,17 @@ function applyFragment() {
 }
 
 /**
- * Scroll to the anchor of a fragment that carries state: the browser cannot, as
- * "instrument-bit-width?bit-width:b=2" is no element id. Plain anchors are left
- * to the browser.
+ * Scroll to the anchor of a fragment that carries state, and return it: the browser
+ * cannot, as "instrument-bit-width?bit-width:b=2" is no element id. Plain anchors are
+ * left to the browser (null).
  */
 export function scrollToFragment() {
   const hash = window.location.hash;
-  if (!hash.includes("?") && !hash.includes(":")) return;
+  if (!hash.includes("?") && !hash.includes(":")) return null;
   const { anchor } = parseFragment(hash);
   const target = anchor && document.getElementById(anchor);
-  if (target) target.scrollIntoView({ block: "start" });
+  target?.scrollIntoView({ block: "start" });
+  return target || null;
 }
 
 // ── charts ──────────────────────────────────────────────────────────────────

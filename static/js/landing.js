@@ -1,6 +1,11 @@
 // Following a link within the chapter (to an equation, a quiz, a code cell, a section):
-// the place landed on is marked for a moment, and a button offers the way back to
-// where the reader was. The browser's Back does the same; the button says so.
+// the place landed on stays in view while the page settles (hold.js), is marked for a
+// moment, and a button offers the way back to where the reader was. The browser's Back
+// does the same; the button says so.
+
+import { hold } from "./hold.js";
+
+export { hold };
 
 const HIGHLIGHT_MS = 2600;
 
@@ -39,13 +44,19 @@ export function mount() {
     document.body.append(back);
   };
 
+  // a URL with an #anchor, opened afresh (a reload or a step back restores its place)
+  const [visit] = performance.getEntriesByType("navigation");
+  if ((visit?.type ?? "navigate") === "navigate") hold(byHash(window.location.hash));
+
   document.addEventListener("click", (event) => {
     const link = event.target.closest?.('a[href^="#"]');
     if (!link || event.defaultPrevented || event.button !== 0) return;
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const target = byHash(link.hash);
+    if (!target) return;
+    setTimeout(() => hold(target)); // after the browser has moved to the target
     if (link.closest(".toc, .skip-link") || link.matches(".anchor, .header-anchor, .back-to-reading")) return;
-    const target = document.getElementById(decodeURIComponent(link.hash.slice(1)));
-    if (!target || target.contains(link)) return;
+    if (target.contains(link)) return;
     const from = { link, y: window.scrollY, hash: window.location.hash };
     setTimeout(() => land(target, from)); // after the browser has moved to the target
   });
@@ -53,4 +64,9 @@ export function mount() {
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && back) clear();
   });
+}
+
+/** The element a plain "#id" names, or null (an instrument's "#…?state" is widget.js's). */
+function byHash(hash) {
+  return hash.length > 1 ? document.getElementById(decodeURIComponent(hash.slice(1))) : null;
 }

@@ -60,7 +60,7 @@ if (instrumentFigures.length && instrumentData) {
   ).then(async (results) => {
     results.filter((r) => r.status === "rejected").forEach((r) => console.error("Instrument failed to start:", r.reason));
     const { scrollToFragment } = await import("./instruments/widget.js");
-    scrollToFragment();
+    landing.hold(scrollToFragment());
   });
 }
 
