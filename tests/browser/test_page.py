@@ -233,7 +233,7 @@ def landed(page, anchor):
 def test_every_anchor_can_be_linked_to(page, server, width, anchor):
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(server + "#" + anchor, wait_until="load")
-    page.wait_for_timeout(1000)  # quiz forms join, sections near the view are rendered
+    page.wait_for_timeout(700)  # quiz forms join, the sections near the view are rendered
     assert landed(page, anchor), f"#{anchor} is not where a link puts it: {page.evaluate(LANDED, anchor)}"
 
 
@@ -258,6 +258,7 @@ def test_a_scroll_of_the_readers_own_ends_the_hold_on_a_linked_place(page, serve
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(server + "#s11-4", wait_until="load")
     wait_until(page, lambda: landed(page, "s11-4"), "#s11-4 landed on")
+    page.wait_for_timeout(700)  # the page has settled: nothing else moves it meanwhile
     if scroll == "wheel":
         page.mouse.move(640, 400)
         page.mouse.wheel(0, 400)
