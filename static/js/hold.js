@@ -21,22 +21,26 @@ export function hold(target) {
   if (!target) return;
   release?.();
   const where = () => target.getBoundingClientRect().top;
-  let top = 0; // in the window, where place() left it
+  let top = 0; // where the target was last seen in place: in the window
   let inPage = 0; // and in the page
-  const place = () => {
-    target.scrollIntoView({ block: "start", behavior: "instant" });
+  const see = () => {
     top = where();
     inPage = top + window.scrollY;
   };
+  const place = () => {
+    target.scrollIntoView({ block: "start", behavior: "instant" });
+    see();
+  };
   const moved = () => Math.abs(where() - top) > 1;
-  // After a scroll, the target has moved in the window by `away`, and in the page by
-  // `shift` (what changed above it). Scroll anchoring only ever takes back part of a
-  // shift; a target that moved further in the window than in the page was scrolled away.
+  // Since it was last seen, the target has moved in the window by `away`, and in the
+  // page by `shift` (what changed above it). Scroll anchoring only ever takes back part
+  // of a shift; a target that moved further in the window than in the page was
+  // scrolled away.
   const scrolledAway = () => {
     const now = where();
     const away = now - top;
     const shift = now + window.scrollY - inPage;
-    return Math.abs(away) > Math.abs(shift) + 1;
+    return Math.abs(away) > Math.abs(shift) + 2;
   };
   let frame = 0;
   const watch = () => {
@@ -53,7 +57,7 @@ export function hold(target) {
   };
   const { signal } = stop;
   for (const type of READER_ACTS) window.addEventListener(type, () => release?.(), { capture: true, passive: true, signal });
-  window.addEventListener("scroll", () => moved() && (scrolledAway() ? release?.() : place()), { signal });
+  window.addEventListener("scroll", () => (!moved() ? see() : scrolledAway() ? release?.() : place()), { signal });
   // another link, or a step in history, ends it (a link's own hash change does not)
   const elsewhere = () => decodeURIComponent(window.location.hash.slice(1)) !== target.id && release?.();
   window.addEventListener("hashchange", elsewhere, { signal });
