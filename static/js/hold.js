@@ -5,16 +5,35 @@
 // a table restacks, the math font arrives. Until the load event the browser scrolls to
 // the anchor again after each change; after it, only scroll anchoring keeps the page
 // still, and it anchors on whatever is at the window's top edge: on a phone, something
-// under the sticky contents bar in the section before the target. Here, on a busy
-// machine, half the loads of "#s11-4" at a phone's width left the section's title under
-// that bar or pushed it 150 to 980 px down. So each frame, while the hold lasts, the
-// target is put back where a link puts it. The hold ends when the reader scrolls,
-// touches, clicks or types, when something else scrolls the page (find-in-page, a
-// screen reader, a script), when the URL moves to another place, or after HOLD_MS.
+// under the sticky contents bar in the section before the target. On this machine with
+// both cores busy, 21 of 30 loads of "#s11-4" at a phone's width left the section's
+// title under that bar or lower (README, "How it is made"). So each frame, while the
+// hold lasts, the target is put back where a link puts it. The hold ends when the
+// reader scrolls, touches, clicks or types, when something else scrolls the page
+// (find-in-page, a screen reader, a script), when the URL moves to another place, or
+// HOLD_MS after the first frame. A scroll without an input event in the very frame
+// that something above the target changes size reads as that change: the target is
+// put back once, and the next scroll ends the hold.
 
 const HOLD_MS = 10000;
 const READER_ACTS = ["wheel", "touchstart", "pointerdown", "keydown"];
 let release = null;
+
+/** The element a plain "#id" names, or null (an instrument's "#…?state" names none). */
+export function placeOf(hash) {
+  try {
+    return hash.length > 1 ? document.getElementById(decodeURIComponent(hash.slice(1))) : null;
+  } catch {
+    return null; // a stray "%": no place
+  }
+}
+
+/** Hold `target` if this page was opened afresh: a reload or a step back in history
+ * restores the place the reader left instead. */
+export function holdOnArrival(target) {
+  const [visit] = performance.getEntriesByType("navigation");
+  if ((visit?.type ?? "navigate") === "navigate") hold(target);
+}
 
 /** Keep `target` at the top of the window, where a link puts it, until the reader acts. */
 export function hold(target) {
@@ -42,24 +61,26 @@ export function hold(target) {
     const shift = now + window.scrollY - inPage;
     return Math.abs(away) > Math.abs(shift) + 2;
   };
-  let frame = 0;
-  const watch = () => {
-    if (moved()) place();
-    frame = requestAnimationFrame(watch);
-  };
+  const check = () => (!moved() ? see() : scrolledAway() ? release?.() : place());
   const stop = new AbortController();
-  const timer = setTimeout(() => release?.(), HOLD_MS);
+  let frame = 0;
+  let timer = 0;
+  const watch = () => {
+    timer ||= setTimeout(() => release?.(), HOLD_MS); // a tab opened in the background waits
+    check();
+    if (release) frame = requestAnimationFrame(watch);
+  };
   release = () => {
     cancelAnimationFrame(frame);
-    stop.abort();
     clearTimeout(timer);
+    stop.abort();
     release = null;
   };
   const { signal } = stop;
   for (const type of READER_ACTS) window.addEventListener(type, () => release?.(), { capture: true, passive: true, signal });
-  window.addEventListener("scroll", () => (!moved() ? see() : scrolledAway() ? release?.() : place()), { signal });
+  window.addEventListener("scroll", check, { signal });
   // another link, or a step in history, ends it (a link's own hash change does not)
-  const elsewhere = () => decodeURIComponent(window.location.hash.slice(1)) !== target.id && release?.();
+  const elsewhere = () => placeOf(window.location.hash) !== target && release?.();
   window.addEventListener("hashchange", elsewhere, { signal });
   window.addEventListener("popstate", elsewhere, { signal });
   place();

@@ -3,9 +3,7 @@
 // moment, and a button offers the way back to where the reader was. The browser's Back
 // does the same; the button says so.
 
-import { hold } from "./hold.js";
-
-export { hold };
+import { hold, holdOnArrival, placeOf } from "./hold.js";
 
 const HIGHLIGHT_MS = 2600;
 
@@ -44,15 +42,13 @@ export function mount() {
     document.body.append(back);
   };
 
-  // a URL with an #anchor, opened afresh (a reload or a step back restores its place)
-  const [visit] = performance.getEntriesByType("navigation");
-  if ((visit?.type ?? "navigate") === "navigate") hold(byHash(window.location.hash));
+  holdOnArrival(placeOf(window.location.hash)); // a URL with an #anchor
 
   document.addEventListener("click", (event) => {
     const link = event.target.closest?.('a[href^="#"]');
     if (!link || event.defaultPrevented || event.button !== 0) return;
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    const target = byHash(link.hash);
+    const target = placeOf(link.hash);
     if (!target) return;
     setTimeout(() => hold(target)); // after the browser has moved to the target
     if (link.closest(".toc, .skip-link") || link.matches(".anchor, .header-anchor, .back-to-reading")) return;
@@ -66,7 +62,3 @@ export function mount() {
   });
 }
 
-/** The element a plain "#id" names, or null (an instrument's "#…?state" is widget.js's). */
-function byHash(hash) {
-  return hash.length > 1 ? document.getElementById(decodeURIComponent(hash.slice(1))) : null;
-}

@@ -8,6 +8,7 @@ import * as overflow from "./overflow.js";
 import * as cells from "./cells.js";
 import * as tables from "./tables.js";
 import * as landing from "./landing.js";
+import { holdOnArrival } from "./hold.js";
 import * as offline from "./offline.js";
 
 document.documentElement.classList.remove("no-js");
@@ -60,7 +61,7 @@ if (instrumentFigures.length && instrumentData) {
   ).then(async (results) => {
     results.filter((r) => r.status === "rejected").forEach((r) => console.error("Instrument failed to start:", r.reason));
     const { scrollToFragment } = await import("./instruments/widget.js");
-    landing.hold(scrollToFragment());
+    holdOnArrival(scrollToFragment());
   });
 }
 

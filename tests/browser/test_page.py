@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import laid_out, near, wait_until
+from browser.helpers import laid_out, near, no_errors, wait_until
 
 QUIZZES = ["q-doubling", "q-kv-vs-state", "q-ssm-linear", "q-levels", "q-sub4-tradeoff", "q-70b-2bit"]
 
@@ -215,7 +215,8 @@ def test_table_of_contents_marks_the_section_being_read(read_page):
 
 # Where a link puts an anchor: the window's scroll padding below its top (under the
 # phone's sticky contents bar), or as far as the page scrolls for one near its end.
-LANDED = """(id) => {
+LANDED = """async (id) => {
+  await new Promise((done) => requestAnimationFrame(() => setTimeout(done))); // the page's next frame has run
   const top = document.getElementById(id).getBoundingClientRect().top;
   const padding = parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop);
   const end = scrollY >= document.documentElement.scrollHeight - innerHeight - 1;
@@ -253,21 +254,32 @@ def test_a_linked_place_stays_put_while_the_page_above_it_settles(page, server, 
     assert landed(page, "s11-4"), f"#s11-4 moved: {page.evaluate(LANDED, 's11-4')}"
 
 
-@pytest.mark.parametrize("scroll", ["wheel", "script"])
-def test_a_scroll_of_the_readers_own_ends_the_hold_on_a_linked_place(page, server, scroll):
+@pytest.mark.parametrize("act", ["wheel", "script", "key"])
+def test_the_readers_own_act_ends_the_hold_on_a_linked_place(page, server, act):
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(server + "#s11-4", wait_until="load")
     wait_until(page, lambda: landed(page, "s11-4"), "#s11-4 landed on")
     page.wait_for_timeout(700)  # the page has settled: nothing else moves it meanwhile
-    if scroll == "wheel":
+    if act == "wheel":
         page.mouse.move(640, 400)
         page.mouse.wheel(0, 400)
-    else:  # find-in-page or a screen reader moves the page without an input event
+    elif act == "script":  # find-in-page or a screen reader moves the page without an input event
         page.evaluate("window.scrollBy(0, 400)")
-    wait_until(page, lambda: page.evaluate(LANDED, "s11-4")["top"] < -300, "the page scrolled on")
+    else:
+        page.keyboard.press("Shift")
+    if act != "key":
+        wait_until(page, lambda: page.evaluate(LANDED, "s11-4")["top"] < -300, "the page scrolled on")
     page.evaluate(SETTLE_ABOVE)
     page.wait_for_timeout(300)
-    assert page.evaluate(LANDED, "s11-4")["top"] < -300, "the page went back to the linked place"
+    assert not landed(page, "s11-4"), "the page went back to the linked place"
+
+
+def test_a_stray_percent_sign_in_the_url_leaves_the_page_working(page, server):
+    page.goto(server + "#50%", wait_until="load")
+    expect(page.locator("figure.instrument.mounted")).to_have_count(3)
+    nav = page.get_by_role("navigation", name="Sections of this chapter")
+    expect(nav.get_by_text(re.compile(r"^0 of \d+ quizzes answered$"))).to_be_visible()
+    no_errors(page)
 
 
 SECTION_SHOWN = "(s) => document.querySelector(s).lastElementChild.checkVisibility({contentVisibilityAuto: true})"
