@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import laid_out, near, no_errors, wait_until
+from browser.helpers import laid_out, let_time_pass, near, no_errors, wait_until, with_clock
 
 QUIZZES = ["q-doubling", "q-kv-vs-state", "q-ssm-linear", "q-levels", "q-sub4-tradeoff", "q-70b-2bit"]
 
@@ -272,6 +272,17 @@ def test_the_readers_own_act_ends_the_hold_on_a_linked_place(page, server, act):
     page.evaluate(SETTLE_ABOVE)
     page.wait_for_timeout(300)
     assert not landed(page, "s11-4"), "the page went back to the linked place"
+
+
+def test_the_hold_on_a_linked_place_ends_after_ten_seconds(page, server):
+    page = with_clock(page)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(server + "#s11-4", wait_until="load")
+    wait_until(page, lambda: landed(page, "s11-4"), "#s11-4 landed on")
+    let_time_pass(page, 11_000)
+    page.evaluate(SETTLE_ABOVE)
+    page.wait_for_timeout(300)
+    assert not landed(page, "s11-4"), "the place was still held after 11 s"
 
 
 def test_a_stray_percent_sign_in_the_url_leaves_the_page_working(page, server):
