@@ -52,35 +52,37 @@ export function hold(target) {
   };
   const moved = () => Math.abs(where() - top) > 1;
   // Since it was last seen, the target has moved in the window by `away`, and in the
-  // page by `shift` (what changed above it). Scroll anchoring only ever takes back part
-  // of a shift; a target that moved further in the window than in the page was
-  // scrolled away.
+  // page by `shift` (what changed above it). Scroll anchoring takes back part of a
+  // shift, so a target that moved further in the window than in the page was scrolled
+  // away. (Rarely a change reads as a scroll, as when the page's end shrinks under a
+  // target near it: then the hold ends early, which costs only the hold.)
   const scrolledAway = () => {
     const now = where();
     const away = now - top;
     const shift = now + window.scrollY - inPage;
     return Math.abs(away) > Math.abs(shift) + 2;
   };
-  const check = () => (!moved() ? see() : scrolledAway() ? release?.() : place());
   const stop = new AbortController();
+  const { signal } = stop;
   let frame = 0;
   let timer = 0;
-  const watch = () => {
-    timer ||= setTimeout(() => release?.(), HOLD_MS); // a tab opened in the background waits
-    check();
-    if (release) frame = requestAnimationFrame(watch);
-  };
-  release = () => {
+  const end = () => {
     cancelAnimationFrame(frame);
     clearTimeout(timer);
     stop.abort();
-    release = null;
+    if (release === end) release = null;
   };
-  const { signal } = stop;
-  for (const type of READER_ACTS) window.addEventListener(type, () => release?.(), { capture: true, passive: true, signal });
+  release = end;
+  const check = () => (!moved() ? see() : scrolledAway() ? end() : place());
+  const watch = () => {
+    timer ||= setTimeout(end, HOLD_MS); // a tab opened in the background waits
+    check();
+    if (!signal.aborted) frame = requestAnimationFrame(watch);
+  };
+  for (const type of READER_ACTS) window.addEventListener(type, end, { capture: true, passive: true, signal });
   window.addEventListener("scroll", check, { signal });
   // another link, or a step in history, ends it (a link's own hash change does not)
-  const elsewhere = () => placeOf(window.location.hash) !== target && release?.();
+  const elsewhere = () => placeOf(window.location.hash) !== target && end();
   window.addEventListener("hashchange", elsewhere, { signal });
   window.addEventListener("popstate", elsewhere, { signal });
   place();
