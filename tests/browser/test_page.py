@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser.helpers import laid_out, let_time_pass, near, no_errors, wait_until, with_clock
+from browser.helpers import laid_out, near, no_errors, wait_until
 
 QUIZZES = ["q-doubling", "q-kv-vs-state", "q-ssm-linear", "q-levels", "q-sub4-tradeoff", "q-70b-2bit"]
 
@@ -284,16 +284,6 @@ def test_the_readers_own_act_ends_the_hold_on_a_linked_place(page, server, act):
         wait_until(page, lambda: page.evaluate(LANDED, "s11-4")["top"] < -300, "the page scrolled on")
     settle_above(page)
     assert not landed(page, "s11-4"), "the page went back to the linked place"
-
-
-def test_the_hold_on_a_linked_place_ends_after_ten_seconds(page, server):
-    land_on_s11_4(with_clock(page), server)
-    let_time_pass(page, 9_000)
-    settle_above(page, 300)
-    assert landed(page, "s11-4"), "the place was let go before 10 s"
-    let_time_pass(page, 2_000)
-    settle_above(page, 100)
-    assert not landed(page, "s11-4"), "the place was still held after 11 s"
 
 
 def test_a_stray_percent_sign_in_the_url_leaves_the_page_working(page, server):
