@@ -50,15 +50,18 @@ export function mount() {
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     const target = placeOf(link.hash);
     if (!target) return;
-    setTimeout(() => hold(target)); // after the browser has moved to the target
-    if (link.closest(".toc, .skip-link") || link.matches(".anchor, .header-anchor, .back-to-reading")) return;
-    if (target.contains(link)) return;
+    // the contents, the skip link, a heading's own anchor and a link inside its target
+    // move the reader without a mark or a way back
+    const marked = !link.closest(".toc, .skip-link") && !link.matches(".anchor, .header-anchor, .back-to-reading")
+      && !target.contains(link);
     const from = { link, y: window.scrollY, hash: window.location.hash };
-    setTimeout(() => land(target, from)); // after the browser has moved to the target
+    setTimeout(() => { // after the browser has moved to the target
+      hold(target);
+      if (marked) land(target, from);
+    });
   });
   window.addEventListener("popstate", clear);
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && back) clear();
   });
 }
-

@@ -466,7 +466,8 @@ class Visit:
             raise RuntimeError("the cell did not accept a new run within 30 s of Stop; cell: "
                                f"{self.page.evaluate('([k, n]) => __bench.cellState(k, n)', [self.kind, name])}")
         result = {"stop_ms": t1 - clicks[clicks_before], "standby_at_stop": standby["ready"],
-                  "standby_heap": standby["heap"], "rss_before_loop": rss_before_loop, "rss_at_stop": rss_at_stop}
+                  "standby_heap": standby["heap"], "rss_before_loop": rss_before_loop, "rss_at_stop": rss_at_stop,
+                  "rss_loop_growth": rss_at_stop - rss_before_loop}
         try:
             result["run_after_stop_ms"] = self.timed_run(name, k)
         except Exception as error:  # noqa: BLE001 - reported, not fatal
@@ -665,7 +666,7 @@ def visit_soak(playwright, base: str, kind: str, cycles: int) -> dict:
             if "run_after_stop_error" in result:
                 raise RuntimeError(f"cycle {i}: the run after Stop: {result['run_after_stop_error']}")
             if i == 0:
-                out["loop_rss_growth"] = result["rss_at_stop"] - result["rss_before_loop"]
+                out["loop_rss_growth"] = result["rss_loop_growth"]
             out["stop_ms"].append(result["stop_ms"])
             out["run_after_stop_ms"].append(result["run_after_stop_ms"])
 
@@ -843,9 +844,7 @@ def summarise(runs: dict, lighthouse_runs: dict, build: dict, soak: dict | None 
         k["standby_heap_bytes"] = median(field(kind, "passive", "standby_heap"))
         k["rss_before_loop"] = median(field(kind, "passive", "rss_before_loop"))
         k["rss_at_stop"] = median(field(kind, "passive", "rss_at_stop"))
-        k["rss_loop_growth"] = median([a - b for a, b in zip(field(kind, "passive", "rss_at_stop"),
-                                                             field(kind, "passive", "rss_before_loop"))
-                                       if a is not None and b is not None])
+        k["rss_loop_growth"] = median(field(kind, "passive", "rss_loop_growth"))
         warm = field(kind, "passive", "warmup")
         k["warmup_started_runs"] = sum(1 for w in warm if w and w.get("started"))
         k["warmup_started_idle_runs"] = sum(1 for w in warm if w and w.get("started_idle"))
