@@ -244,7 +244,9 @@ class Visit:
         self.errors: list[str] = []
         self.console_errors: list[str] = []
         self.workers = 0
-        self.context = None
+        self.alive: set = set()  # the page's workers not yet closed
+        self.ended_by_stop: set = set()  # the workers alive at the last Stop, one of them ended by it
+        self.stopped_at = 0.0  # time.monotonic() of the last Stop
         self.profile = tempfile.mkdtemp(prefix="bench-profile-")
         try:
             self._open(playwright, probe_interactive, extra_flags or [])
@@ -272,9 +274,14 @@ class Visit:
         self.page.on("request", lambda r: self.requests.append(r))
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
         self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
-        self.page.on("worker", lambda w: setattr(self, "workers", self.workers + 1))
+        self.page.on("worker", self._on_worker)
         self.page.on("dialog", lambda d: d.accept())  # PyScript's Stop asks "Stop evaluating this code?"
         self.page.set_default_timeout(30_000)
+
+    def _on_worker(self, worker):
+        self.workers += 1
+        self.alive.add(worker)
+        worker.on("close", lambda w: self.alive.discard(w))
 
     def _guard(self, route):
         self.outside.append(route.request.url)
@@ -459,6 +466,7 @@ class Visit:
         rss_at_stop = chromium_rss_bytes()
         standby = self.standby()
         clicks_before = self.page.evaluate("__bench.clicks.length")
+        self.ended_by_stop, self.stopped_at = set(self.alive), time.monotonic()
         stop.click()
         t1 = self.page.evaluate("__bench.collectIdle()")
         clicks = self.page.evaluate("__bench.clicks.map(c => c.t)")
@@ -633,17 +641,26 @@ def soak_reading(visit: Visit, cdp) -> dict:
     """The page's JS heap after a full garbage collection (CDP Performance.getMetrics:
     the page's main thread, not its workers), the Chromium processes' resident memory,
     and the workers started so far. Taken in the same quiet state each time: a second
-    after the last run, a short one. Whether our page then holds a standby Python is
-    recorded (it should not: a short run starts none, and the Stop before it used the
+    after the last run, a short one, and once the worker that the last Stop ended has
+    closed. Chromium gives a terminated worker that is busy in a loop 2 s before it
+    ends it by force, and its memory goes with it: without that wait, a page whose run
+    after Stop comes sooner would be read with the old worker still there. How long
+    after the Stop it closed is recorded, and whether our page then holds a standby
+    Python (it should not: a short run starts none, and the Stop before it used the
     one the runaway loop started)."""
     visit.wait_ms(1000)
+    while visit.ended_by_stop and visit.ended_by_stop <= visit.alive and time.monotonic() - visit.stopped_at < 15:
+        visit.wait_ms(50)
+    if visit.ended_by_stop and visit.ended_by_stop <= visit.alive:
+        raise RuntimeError("no worker closed within 15 s of the last Stop")
+    ended_after = time.monotonic() - visit.stopped_at if visit.ended_by_stop else None
     standby = visit.standby()["ready"]
     if not visit.page.evaluate("typeof window.gc === 'function'"):
         raise RuntimeError("window.gc is missing: the soak's browser needs --js-flags=--expose-gc")
     visit.page.evaluate("window.gc()")
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     return {"js_heap": metrics["JSHeapUsedSize"], "rss": chromium_rss_bytes(), "standby_ready": standby,
-            "workers": visit.workers}
+            "workers": visit.workers, "workers_alive": len(visit.alive), "read_after_stop_s": ended_after}
 
 
 def visit_soak(playwright, base: str, kind: str, cycles: int) -> dict:
