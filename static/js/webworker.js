@@ -121,10 +121,14 @@ async function fetchSnapshot(url) {
  */
 function release(snapshot) {
   snapshot?.then((memory) => {
-    const { port1, port2 } = new MessageChannel();
-    port2.close();
-    port1.postMessage(memory, [memory]);
-    port1.close();
+    try {
+      const { port1, port2 } = new MessageChannel();
+      port2.close();
+      port1.postMessage(memory, [memory]);
+      port1.close();
+    } catch {
+      // released already (a detached buffer cannot be sent): nothing to free
+    }
   }, () => {});
 }
 
@@ -139,6 +143,7 @@ async function startPython(loadPyodide, indexURL, snapshot) {
       restored.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
       return { started: restored, restored: true };
     } catch (error) {
+      release(snapshot); // not needed for a start afresh
       console.warn(`Python's memory snapshot could not be used (${String(error?.message || error).split("\n")[0]}); starting Python afresh.`);
     }
   }
