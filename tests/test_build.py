@@ -135,6 +135,34 @@ def test_the_dark_scheme_changes_colours_only():
         assert name.strip().startswith("--") and COLOUR.fullmatch(value.strip()), (name, value)
 
 
+def test_the_stylesheet_is_written_into_each_page(built):
+    """One request fewer before the first paint: site.css is in the page, not beside it,
+    without its comments, its font's URL pointing at the font from the page."""
+    css = (ROOT / "static/css/site.css").read_text(encoding="utf-8")
+    for page in ("index.html", "404.html"):
+        text = (built / page).read_text(encoding="utf-8")
+        head = text.split("</head>", 1)[0]
+        [style] = re.findall(r"<style>(.*?)</style>", head, re.S)
+        assert "assets/css/site.css" not in text
+        assert "/*" not in style and "@media (prefers-color-scheme: dark)" in style
+        rules = [line.strip() for line in re.sub(r"/\*.*?\*/", "", css, flags=re.S).splitlines() if line.strip()]
+        assert all(rule in style for rule in rules if "url(" not in rule), page
+        urls = re.findall(r'url\("([^"]+)"\)', style)
+        assert urls == ["assets/fonts/stix-two-math.woff2"]
+        assert all((built / url).is_file() for url in urls)
+    assert not (built / "assets/css/site.css").exists()
+
+
+def test_a_stylesheet_that_cannot_be_written_into_the_page_stops_the_build():
+    for css, reason in [(b'p { background: url("dot.png") }', "url(dot.png)"),
+                        (b'p::after { content: "</style>" }', "</style")]:
+        with pytest.raises(build.BuildError, match=re.escape(reason)):
+            build.inline_style({build.INLINE_STYLE: css})
+    files = {build.INLINE_STYLE: b'/* a note */\n@font-face { src: url("../fonts/f.woff2") }\n\n', "other": b""}
+    assert build.inline_style(files) == '@font-face { src: url("assets/fonts/f.woff2") }'
+    assert list(files) == ["other"]
+
+
 def test_the_inline_script_is_the_one_the_content_security_policy_allows(index):
     [script] = re.findall(r"<script>(.*?)</script>", index, re.S)
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
