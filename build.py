@@ -2344,8 +2344,8 @@ def inline_script(files: dict[str, str | bytes | Path]) -> dict:
 # The stylesheet is written into the page too: a render-blocking request held the first
 # paint for a round trip and more (README, "How it is made": Lighthouse, measured).
 INLINE_STYLE = "assets/css/site.css"
-CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
-CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)""")
+CSS_COMMENT = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|/\*.*?\*/""", re.DOTALL)  # a string is kept
+CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)""", re.IGNORECASE)
 
 
 def inline_style(files: dict[str, str | bytes | Path]) -> str:
@@ -2353,7 +2353,10 @@ def inline_style(files: dict[str, str | bytes | Path]) -> str:
     made relative to the page (a ``../`` from ``assets/css/`` becomes ``assets/``)."""
     source = files.pop(INLINE_STYLE)
     text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source.decode("utf-8")
-    text = "\n".join(line.rstrip() for line in CSS_COMMENT.sub("", text).splitlines() if line.strip())
+    text = CSS_COMMENT.sub(lambda m: m[1] or "", text)
+    text = "\n".join(line.rstrip() for line in text.splitlines() if line.strip())
+    if "@import" in text.lower():
+        raise BuildError(INLINE_STYLE, None, "@import: the stylesheet written into the page imports nothing")
     if "</style" in text.lower():
         raise BuildError(INLINE_STYLE, None, "an inline stylesheet cannot contain '</style'")
 

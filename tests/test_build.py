@@ -155,12 +155,17 @@ def test_the_stylesheet_is_written_into_each_page(built):
 
 def test_a_stylesheet_that_cannot_be_written_into_the_page_stops_the_build():
     for css, reason in [(b'p { background: url("dot.png") }', "url(dot.png)"),
-                        (b'p::after { content: "</style>" }', "</style")]:
+                        (b'p::after { content: "</style>" }', "</style"),
+                        (b"p { background: URL(dot.png) }", "url(dot.png)"),
+                        (b'@import "../more.css";', "@import")]:
         with pytest.raises(build.BuildError, match=re.escape(reason)):
             build.inline_style({build.INLINE_STYLE: css})
     files = {build.INLINE_STYLE: b'/* a note */\n@font-face { src: url("../fonts/f.woff2") }\n\n', "other": b""}
     assert build.inline_style(files) == '@font-face { src: url("assets/fonts/f.woff2") }'
     assert list(files) == ["other"]
+    # a comment's marks inside a string are the string's
+    files = {build.INLINE_STYLE: b'a::before { content: "/*" } /* gone */\nb::after { content: \'*/\' }'}
+    assert build.inline_style(files) == 'a::before { content: "/*" }\nb::after { content: \'*/\' }'
 
 
 def test_the_inline_script_is_the_one_the_content_security_policy_allows(index):
