@@ -2330,13 +2330,21 @@ def pyodide_url(options: Options) -> str:
 INLINE_SCRIPT = "assets/js/sections.js"
 
 
+def take_inline(files: dict[str, str | bytes | Path], rel: str, tag: str) -> str:
+    """The file ``rel`` taken out of the site's files (a source, or minified already) as
+    the text of a ``<tag>`` written into the page, which must not close that element."""
+    source = files.pop(rel)
+    text = (source.read_text(encoding="utf-8") if isinstance(source, Path) else source.decode("utf-8")).strip()
+    if f"</{tag}" in text.lower():
+        raise BuildError(rel, None, f"an inline {tag} cannot contain '</{tag}'")
+    return text
+
+
 def inline_script(files: dict[str, str | bytes | Path]) -> dict:
     """``INLINE_SCRIPT`` (minified already, like our other scripts: ``collect_assets``)
     taken out of the site's files, with the hash that the page's Content-Security-Policy
     allows it by."""
-    text = files.pop(INLINE_SCRIPT).decode("utf-8").strip()
-    if "</script" in text.lower():
-        raise BuildError(INLINE_SCRIPT, None, "an inline script cannot contain '</script'")
+    text = take_inline(files, INLINE_SCRIPT, "script")
     digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
     return {"text": text, "hash": f"sha256-{digest}"}
 
@@ -2351,14 +2359,10 @@ CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)""", re.IGNORECASE)
 def inline_style(files: dict[str, str | bytes | Path]) -> str:
     """``INLINE_STYLE`` taken out of the site's files, without its comments, its URLs
     made relative to the page (a ``../`` from ``assets/css/`` becomes ``assets/``)."""
-    source = files.pop(INLINE_STYLE)
-    text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source.decode("utf-8")
-    text = CSS_COMMENT.sub(lambda m: m[1] or "", text)
+    text = CSS_COMMENT.sub(lambda m: m[1] or "", take_inline(files, INLINE_STYLE, "style"))
     text = "\n".join(line.rstrip() for line in text.splitlines() if line.strip())
     if "@import" in text.lower():
         raise BuildError(INLINE_STYLE, None, "@import: the stylesheet written into the page imports nothing")
-    if "</style" in text.lower():
-        raise BuildError(INLINE_STYLE, None, "an inline stylesheet cannot contain '</style'")
 
     def from_page(match: re.Match) -> str:
         url = match[1]
