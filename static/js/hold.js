@@ -11,7 +11,8 @@
 // hold lasts, the target is put back where a link puts it. The hold ends when the
 // reader scrolls, touches, clicks or types, when something else scrolls the page
 // (find-in-page, a screen reader, a script), when the URL moves to another place, or
-// HOLD_MS after the first frame. A scroll without an input event in the very frame
+// HOLD_MS after the page has loaded and drawn a frame: what settles comes after the
+// load, however slow the load was. A scroll without an input event in the very frame
 // that something above the target changes size reads as that change: the target is
 // put back once, and the next scroll ends the hold.
 
@@ -75,7 +76,8 @@ export function hold(target) {
   release = end;
   const check = () => (!moved() ? see() : scrolledAway() ? end() : place());
   const watch = () => {
-    timer ||= setTimeout(end, HOLD_MS); // a tab opened in the background waits
+    // from the load on (a tab opened in the background waits for its first frame)
+    if (!timer && document.readyState === "complete") timer = setTimeout(end, HOLD_MS);
     check();
     if (!signal.aborted) frame = requestAnimationFrame(watch);
   };
