@@ -23,8 +23,9 @@ What a run gives the page:
 Cells may call ``plot_xy`` without importing it (``PROVIDED``): the page, the build and
 the notebook all run cells through ``run_cell``, so the name exists in all three.
 
-The build runs the chapter's cells through this same ``run_cell`` (``build.py
---execute-cells``), so the pre-run output under each cell is what a Run would show.
+The build runs the chapter's cells through this same ``run_cell`` (in its child
+process, ``build.py --child``), so the pre-run output under each cell is what a Run
+would show.
 """
 
 from __future__ import annotations

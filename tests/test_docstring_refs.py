@@ -25,6 +25,10 @@ CODE = sorted(
     + [p for p in (ROOT / "runnable").glob("*.py")]
     + [p for p in (ROOT / "static").rglob("*.js")]
     + [p for p in (ROOT / "templates").rglob("*.j2")]
+    # the tests and the bench too, this checker aside (its own notes give examples)
+    + [p for p in (ROOT / "tests").rglob("*.py") if p.name != Path(__file__).name]
+    + [p for p in (ROOT / "tests").rglob("*.mjs")]
+    + [p for p in (ROOT / "tests").rglob("*.js") if "peer" not in p.parts]
 )
 
 # an equation block opens with `::: equation eq-11-1 "Title"` (chapter/AUTHORING.md)
@@ -77,7 +81,7 @@ def notes_of(path: Path) -> list[tuple[int, str]]:
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".py":
         return python_notes(text)
-    if path.suffix == ".js":
+    if path.suffix in (".js", ".mjs"):
         return js_notes(text)
     return [(text.count("\n", 0, m.start()) + 1, m.group(0)) for m in re.finditer(r"\{#.*?#\}", text, re.DOTALL)]
 

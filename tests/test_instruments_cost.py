@@ -1,5 +1,5 @@
 """Property and hand-computed tests for instruments.cost, the running example and the
-released-model presets (EQ 11.1, 11.4, 11.5)."""
+released-model presets (eq-11-1, eq-11-4, eq-11-5)."""
 
 import re
 import sys

@@ -290,8 +290,9 @@ def test_fixed_clip_error_flattens_at_high_bits():
 # --- the clipping term of eq-11-6 -------------------------------------------------
 
 
-def _old_clipping_term(b, c):
-    """The overshoot measured from the clip, E[(|w| - c)_+**2]: what eq-11-6 used to say."""
+def _overshoot_from_the_clip(b, c):
+    """The overshoot measured from the clip itself, E[(|w| - c)_+**2], instead of from
+    the outermost level c - s/2: the tempting, wrong clipping term."""
     from instruments import _gaussian as g
 
     return 2.0 * float(g.upper_cell_mse(c, c))
@@ -306,7 +307,7 @@ def test_eq_11_6_with_the_outermost_level_matches_the_exact_error(b, clip):
     eq_11_6 = s**2 / 12 + qz.clipping_mse(b, c)
     assert eq_11_6 == pytest.approx(exact, rel=0.012)
     # measuring the overshoot from R/2 instead of R/2 - s/2 is several times further off
-    assert abs(s**2 / 12 + _old_clipping_term(b, c) - exact) > 3 * abs(eq_11_6 - exact)
+    assert abs(s**2 / 12 + _overshoot_from_the_clip(b, c) - exact) > 3 * abs(eq_11_6 - exact)
 
 
 @pytest.mark.parametrize("b, clip", [(2, 2.0), (3, 3.0), (4, 2.5), (8, 3.0)])

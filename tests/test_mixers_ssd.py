@@ -1,4 +1,4 @@
-"""The SSD pair (EQ 11.4) and the one-channel parity recurrence of §11.2, in
+"""The SSD pair (eq-11-4) and the one-channel parity recurrence of §11.2, in
 instruments/mixers.py."""
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ def test_long_sequences_with_strong_decay_stay_finite():
 def test_with_every_decay_one_ssd_is_unnormalised_linear_attention_with_identity_features():
     x, _, B, C = random_ssm(20, seed=5)
     ones = np.ones(20)
-    unnormalised = np.tril(C @ B.T) @ x                  # numerator of EQ 11.5 with phi(x) = x
+    unnormalised = np.tril(C @ B.T) @ x                  # numerator of eq-11-5 with phi(x) = x
     assert np.allclose(ssd_recurrent(x, ones, B, C), unnormalised)
     assert np.allclose(ssd_quadratic(x, ones, B, C), unnormalised)
-    # ... and not EQ 11.5 itself, which divides by the running normaliser with phi = elu + 1
+    # ... and not eq-11-5 itself, which divides by the running normaliser with phi = elu + 1
     normalised = linear_attention_masked(C, B, x[:, None])[:, 0]
     assert not np.allclose(unnormalised, normalised)
 

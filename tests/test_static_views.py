@@ -258,7 +258,7 @@ def examples_written():
 
 
 @pytest.mark.parametrize("formatter,value,text", EXAMPLES)
-def test_formatters_read_as_the_issue_asks(examples_written, formatter, value, text):
+def test_each_formatter_writes_a_number_as_the_chapter_prints_it(examples_written, formatter, value, text):
     assert examples_written[f"{formatter}({value!r})"] == text
 
 

@@ -9,13 +9,13 @@ running example, d = 4096:
 * ``attention``: causal softmax attention, H = 32 heads of d_h = 128, through
   ``torch.nn.functional.scaled_dot_product_attention`` with one backend forced (the
   first of ``--attention-backends`` that runs; the one that ran is recorded);
-* ``ssd``: Mamba-2's SSD (EQ 11.4) through fla-core's ``chunk_simple_gla``:
+* ``ssd``: Mamba-2's SSD (eq-11-4) through fla-core's ``chunk_simple_gla``:
   E·d = 8192 channels as 64 heads of P = 128, state N = 128 per head (query = C,
   key = B, value = x, gate = log a_t, one scalar decay per head and step, scale 1);
 * ``gated_deltanet``: fla-core's ``chunk_gated_delta_rule``, 32 heads,
   d_k = d_v = 128, queries and keys L2-normalised, beta in (0, 1);
 * ``linear_attention``: fla-core's ``chunk_linear_attn`` with ``normalize=False``:
-  causal linear attention with the identity feature map and no normaliser (EQ 11.5's
+  causal linear attention with the identity feature map and no normaliser (eq-11-5's
   numerator), 32 heads of 128, scale 1/sqrt(128).
 
 For each it records, per context length n: the prefill (forward) time of one layer

@@ -7,7 +7,7 @@ import {
   plainNumber, serialiseFragment, shortTokens, sig3, splitList,
 } from "../../instruments/format.js";
 
-test("the issue's examples read as it asks", () => {
+test("numbers read as the chapter prints them", () => {
   assert.equal(formatRatio(65536), "65,536×");
   assert.equal(formatGB(17.5), "17.5 GB");
   assert.equal(formatFlops(1.2e15), "1.2e15 FLOPs");
