@@ -36,6 +36,7 @@ import posixpath
 import re
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -878,9 +879,12 @@ class ExecutedCell:
         return "".join(text for stream, text in self.output if stream == "stdout")
 
 
+CHAPTER_TOML = "chapter/chapter.toml"
+
+
 def read_chapter(root: Path) -> tuple[dict, list[Section]]:
     """The chapter's metadata and its section files, in file-name order."""
-    meta_path = root / "chapter" / "chapter.toml"
+    meta_path = root / CHAPTER_TOML
     try:
         meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
@@ -1032,6 +1036,37 @@ def number_blocks(chapter_number: int, sections: list[Section]) -> dict:
             seen[anchor] = f"{section.rel}:{line + 1}"
             numbers[kind][ident] = f"{chapter_number}.{len(numbers[kind]) + 1}"
     return numbers
+
+
+# a number as the prose writes one of the chapter's: EQ 11.6, §11.2, Code 11.3
+WRITTEN_NUMBER = re.compile(r"\b\d+\.\d+\b")
+
+
+def check_numbered_links(sections: list[Section], references: dict[str, Reference], numbering: dict) -> None:
+    """A link to a numbered place (a section, an equation, a quiz, a cell, an
+    instrument) whose text writes a number, ``[EQ 11.6](#eq-11-6)``, writes that
+    place's number: the build numbers in page order, so moving a block renumbers it,
+    and the link's text must follow. Stops with the link's file and line."""
+    numbers = {s.meta["id"]: s.meta["number"] for s in sections}
+    prefixes = {"equation": "", "quiz": "", "runnable": "cell-", "instrument": "instrument-"}
+    for kind, prefix in prefixes.items():
+        numbers.update({prefix + ident: number for ident, number in numbering[kind].items()})
+    sources = [(s.rel, s.tokens, 0) for s in sections]
+    sources += [(REFERENCES, r.note_tokens, r.line - 1) for r in references.values()]
+    for rel, tokens, base in sources:
+        target, text = None, []
+        for token, line in walk(tokens):
+            if token.type == "link_open" and (token.attrGet("href") or "").startswith("#"):
+                target, text = token.attrGet("href")[1:], []
+            elif token.type == "link_close" and target is not None:
+                written = WRITTEN_NUMBER.findall("".join(text))
+                if target in numbers and any(n != numbers[target] for n in written):
+                    raise BuildError(rel, base + (line or 0) + 1,
+                                     f"the link to #{target} reads '{''.join(text)}', but that place is "
+                                     f"numbered {numbers[target]}")
+                target = None
+            elif target is not None and token.type in ("text", "code_inline"):
+                text.append(token.content)
 
 
 def parse_notes(md: MarkdownIt, references: dict[str, Reference]) -> None:
@@ -1495,6 +1530,13 @@ def render_bibliography(md: MarkdownIt, environment: jinja2.Environment, context
     """The reference list, in order of first citation, from the template
     ``references.html.j2`` of ``environment``; notes are inline Markdown, rendered like
     the prose."""
+    import markupsafe
+
+    with processing(REFERENCES):
+        return _bibliography(md, environment, context)
+
+
+def _bibliography(md: MarkdownIt, environment: jinja2.Environment, context: RenderContext) -> str:
     import markupsafe
 
     entries = []
@@ -2049,14 +2091,15 @@ def math_font(root: Path, typeset: Mapping[tuple[str, bool], str]) -> bytes:
     characters = set()
     for markup in typeset.values():
         characters.update(math_characters(markup))
-    options = subset.Options(flavor="woff2", layout_features=["*"], name_IDs=["*"], notdef_outline=True)
-    font = subset.load_font(source, options)
-    cutter = subset.Subsetter(options)
-    cutter.populate(text="".join(sorted(characters - set(" \n"))))
-    cutter.subset(font)
-    out = io.BytesIO()
-    subset.save_font(font, out, options)
-    return out.getvalue()
+    with processing(source.relative_to(root)):
+        options = subset.Options(flavor="woff2", layout_features=["*"], name_IDs=["*"], notdef_outline=True)
+        font = subset.load_font(source, options)
+        cutter = subset.Subsetter(options)
+        cutter.populate(text="".join(sorted(characters - set(" \n"))))
+        cutter.subset(font)
+        out = io.BytesIO()
+        subset.save_font(font, out, options)
+        return out.getvalue()
 
 
 def math_characters(markup: str) -> set[str]:
@@ -2140,6 +2183,11 @@ def python_runtime_files(root: Path) -> dict[str, Path | bytes]:
 
 def write_site(out: Path, files: dict[str, str | bytes | Path]) -> None:
     """Write everything to a sibling folder, then swap it in for ``out``."""
+    with processing(out):
+        _write_site(out, files)
+
+
+def _write_site(out: Path, files: dict[str, str | bytes | Path]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
     try:
@@ -2207,6 +2255,20 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path], worke
     return constants + worker.decode()
 
 
+ESBUILD_MESSAGE = re.compile(r"\[ERROR\] (?P<reason>.*)\n\s*\n\s*(?P<file>\S+?):(?P<line>\d+):\d+:")
+
+
+def esbuild_error(stderr: str, sources: list[Path], root: Path) -> BuildError:
+    """esbuild's first error as ``file:line: reason``, the file named from the project's
+    root (esbuild names it from its working directory); anything else whole."""
+    found = ESBUILD_MESSAGE.search(stderr)
+    if not found:
+        return BuildError("static/js", None, f"esbuild failed:\n{stderr.strip()}")
+    where = (root / found["file"]).resolve()
+    rel = where.relative_to(root) if where.is_relative_to(root) else where
+    return BuildError(str(rel), int(found["line"]), f"esbuild: {found['reason']}")
+
+
 def minified_worker(root: Path, source: Path) -> bytes:
     """The service worker ``source`` minified like our modules: it counts in our JS budget."""
     return minified_modules(root, {"sw.js": source})["sw.js"]
@@ -2225,7 +2287,7 @@ def minified_modules(root: Path, modules: dict[str, Path]) -> dict[str, bytes]:
             capture_output=True, text=True, cwd=root, timeout=120,
         )
         if done.returncode != 0:
-            raise BuildError("static/js", None, f"esbuild failed:\n{done.stderr}")
+            raise esbuild_error(done.stderr, [path for path in modules.values()], root)
         return {rel: entries[rel].read_bytes() for rel in modules}
 
 
@@ -2255,6 +2317,7 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
     numbering = number_blocks(chapter["number"], sections)
     citations = number_citations(sections, references)
     check_references(sections, references, citations)
+    check_numbered_links(sections, references, numbering)
     # The cells and the numbers (the child), KaTeX (Node) and esbuild run
     # side by side. What needs no cell output is made while the cells still run: the
     # notebook (the cells' code, no output) once the numbers are known, the cells' code
@@ -2287,8 +2350,9 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
             files[PYODIDE_SNAPSHOT] = snapshot.result()
     context = dataclasses.replace(context, bibliography=render_bibliography(md, templates.result(), context))
     render_sections(md, sections, context)
-    page = page_context(options, chapter, sections, numbering, numbers["instrument_data"],
-                        files.get(PYODIDE_SNAPSHOT), inline_script(files), inline_style(files))
+    with processing(CHAPTER_TOML):
+        page = page_context(options, chapter, sections, numbering, numbers["instrument_data"],
+                            files.get(PYODIDE_SNAPSHOT), inline_script(files), inline_style(files))
     files.update(assemble_pages(templates.result(), page))
     files["chapter-11.ipynb"] = notebook.result()
     files["sw.js"] = service_worker(options, files, worker and worker.result())
@@ -2415,12 +2479,34 @@ one map of the local servers (``--serve``, the browser tests, the benchmark)."""
 
 
 def snapshot(root: Path) -> dict[str, float]:
-    return {
-        str(p): p.stat().st_mtime
-        for folder in WATCHED
-        for p in (root / folder).rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
-    }
+    """The modification time of every file of the watched folders. A file that is gone
+    by the time it is read (an editor's temporary file, its lock link) is skipped."""
+    times = {}
+    for folder in WATCHED:
+        for path in (root / folder).rglob("*"):
+            if "__pycache__" in path.parts:
+                continue
+            try:
+                status = path.stat()
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(status.st_mode):
+                times[str(path)] = status.st_mtime
+    return times
+
+
+def watch(options: Options, seen: dict[str, float], stop: threading.Event, interval: float = 0.5) -> None:
+    """Rebuild (in a fresh process) whenever a watched file changes from ``seen`` (a
+    ``snapshot``), until ``stop`` is set. Nothing ends the watching: a failure is
+    printed and the next change watched for."""
+    while not stop.wait(interval):
+        try:
+            now = snapshot(options.root)
+            if now != seen:
+                seen = now
+                rebuild_in_a_fresh_process(options)
+        except Exception:  # noqa: BLE001 - an author's server must not stop rebuilding
+            log.exception("watching %s for changes failed; still watching", options.root)
 
 
 def rebuild_in_a_fresh_process(options: Options) -> bool:
@@ -2481,17 +2567,9 @@ def serve(options: Options, port: int) -> None:
         def log_message(self, format, *args):
             log.debug(format, *args)
 
-    def watch() -> None:
-        seen = snapshot(options.root)
-        while True:
-            time.sleep(0.5)
-            now = snapshot(options.root)
-            if now != seen:
-                seen = now
-                rebuild_in_a_fresh_process(options)
-
+    seen = snapshot(options.root)  # before the first build: an edit made during it is built next
     rebuild_in_a_fresh_process(options)
-    threading.Thread(target=watch, daemon=True).start()
+    threading.Thread(target=watch, args=(options, seen, threading.Event()), daemon=True).start()
     server = local_server(port, Handler)
     log.info("serving %s at http://127.0.0.1:%d/ (Ctrl+C stops)", options.out, port)
     try:

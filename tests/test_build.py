@@ -236,7 +236,7 @@ BROKEN = [
     ("11-1-state.md", r"\$\$\n", r"$$\n\\frac{1}{\n", "invalid TeX"),
     ("11-1-state.md", r"\$\$\n", r"$$\n\\underbrace{x+y}_{n} ", "a stretched brace (\\underbrace, \\overbrace)"),
     ("11-2-cell.md", r"::: runnable state_size", "::: runnable state_sizes", "no file runnable/state_sizes.py"),
-    ("11-2-cell.md", r"\Z", "\nAs argued before [@nobody2099none].\n", "unknown reference key 'nobody2099none'"),
+    ("11-2-cell.md", r"\Z", "\nAs argued before [@nobody2099none].\n", "unknown reference key 'nobody2099none'"),    ("11-1-state.md", r"\[EQ 11\.1\]\(#eq-11-1\)", "[EQ 11.2](#eq-11-1)", "but that place is numbered 11.1"),
 ]
 
 
@@ -335,6 +335,26 @@ def test_a_template_error_names_the_template_and_line(small_project):
         build.build(build.Options(root=small_project, out=small_project / "_site"))
     line = len(footer.read_text().splitlines())
     assert str(caught.value).startswith(f"templates/footer.html.j2:{line}: UndefinedError"), caught.value
+
+
+@pytest.mark.slow
+def test_an_error_in_the_reference_list_names_its_template_and_line(small_project):
+    template = small_project / "templates" / "references.html.j2"
+    template.write_text(template.read_text() + "\n{{ no_such_thing.attribute }}\n")
+    with pytest.raises(build.BuildError) as caught:
+        build.build(build.Options(root=small_project, out=small_project / "_site"))
+    line = len(template.read_text().splitlines())
+    assert str(caught.value).startswith(f"templates/references.html.j2:{line}: UndefinedError"), caught.value
+
+
+@pytest.mark.slow
+def test_a_script_that_does_not_parse_names_its_file_and_line(small_project):
+    script = small_project / "static" / "js" / "toc.js"
+    script.write_text(script.read_text() + "\nconst broken = ;\n")
+    with pytest.raises(build.BuildError) as caught:
+        build.build(build.Options(root=small_project, out=small_project / "_site"))
+    line = len(script.read_text().splitlines())
+    assert str(caught.value) == f'static/js/toc.js:{line}: esbuild: Unexpected ";"'
 
 
 @pytest.mark.slow
