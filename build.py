@@ -47,6 +47,8 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from instruments.catalog import INSTRUMENTS  # the names an instrument block may use
+
 # markdown-it, Jinja, Pygments and fontTools are imported where they are used: the
 # build's child processes (the cells, the numbers), which parse and render nothing,
 # then start without them.
@@ -61,7 +63,6 @@ ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("build")
 
 BLOCK_KINDS = ("equation", "quiz", "runnable", "instrument", "references")
-INSTRUMENTS = ("scaling-explorer", "architecture-matrix", "bit-width")
 WORDS_PER_MINUTE = 220
 PYODIDE_CDN = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
 
@@ -136,6 +137,7 @@ class RenderContext:
     citations: Mapping[str, dict] = dataclasses.field(default_factory=dict)
     works: Mapping[str, Reference] = dataclasses.field(default_factory=dict)
     instrument_fallbacks: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    answers: Mapping[str, str] = dataclasses.field(default_factory=dict)
     bibliography: str = ""
 
     def number(self, kind: str, ident: str) -> str:
@@ -149,6 +151,10 @@ class RenderContext:
     def quote(self, name: str) -> str:
         """The computed number ``{{ name }}``."""
         return _look_up(self.quoted, name, f"no computed number '{name}'")
+
+    def answer(self, quiz: str) -> str:
+        """The quiz's answer as the page writes it (``quiz_answers``)."""
+        return _look_up(self.answers, quiz, f"the quiz '{quiz}' has no answer written")
 
     def cell(self, name: str) -> ExecutedCell:
         return _look_up(self.executed, name, f"the cell '{name}' was not run")
@@ -416,10 +422,22 @@ def unit_suffix(unit: str) -> str:
     return unit if unit in ("×", "%") or not unit else f" {unit}"
 
 
-def quiz_answer_text(meta: dict) -> str:
-    if meta["kind"] == "truefalse":
-        return "True" if meta["answer"] else "False"
-    return f"{meta['answer']:g}{unit_suffix(meta['unit'])}"
+QUIZ_ANSWER_JS = "static/js/quiz-answer.js"
+
+
+def quiz_answers(root: Path, sections: list[Section]) -> dict[str, str]:
+    """Each quiz's answer as the page writes it ("True", "4,096 tokens"): a number by
+    ``formatNumber`` of the page's own ``quiz-answer.js``, run under Node (one process
+    for all), with its unit's suffix."""
+    quizzes = [t.meta for s in sections for t, _ in walk(s.tokens) if t.type == "quiz_open"]
+    numeric = [meta for meta in quizzes if meta["kind"] == "numeric"]
+    with processing(QUIZ_ANSWER_JS):
+        from instruments.static_views import call_js
+
+        written = call_js(root / QUIZ_ANSWER_JS, [("formatNumber", meta["answer"]) for meta in numeric])
+    answers = {meta["id"]: "True" if meta["answer"] else "False" for meta in quizzes if meta["kind"] == "truefalse"}
+    answers.update({meta["id"]: text + unit_suffix(meta["unit"]) for meta, text in zip(numeric, written)})
+    return answers
 
 
 def render_quiz_open(self, tokens, idx, options, env):
@@ -482,7 +500,7 @@ def render_quiz_form(self, tokens, idx, options, env):
         f"{after}</form></template>\n"
         f'<div class="quiz-verdict" role="status" aria-live="polite"></div>\n'
         f'<details class="quiz-solution">\n<summary>Answer and explanation</summary>\n'
-        f'<p class="quiz-answer"><strong>Answer:</strong> {html.escape(quiz_answer_text(meta))}</p>\n'
+        f'<p class="quiz-answer"><strong>Answer:</strong> {html.escape(context_of(env).answer(qid))}</p>\n'
     )
 
 
@@ -786,7 +804,7 @@ def math_plugin(md: MarkdownIt):
     )
 
 
-def numbers_plugin(md: MarkdownIt):
+def quoted_plugin(md: MarkdownIt):
     """``{{ name }}`` becomes a number computed by ``instruments.quoted``."""
     from mdit_py_plugins.substitution import substitution_plugin
 
@@ -828,7 +846,7 @@ def make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"typographer": True}).enable(["table", "replacements", "smartquotes"])
     md.use(front_matter_plugin)
     md.use(math_plugin)
-    md.use(numbers_plugin)
+    md.use(quoted_plugin)
     md.use(equation_plugin)
     md.use(quiz_plugin)
     md.use(runnable_plugin)
@@ -1038,13 +1056,13 @@ def number_blocks(chapter_number: int, sections: list[Section]) -> dict:
     return numbers
 
 
-# a number as the prose writes one of the chapter's: EQ 11.6, §11.2, Code 11.3
+# a number as the prose writes one of the chapter's (a section's, a block's): 11.2
 WRITTEN_NUMBER = re.compile(r"\b\d+\.\d+\b")
 
 
 def check_numbered_links(sections: list[Section], references: dict[str, Reference], numbering: dict) -> None:
     """A link to a numbered place (a section, an equation, a quiz, a cell, an
-    instrument) whose text writes a number, ``[EQ 11.6](#eq-11-6)``, writes that
+    instrument) whose text writes a number, such as an equation's, writes that
     place's number: the build numbers in page order, so moving a block renumbers it,
     and the link's text must follow. Stops with the link's file and line."""
     numbers = {s.meta["id"]: s.meta["number"] for s in sections}
@@ -1131,8 +1149,8 @@ def check_references(sections: list[Section], references: dict[str, Reference], 
 class Child:
     """The build's one Python process besides itself (``build.py --child ROOT``), started
     before the chapter is parsed. It imports the page's session and numpy, runs the
-    cells it is sent (``execute_cells``), then computes the numbers
-    (``compute_numbers``), and answers each with one line of JSON. Every build has a
+    cells it is sent (``execute_cells``), then computes the quoted numbers and the instruments' values
+    (``compute_instruments``), and answers each with one line of JSON. Every build has a
     fresh one: nothing of another tree stays imported, and this process's
     ``sys.path`` stays as it was."""
 
@@ -1155,7 +1173,7 @@ class Child:
             self.process.stdin.close()
         return self.answer(0)
 
-    def numbers(self) -> dict:
+    def instruments(self) -> dict:
         return self.answer(1)
 
     def answer(self, index: int) -> dict:
@@ -1585,27 +1603,27 @@ def serve_as_child(root: Path) -> None:
     os.dup2(2, 1)
     session = cell_session(root)
     names = json.loads(sys.stdin.readline())["cells"]
-    for answer in (lambda: run_cells_here(root, names, session), lambda: compute_numbers_here(root)):
+    for answer in (lambda: run_cells_here(root, names, session), lambda: compute_instruments_here(root)):
         answers.write(json.dumps(answer()) + "\n")
         answers.flush()
 
 
-def compute_numbers(root: Path, child: Child | None = None) -> dict:
+def compute_instruments(root: Path, child: Child | None = None) -> dict:
     """The quoted numbers, every value the instruments can show and their views without
     JavaScript (numbers written by ``instruments/format.js`` under Node), computed from
     ``root``'s own ``instruments`` by ``child`` (or a child started now, sent no cells)."""
     with child_process(root, child) as own:
         if child is None:
             own.run_cells([])
-        result = own.numbers()
+        result = own.instruments()
     if result.get("error"):
         error = result["error"]
         raise BuildError(error["path"], error["line"], error["reason"])
     return result
 
 
-def compute_numbers_here(root: Path) -> dict:
-    """The child's side of ``compute_numbers``, after the cells (``root`` is on
+def compute_instruments_here(root: Path) -> dict:
+    """The child's side of ``compute_instruments``, after the cells (``root`` is on
     ``sys.path``: ``cell_session``)."""
     try:
         with processing("instruments/quoted.py"):
@@ -1670,14 +1688,15 @@ def python_snapshot(root: Path) -> Path:
     Two snapshots made of the same release differ in a few hundred bytes (the
     interpreter's start is not deterministic), so one is kept per ``node_modules`` and
     builds running side by side (the tests) wait for one another's: every build with
-    that ``node_modules`` ships the same file."""
+    that ``node_modules`` ships the same file. ``SNAPSHOT_CACHE`` names another folder
+    to keep it in (the tests' temporary one)."""
     core = root / "node_modules" / "pyodide"
     if not (core / "pyodide.asm.wasm").is_file():
         raise BuildError("package.json", None, "Pyodide is not installed: run 'npm ci'")
     digest = hashlib.sha256(SNAPSHOT_JS.encode())
     for name in PYODIDE_CORE:
         digest.update((core / name).read_bytes())
-    folder = root / "node_modules" / ".cache" / "pyodide-snapshot"
+    folder = Path(os.environ.get("SNAPSHOT_CACHE", root / "node_modules" / ".cache" / "pyodide-snapshot"))
     kept = folder / f"{digest.hexdigest()[:16]}.gz"
     if kept.is_file():
         return kept
@@ -1946,7 +1965,7 @@ class NotebookMarkdown:
         return (
             f"**Quiz {number}.** {self.blocks(parts['quiz_question'].children)}\n\n"
             f"<details><summary>Answer</summary>\n\n"
-            f"**{markdown_text(quiz_answer_text(node.meta))}.** {self.blocks(parts['quiz_explain'].children)}"
+            f"**{markdown_text(self.context.answer(node.meta['id']))}.** {self.blocks(parts['quiz_explain'].children)}"
             "\n\n</details>"
         )
 
@@ -2324,16 +2343,17 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
     # highlighted, the compiled templates and the minified service worker.
     with concurrent.futures.ThreadPoolExecutor(max_workers=9) as pool:
         executed = pool.submit(lambda: chart_images(root, execute_cells(root, cells, child)))
-        computed = pool.submit(compute_numbers, root, child)
+        computed = pool.submit(compute_instruments, root, child)
         katex = pool.submit(typeset_math, root, sections, references)
         font = pool.submit(lambda: math_font(root, katex.result()))
         runtime = pool.submit(python_runtime_files, root)  # for the page and the notebook
         snapshot = pool.submit(python_snapshot, root) if options.python_snapshot else None
         assets = pool.submit(lambda: collect_assets(options, runtime.result()))
         written = pool.submit(cells_as_written, root, cells)
+        answers = pool.submit(quiz_answers, root, sections)
         notebook = pool.submit(lambda: export_notebook(chapter, sections, RenderContext(
             numbering=numbering, quoted=check_quoted(sections, computed.result()["quoted"]),
-            executed=written.result(), citations=citations, works=references,
+            executed=written.result(), citations=citations, works=references, answers=answers.result(),
         ), runtime.result()))
         pool.submit(lambda: [highlighted_python(cell.source) for cell in written.result().values()])
         templates = pool.submit(compiled_templates, root)
@@ -2342,7 +2362,7 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
         context = RenderContext(
             numbering=numbering, katex=katex.result(), quoted=check_quoted(sections, numbers["quoted"]),
             executed=executed.result(), citations=citations, works=references,
-            instrument_fallbacks=numbers["instrument_fallbacks"],
+            instrument_fallbacks=numbers["instrument_fallbacks"], answers=answers.result(),
         )
         files: dict[str, str | bytes | Path] = dict(assets.result())
         files[MATH_FONT] = font.result()

@@ -24,18 +24,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-__all__ = ["FORMATTERS", "FormattingError", "call_js", "fmt", "render", "fallback_html"]
+from .catalog import INSTRUMENTS, module_name
+
+__all__ = ["FormattingError", "call_js", "fmt", "render", "fallback_html"]
 
 # ── numbers, written by instruments/format.js ────────────────────────────────
 
 FORMAT_JS = Path(__file__).with_name("format.js")
 
-FORMATTERS = (
-    "groupThousands", "sig3", "plainNumber", "formatFlops", "formatRatio", "formatBytes", "memoryOrNone",
-    "formatGB", "formatPercent", "formatMs", "formatTokens", "shortTokens", "formatBits", "formatParams",
-    "formatPeriod",
-)
-"""The number formatters that ``instruments/format.js`` exports, each of one number."""
 
 # NUL cannot occur in HTML text, so no table text is taken for a placeholder; the
 # value is a JSON number, which HTML escaping leaves as it is.
@@ -65,7 +61,9 @@ def fmt(name: str, value: float) -> str:
     Parameters
     ----------
     name : str
-        One of :data:`FORMATTERS`, e.g. ``"formatFlops"``.
+        A number formatter that ``format.js`` exports, e.g. ``"formatFlops"``
+        (:func:`render` stops on a name it does not export, or on a function that
+        does not write a number as text).
     value : int or float
         A finite number.
 
@@ -77,7 +75,7 @@ def fmt(name: str, value: float) -> str:
     Raises
     ------
     ValueError
-        If ``name`` is not a formatter of ``format.js`` or ``value`` is not finite.
+        If ``name`` cannot name a JavaScript function or ``value`` is not finite.
     TypeError
         If ``value`` is not a number.
 
@@ -86,8 +84,8 @@ def fmt(name: str, value: float) -> str:
     >>> render({"cell": fmt("formatRatio", 65536.0)})
     {'cell': '65,536×'}
     """
-    if name not in FORMATTERS:
-        raise ValueError(f"format.js has no number formatter '{name}' (it has: {', '.join(FORMATTERS)})")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", name):
+        raise ValueError(f"'{name}' cannot name a function of format.js")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} formats a number, got {value!r}")
     number = int(value) if isinstance(value, numbers.Integral) else float(value)
@@ -349,11 +347,6 @@ def _bit_width(data: dict) -> str:
     return widths + _table("Weight formats table (scrolls sideways)", caption, columns, formats)
 
 
-_VIEWS = {
-    "scaling-explorer": _scaling_explorer,
-    "architecture-matrix": _architecture_matrix,
-    "bit-width": _bit_width,
-}
 
 
 def fallback_html(name: str, data: dict) -> str:
@@ -385,4 +378,6 @@ def fallback_html(name: str, data: dict) -> str:
     >>> "17.5 GB" in table, "17.5 GB" in render({"bit-width": table})["bit-width"]
     (False, True)
     """
-    return _VIEWS[name](data)
+    if name not in INSTRUMENTS:
+        raise KeyError(f"no instrument '{name}' (known: {', '.join(INSTRUMENTS)})")
+    return globals()[f"_{module_name(name)}"](data)

@@ -19,6 +19,7 @@ from dataclasses import asdict
 import numpy as np
 
 from . import cost, defaults, measured
+from .catalog import INSTRUMENTS, module_name
 from .architectures import FAMILIES, MODEL_PRESETS, family_costs, model_costs
 from .formats import FORMATS, MC_SEED, MC_SIZE, format_error_gaussian
 from .rotation import ROTATION_EXAMPLE, rotation_errors
@@ -309,7 +310,8 @@ def bit_width_data():
 
 
 def all_instrument_data():
-    """Data of all three instruments, keyed by the instrument block names.
+    """Data of every instrument of :data:`instruments.catalog.INSTRUMENTS`, keyed by its
+    block name (each from this module's ``NAME_data()``).
 
     Returns
     -------
@@ -321,8 +323,4 @@ def all_instrument_data():
     >>> sorted(all_instrument_data())
     ['architecture-matrix', 'bit-width', 'scaling-explorer']
     """
-    return {
-        "scaling-explorer": scaling_explorer_data(),
-        "architecture-matrix": architecture_matrix_data(),
-        "bit-width": bit_width_data(),
-    }
+    return {name: globals()[f"{module_name(name)}_data"]() for name in INSTRUMENTS}

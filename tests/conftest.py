@@ -17,8 +17,9 @@ _SCRATCH: list[str] = []
 
 
 def pytest_configure(config):
-    """Tests write nothing into the repository: the builds' cell cache and Hypothesis's
-    example database go to a temporary folder, removed when the run ends."""
+    """Tests write nothing into the repository: the builds' cell cache, Python's memory
+    snapshot and Hypothesis's example database go to a temporary folder, removed when
+    the run ends (the snapshot's is one for all of a parallel run's processes)."""
     scratch = tempfile.mkdtemp(prefix="ch11-tests-")
     _SCRATCH.append(scratch)
     # Each process of a parallel run (pytest-xdist) keeps a cell cache of its own: a
@@ -28,6 +29,7 @@ def pytest_configure(config):
     if worker:
         os.environ["BUILD_CACHE"] = os.path.join(os.environ.get("BUILD_CACHE", scratch), worker)
     os.environ.setdefault("BUILD_CACHE", os.path.join(scratch, "build-cache"))
+    os.environ.setdefault("SNAPSHOT_CACHE", os.path.join(scratch, "pyodide-snapshot"))
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(scratch, "hypothesis"))
 
 

@@ -30,7 +30,7 @@ def render(source: str) -> str:
     cells = build.runnable_cells(section.tokens, BLOCKS / "runnable")
     context = build.RenderContext(
         numbering=build.number_blocks(11, [section]), executed=build.execute_cells(BLOCKS, cells),
-        katex=EchoTeX(), quoted={"answer": "42"},
+        katex=EchoTeX(), quoted={"answer": "42"}, answers=build.quiz_answers(build.ROOT, [section]),
     )
     return md.renderer.render(section.tokens, md.options, context)
 
@@ -54,6 +54,13 @@ def test_malformed_block_names_its_line(title, line, source, expected):
     with pytest.raises(build.BlockError) as caught:
         build.runnable_cells(md.parse(source), BLOCKS / "runnable")
     assert f"{caught.value.line + 1}: {caught.value.reason}" == expected, f"errors.md:{line}: {title}"
+
+
+def test_a_quiz_answer_is_written_by_the_page_s_own_number_format():
+    """The build writes the answer with quiz-answer.js's formatNumber, as the page's
+    "Right: 4,096 tokens" does: digits grouped, the unit spaced."""
+    out = render("::: quiz q-a numeric answer=4096 unit=tokens\nHow many?\n--- explain\nSo.\n:::\n")
+    assert "<strong>Answer:</strong> 4,096 tokens</p>" in out
 
 
 def test_quiz_keeps_its_data_for_the_page():

@@ -35,7 +35,7 @@ def render(source: str) -> str:
     md, section, references = parse(source)
     context = build.RenderContext(
         numbering=build.number_blocks(11, [section]), citations=build.number_citations([section], references),
-        works=references, katex=EchoTeX(),
+        works=references, katex=EchoTeX(), answers=build.quiz_answers(ROOT, [section]),
     )
     context = dataclasses.replace(context, bibliography=build.render_bibliography(md, build.template_environment(ROOT), context))
     return md.renderer.render(section.tokens, md.options, context)

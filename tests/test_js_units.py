@@ -4,6 +4,7 @@ and in the tables shown without JavaScript alike."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,4 +22,8 @@ def test_node_unit_tests_pass():
         [NODE, "--test", "tests/js/"], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "# fail 0" in result.stdout
+    # every test written in tests/js ran and passed (a file Node did not find ran none)
+    written = sum(len(re.findall(r"^test\(", p.read_text(encoding="utf-8"), re.MULTILINE))
+                  for p in (ROOT / "tests" / "js").glob("*.test.mjs"))
+    assert written > 0
+    assert f"# pass {written}\n" in result.stdout and "# fail 0" in result.stdout, result.stdout[-600:]

@@ -205,7 +205,7 @@ def fixture_section(tmp_path):
         quoted={"ratio": "4,096"},
         executed={name: build.ExecutedCell(name, "print('hello')\n", [], []) for name in cells},
         citations=build.number_citations([section], references),
-        works=references,
+        works=references, answers=build.quiz_answers(build.ROOT, [section]),
     )
     return md, section, context
 

@@ -306,7 +306,9 @@ def test_the_readers_own_act_ends_the_hold_on_a_linked_place(page, server, act):
 
 def test_a_stray_percent_sign_in_the_url_leaves_the_page_working(page, server):
     page.goto(server + "#50%", wait_until="load")
-    expect(page.locator("figure.instrument.mounted")).to_have_count(3)
+    placed = page.locator("figure.instrument").count()
+    assert placed > 0
+    expect(page.locator("figure.instrument.mounted")).to_have_count(placed)
     nav = page.get_by_role("navigation", name="Sections of this chapter")
     expect(nav.get_by_text(re.compile(r"^0 of \d+ quizzes answered$"))).to_be_visible()
     no_errors(page)
