@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from instruments.catalog import INSTRUMENTS  # the names an instrument block may use
+from instruments.static_views import keyboard_box
 
 # markdown-it, Jinja, Pygments and fontTools are imported where they are used: the
 # build's child processes (the cells, the numbers), which parse and render nothing,
@@ -553,7 +554,7 @@ def render_runnable_open(self, tokens, idx, options, env):
         f'<figure class="cell" id="cell-{name}" data-cell="{name}" aria-labelledby="cell-{name}-title">\n'
         f'<p class="cell-title" id="cell-{name}-title"><a class="anchor" href="#cell-{name}">'
         f"Code {number}</a> <span>Python · <code>{name}.py</code></span></p>\n"
-        f'<div class="cell-source"><pre class="code" tabindex="0" aria-label="Python code of cell {number}">'
+        f'<div class="cell-source"><pre class="code" {keyboard_box(f"Python code of cell {number}", None)}>'
         f"<code>{code}</code></pre></div>\n"
         f'<div class="cell-output" aria-live="polite">\n{render_cell_output(cell)}</div>\n'
         f'<figcaption class="cell-caption">\n'

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .catalog import INSTRUMENTS, module_name
 
-__all__ = ["FormattingError", "call_js", "fmt", "render", "fallback_html"]
+__all__ = ["FormattingError", "call_js", "fmt", "render", "fallback_html", "keyboard_box"]
 
 # ── numbers, written by instruments/format.js ────────────────────────────────
 
@@ -157,6 +157,13 @@ def render(fragments: dict[str, str]) -> dict[str, str]:
 _e = html.escape
 
 
+def keyboard_box(label: str, role: str | None = "region") -> str:
+    """The attributes of a box of the build's HTML that may scroll: a named tab stop, so
+    that the keyboard can scroll it without JavaScript (the page's ``markScrollable``
+    and ``makeFocusableBox`` in ``widget.js`` give the same to the boxes it makes)."""
+    return 'tabindex="0"' + (f' role="{role}"' if role else "") + f' aria-label="{_e(label)}"'
+
+
 def _index(options: list, wanted) -> int:
     return [str(o) for o in options].index(str(wanted))
 
@@ -173,7 +180,7 @@ def _table(label: str, caption: str, columns: list[str], rows: list[list[str]], 
     # sight on a phone) and kept, hidden, as the table's caption for screen readers.
     return (
         f'<p class="instrument-static-caption" aria-hidden="true">{_e(caption)}</p>'
-        f'<div class="table-scroll" tabindex="0" role="region" aria-label="{_e(label)}">'
+        f'<div class="table-scroll" {keyboard_box(label)}>'
         f'<table class="instrument-static"><caption class="visually-hidden">{_e(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         + ('<p class="instrument-static-note">With JavaScript on, controls here change these numbers.</p>'
