@@ -47,9 +47,6 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from instruments.catalog import INSTRUMENTS  # the names an instrument block may use
-from instruments.static_views import keyboard_box
-
 # markdown-it, Jinja, Pygments and fontTools are imported where they are used: the
 # build's child processes (the cells, the numbers), which parse and render nothing,
 # then start without them.
@@ -546,6 +543,8 @@ def runnable_cells(tokens: list[Token], cells_dir: Path) -> list[str]:
 
 
 def render_runnable_open(self, tokens, idx, options, env):
+    from instruments.static_views import keyboard_box
+
     name = tokens[idx].meta["name"]
     context = context_of(env)
     cell, number = context.cell(name), context.number("runnable", name)
@@ -648,6 +647,10 @@ def _instrument_tokens(state, start, close, positional, named):
     if len(positional) != 2:
         raise BlockError(start, 'instrument block needs a name and a quoted title: ::: instrument NAME "Title"')
     name, title = positional
+    # (imported here, not with build.py: the build's child imports the project's own
+    # instruments package, from the root it is given)
+    from instruments.catalog import INSTRUMENTS
+
     if name not in INSTRUMENTS:
         raise BlockError(start, f"unknown instrument '{name}' (known: {', '.join(INSTRUMENTS)})")
     opening = _nest(state, "instrument", start + 1, close, "figure", name=name, title=title)
@@ -1636,6 +1639,7 @@ def compute_instruments_here(root: Path) -> dict:
 
             data = all_instrument_data()
         with processing("instruments/static_views.py"):
+            from instruments.catalog import INSTRUMENTS
             from instruments.static_views import fallback_html, render
 
             # the tables are laid out here and their numbers written by format.js, the

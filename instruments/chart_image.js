@@ -2,10 +2,11 @@
 // what prints, and what stands in the chart's place until Plotly draws the live one
 // (static/js/chart.js) as it nears the view. Pure: a figure made by plot_xy in, SVG
 // text out. The build calls it under Node for the output printed into the page; the
-// page calls it for the charts of a Run. Colours come from the page's CSS (classes
-// s0, s1, s2: the live chart's palette), so the image follows the theme and prints.
+// page calls it for the charts of a Run. Colours come from the page's CSS (each
+// series group is coloured var(--series-N), the live chart's palette, and drawn in
+// currentColor), so the image follows the theme and prints.
 
-import { linearTicks, logTicks } from "./ticks.js";
+import { linearTicks, logTicks, seriesColor } from "./ticks.js";
 
 const WIDTH = 600;
 const HEIGHT = 300;
@@ -16,6 +17,8 @@ const MAX_MARKERS = 60; // points drawn as dots; longer series are drawn as line
 const escape = (text) =>
   String(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 const fixed = (v) => Number(v.toFixed(1));
+/** The opening tag of series `i`'s group: its paths and dots take the series' colour. */
+const seriesGroup = (i) => `<g class="series" style="color:var(${seriesColor(i)})">`;
 
 /** The axis's scale: data value → pixel, with its ticks; null when nothing can be drawn. */
 function scale(values, { type = "linear" } = {}, [from, to], most) {
@@ -85,7 +88,7 @@ export function chartImage(figure) {
         ? points.filter(([px, py]) => px !== null && py !== null)
           .map(([px, py]) => `<circle cx="${fixed(px)}" cy="${fixed(py)}" r="3"/>`).join("")
         : "";
-      parts.push(`<g class="s${i % 3}"><path d="${d}"/>${dots}</g>`);
+      parts.push(`${seriesGroup(i)}<path d="${d}"/>${dots}</g>`);
     });
   }
   const mid = (plot.left + plot.right) / 2;
@@ -96,7 +99,7 @@ export function chartImage(figure) {
     let left = Math.max(4, (WIDTH - widths.reduce((a, b) => a + b, 0)) / 2);
     const row = MARGIN.top + (layout.title ? BAND : 0) + 8;
     const entries = named.map(([name, i], k) => {
-      const entry = `<g class="s${i % 3}"><path d="M${fixed(left)} ${row - 4}h22"/><circle cx="${fixed(left + 11)}" cy="${row - 4}" r="3"/></g>`
+      const entry = `${seriesGroup(i)}<path d="M${fixed(left)} ${row - 4}h22"/><circle cx="${fixed(left + 11)}" cy="${row - 4}" r="3"/></g>`
         + `<text x="${fixed(left + 28)}" y="${row}">${escape(name)}</text>`;
       left += widths[k];
       return entry;

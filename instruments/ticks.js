@@ -1,8 +1,16 @@
 // Axis ticks a reader can read, for the charts of the code cells: the live Plotly
 // chart (static/js/chart.js) and the static image (chart_image.js) use the same
-// ones. Pure: numbers in, positions and labels out.
+// ones, and the same series colours. Pure: numbers in, positions and labels out.
 
 import { shortTokens } from "./format.js";
+
+/** How many colours the series of a chart cycle through (--series-0 … in site.css). */
+export const SERIES_COLORS = 3;
+
+/** The CSS variable of series `i`'s colour: "--series-0", "--series-1" … cycling. */
+export function seriesColor(i) {
+  return `--series-${i % SERIES_COLORS}`;
+}
 
 const SUPERSCRIPTS = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
 

@@ -3,6 +3,7 @@
 // Plotly chart with its chosen point drawn over it.
 
 import { differsFromDefaults, parseFragment, serialiseFragment } from "./format.js";
+import { SERIES_COLORS, seriesColor } from "./ticks.js";
 
 /** Build an element: h("p", {class: "x", "aria-live": "polite"}, "text", child). */
 export function h(tag, attributes = {}, ...children) {
@@ -93,15 +94,24 @@ export function readout(key, label, note = "") {
 }
 
 /**
+ * Make `box` a tab stop named `label` (with `role`, if given), so the keyboard can
+ * scroll it. What every scrolling box of the page gets: markScrollable's boxes while
+ * they scroll, a cell's output boxes always (they may scroll as lines stream in).
+ */
+export function makeFocusableBox(box, label, role) {
+  box.tabIndex = 0;
+  box.setAttribute("aria-label", label);
+  if (role) box.setAttribute("role", role);
+}
+
+/**
  * A box whose content scrolls sideways is a named, focusable region (or `role`), so
  * the keyboard can scroll it; a box that fits is an ordinary box again. The one rule
  * for every scrolling box of the page (equations, tables, instruments).
  */
 export function markScrollable(box, scrolls, label, role = "region") {
   if (scrolls && !box.hasAttribute("tabindex")) {
-    box.tabIndex = 0;
-    box.setAttribute("role", role);
-    box.setAttribute("aria-label", label);
+    makeFocusableBox(box, label, role);
   } else if (!scrolls && box.hasAttribute("tabindex")) {
     box.removeAttribute("tabindex");
     box.removeAttribute("role");
@@ -223,6 +233,7 @@ export function themeColors() {
     ink: value("--ink"), ink2: value("--ink-2"), rule: value("--rule"), surface: value("--surface"),
     surface2: value("--surface-2"), accent: value("--accent"), link: value("--link"),
     good: value("--good"), bad: value("--bad"), note: value("--note"),
+    series: Array.from({ length: SERIES_COLORS }, (_, i) => value(seriesColor(i))), // a chart's series, in order
   };
 }
 

@@ -6,6 +6,7 @@
 import { createCap, truncationNote } from "./output-cap.js";
 import { cleanFigure } from "./cell-text.js";
 import { draw } from "./plots.js";
+import { makeFocusableBox } from "./instruments/widget.js";
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -61,9 +62,8 @@ export function createOutput(container, limitsOf) {
     let top = 0; // where the box was scrolled to, read with atBottom before the new text
     if (!pre) {
       pre = element("pre", "cell-stdout");
-      pre.tabIndex = 0;
+      makeFocusableBox(pre, "Output"); // always: it may scroll as lines stream in
       pre.dataset.live = "";
-      pre.setAttribute("aria-label", "Output");
       container.append(pre);
     } else {
       top = pre.scrollTop;
@@ -144,8 +144,7 @@ export function createOutput(container, limitsOf) {
       if (result.truncated) noteTruncated();
       if (result.traceback) {
         const error = element("pre", "cell-error", result.traceback);
-        error.tabIndex = 0;
-        error.setAttribute("aria-label", "Error");
+        makeFocusableBox(error, "Error");
         container.append(error);
       }
       if (result.note && result.status !== "interrupted") note(result.note);

@@ -8,22 +8,20 @@
 // 1, 10, 100, 10⁴ … otherwise.
 
 import { logTicks } from "./instruments/ticks.js";
-import { themeColors } from "./instruments/widget.js";
+import { baseLayout, themeColors } from "./instruments/widget.js";
 
 // ── the figure ────────────────────────────────────────────────────────────────
 
 /** Plotly traces and layout for a figure made by plot_xy, for a chart `width` × `height` px. */
 export function plotlyFigure(figure, { width = 600, height = 288 } = {}) {
   const colors = themeColors();
-  const palette = [colors.accent, colors.link, colors.ink2];
+  const palette = colors.series;
+  // baseLayout's axis, for a chart the reader may zoom and pan (the instruments' charts may not)
   const axis = (a, values, room) => {
     const spec = {
       title: { text: a.title || "", standoff: 8 },
       type: a.type || "linear",
-      automargin: true,
-      gridcolor: colors.rule,
-      zerolinecolor: colors.rule,
-      linecolor: colors.ink2,
+      fixedrange: false,
       exponentformat: "power",
     };
     const ticks = spec.type === "log" ? logTicks(values, room) : null;
@@ -40,17 +38,15 @@ export function plotlyFigure(figure, { width = 600, height = 288 } = {}) {
       marker: { size: 6 },
     })),
     colors: figure.traces.map((_, i) => palette[i % palette.length]),
-    layout: {
+    layout: baseLayout(colors, false, {
       xaxis: axis(figure.layout.xaxis || {}, xs, Math.floor((width - 70) / 48)),
       yaxis: axis(figure.layout.yaxis || {}, ys, Math.floor((height - 80) / 28)),
       // the top band holds the toolbar, clear of the plot; title and legend are HTML
       margin: { l: 56, r: 12, t: 34, b: 44 },
-      paper_bgcolor: "rgba(0,0,0,0)",
-      plot_bgcolor: "rgba(0,0,0,0)",
-      font: { color: colors.ink, family: "system-ui, sans-serif", size: 12 },
+      dragmode: "zoom", // Plotly's own default: a cell's chart zooms and pans
       showlegend: false,
       autosize: true,
-    },
+    }),
     config: {
       displaylogo: false,
       responsive: true,

@@ -2,7 +2,7 @@
 // (instruments/chart_image.js), under Node's test runner.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decimalLabels, linearTicks, logTicks } from "../../instruments/ticks.js";
+import { SERIES_COLORS, decimalLabels, linearTicks, logTicks, seriesColor } from "../../instruments/ticks.js";
 import { chartImage } from "../../instruments/chart_image.js";
 
 const tokens = [256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576];
@@ -46,11 +46,21 @@ test("the image has the title, the legend, the axis titles and ticks, escaped", 
   assert.ok(!svg.includes("<O(n²)>"));
 });
 
-test("each series is one path in its colour class, a gap where a value is missing", () => {
+test("series colours are CSS variables, cycling", () => {
+  assert.equal(SERIES_COLORS, 3);
+  assert.deepEqual([0, 1, 2, 3, 4].map(seriesColor), ["--series-0", "--series-1", "--series-2", "--series-0", "--series-1"]);
+});
+
+test("each series is one path in its colour variable, a gap where a value is missing", () => {
   const svg = chartImage(figure);
-  const series = [...svg.matchAll(/<g class="(s\d)"><path d="([^"]*)"\/>((?:<circle[^>]*>)*)<\/g>/g)]
-    .filter((m) => m[3].split("<circle").length - 1 > 1); // the legend's swatches have one dot
-  assert.deepEqual(series.map((m) => m[1]), ["s0", "s1"]);
+  const groups = /<g class="series" style="color:var\((--series-\d)\)"><path d="([^"]*)"\/>((?:<circle[^>]*>)*)<\/g>/g;
+  const all = [...svg.matchAll(groups)];
+  assert.equal(all.length, 4); // two series, two legend swatches
+  assert.ok(!/class="s\d"/.test(svg));
+  const series = all.filter((m) => m[3].split("<circle").length - 1 > 1); // the legend's swatches have one dot
+  assert.deepEqual(series.map((m) => m[1]), ["--series-0", "--series-1"]);
+  const swatches = all.filter((m) => m[3].split("<circle").length - 1 === 1);
+  assert.deepEqual(swatches.map((m) => m[1]), ["--series-0", "--series-1"]);
   assert.equal(series[0][2].match(/[ML]/g).join(""), "MLL");
   assert.equal(series[1][2].match(/[ML]/g).join(""), "ML"); // the null is left out
   assert.equal(series[0][3].split("<circle").length - 1, 3);
