@@ -15,7 +15,7 @@ serve: $(VENV)/.installed node_modules/.installed
 	$(PY) build.py --serve --port $(PORT)
 
 site: $(VENV)/.installed node_modules/.installed
-	$(PY) build.py
+	$(PY) build.py $(BUILD_ARGS)
 
 # One test process per core (pytest-xdist), each with its own Chromium; a test file
 # stays in one process, so a module's shared pages and fixtures are made once.

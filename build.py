@@ -872,6 +872,7 @@ class Options:
     pyodide: str = "cdn"  # "cdn" or "local"
     service_worker: bool = True  # False (--serve): the page registers none; sw.js removes one
     python_snapshot: bool = True  # False: Python starts the usual way in the page (no snapshot shipped)
+    base_path: str = ""  # the site's path on its host ("/repo/"): the 404 page's links resolve against it
 
 
 @dataclasses.dataclass
@@ -2469,6 +2470,7 @@ def page_context(options: Options, chapter: dict, sections: list[Section], numbe
     return {
         "inline_script": script,
         "inline_style": style,
+        "base_path": options.base_path,
         "chapter": chapter,
         "sections": sections,
         "reading_minutes": reading_minutes(sections),
@@ -2617,6 +2619,9 @@ def main(argv: list[str] | None = None) -> int:
                              "by an earlier build at the same address (what --serve builds)")
     parser.add_argument("--no-python-snapshot", dest="python_snapshot", action="store_false",
                         help="ship no memory snapshot of Python: the page starts it the usual way")
+    parser.add_argument("--base-path", default="", metavar="PATH",
+                        help="the site's path on its host, such as /repo/ for a GitHub Pages project site: "
+                             "the 404 page, shown at any depth of a missing address, links to the chapter from it")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("-q", "--quiet", action="store_true")
     parser.add_argument("--child", type=Path, metavar="ROOT", help=argparse.SUPPRESS)
@@ -2626,8 +2631,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # the font subsetter reports each table
+    if args.base_path and not (args.base_path.startswith("/") and args.base_path.endswith("/")):
+        parser.error(f"--base-path must start and end with '/' (such as /repo/), not {args.base_path!r}")
     options = Options(root=ROOT, out=args.out.resolve(), pyodide=args.pyodide,
-                      service_worker=args.service_worker and not args.serve, python_snapshot=args.python_snapshot)
+                      service_worker=args.service_worker and not args.serve, python_snapshot=args.python_snapshot,
+                      base_path=args.base_path)
     if args.serve:
         serve(options, args.port)
         return 0

@@ -39,6 +39,7 @@ def pytest_unconfigure(config):
 
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SUBPATH = "/ch11/"  # where the browser tests serve the site, as GitHub Pages serves a project site
 
 
 def read_fixtures(path: Path) -> list[tuple[str, int, str, str]]:
@@ -140,4 +141,4 @@ def built_site(tmp_path_factory) -> Path:
 def built_site_local(tmp_path_factory) -> Path:
     """The chapter with the npm Pyodide core shipped beside it, for the browser and
     notebook tests (nothing may leave the machine)."""
-    return shared_build(tmp_path_factory, "site-local", pyodide="local")
+    return shared_build(tmp_path_factory, "site-local", pyodide="local", base_path=SUBPATH)

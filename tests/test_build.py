@@ -357,6 +357,14 @@ def test_a_script_that_does_not_parse_names_its_file_and_line(small_project):
     assert str(caught.value) == f'static/js/toc.js:{line}: esbuild: Unexpected ";"'
 
 
+@pytest.mark.parametrize("path", ["repo", "/repo", "repo/"])
+def test_a_base_path_that_is_not_a_path_from_the_root_is_refused(path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        build.main(["--base-path", path, "--out", "/nonexistent/never-built"])
+    assert stopped.value.code == 2
+    assert "--base-path must start and end with '/'" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_missing_javascript_packages_ask_for_the_setup(small_project):
     (small_project / "node_modules").unlink()

@@ -658,12 +658,16 @@ def soak_reading(visit: Visit, cdp) -> dict:
     (it should not: a short run starts none, and the Stop before it used the one the
     runaway loop started)."""
     visit.wait_ms(1000)
-    while visit.ended_by_stop and visit.ended_by_stop <= visit.alive and time.monotonic() - visit.stopped_at < 15:
+    # Every worker alive at the last Stop has closed but the one that took over (ours:
+    # the standby, if it was there; a fresh worker is not among them). Cycles come
+    # faster than Chromium ends a busy worker, so a worker that an earlier Stop ended
+    # may still be closing at this one: its closing says nothing of this Stop's.
+    while len(visit.alive) > 1 and time.monotonic() - visit.stopped_at < 15:
         visit.wait_ms(50)
     ended = [visit.closed_at[w] for w in visit.ended_by_stop if w in visit.closed_at]
     if visit.ended_by_stop and not ended:
         raise RuntimeError("no worker closed within 15 s of the last Stop")
-    ended_after = min(ended) - visit.stopped_at if ended else None
+    ended_after = max(ended) - visit.stopped_at if ended else None
     standby = visit.standby()["ready"]
     if not visit.page.evaluate("typeof window.gc === 'function'"):
         raise RuntimeError("window.gc is missing: the soak's browser needs --js-flags=--expose-gc")

@@ -17,10 +17,11 @@ from urllib.parse import urlparse
 from playwright.sync_api import expect
 
 import build
+from conftest import SUBPATH
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules/axe-core/axe.min.js"
-SUBPATH = "/ch11/"  # served as GitHub Pages serves a project site
+
 FIRST_RUN_MS = 60_000  # Pyodide starts in a few seconds here; leave room for a busy machine
 CHARTS_MS = 45_000  # the charts' first drawing, Plotly's 1 MB included, when a test draws them all at once
 RUN_MS = 30_000

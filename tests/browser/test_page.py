@@ -404,12 +404,14 @@ def test_without_javascript_the_chapter_is_readable(context_factory, server):
     expect(quiz.locator(".quiz-explanation")).to_be_visible()
 
 
-def test_missing_page_gets_the_404_page(page, server):
-    response = page.goto(server + "no-such-page.html")
+@pytest.mark.parametrize("missing", ["no-such-page.html", "a/b/no-such-page"])
+def test_missing_page_gets_the_404_page_that_links_to_the_chapter(page, server, missing):
+    response = page.goto(server + missing)
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_contain_text("does not exist")
     page.get_by_role("link", name=re.compile("Chapter 11")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("2026 Frontier")
+    assert page.url == server + "index.html"
 
 
 @pytest.mark.parametrize("width,scheme", [(375, "light"), (375, "dark"), (1280, "light"), (1280, "dark")])
