@@ -432,7 +432,8 @@ def quiz_answers(root: Path, sections: list[Section]) -> dict[str, str]:
     with processing(QUIZ_ANSWER_JS):
         from instruments.static_views import call_js
 
-        written = call_js(root / QUIZ_ANSWER_JS, [("formatNumber", meta["answer"]) for meta in numeric])
+        written = call_js(root / QUIZ_ANSWER_JS, [("formatNumber", meta["answer"]) for meta in numeric],
+                          name=QUIZ_ANSWER_JS)
     answers = {meta["id"]: "True" if meta["answer"] else "False" for meta in quizzes if meta["kind"] == "truefalse"}
     answers.update({meta["id"]: text + unit_suffix(meta["unit"]) for meta, text in zip(numeric, written)})
     return answers
@@ -1061,15 +1062,14 @@ def number_blocks(chapter_number: int, sections: list[Section]) -> dict:
     return numbers
 
 
-# a number as the prose writes one of the chapter's (a section's, a block's): 11.2
-WRITTEN_NUMBER = re.compile(r"\b\d+\.\d+\b")
-
-
-def check_numbered_links(sections: list[Section], references: dict[str, Reference], numbering: dict) -> None:
+def check_numbered_links(sections: list[Section], references: dict[str, Reference], numbering: dict,
+                         chapter_number: int) -> None:
     """A link to a numbered place (a section, an equation, a quiz, a cell, an
-    instrument) whose text writes a number, such as an equation's, writes that
-    place's number: the build numbers in page order, so moving a block renumbers it,
-    and the link's text must follow. Stops with the link's file and line."""
+    instrument) whose text writes a number of this chapter (``11.4``, as in an
+    equation's link text) writes that place's number: the build numbers in page order,
+    so moving a block renumbers it, and the link's text must follow. Stops with the
+    link's file and line."""
+    written_number = re.compile(rf"(?<![\w.]){chapter_number}\.\d+(?![\w.]|\.\d)")
     numbers = {s.meta["id"]: s.meta["number"] for s in sections}
     prefixes = {"equation": "", "quiz": "", "runnable": "cell-", "instrument": "instrument-"}
     for kind, prefix in prefixes.items():
@@ -1077,19 +1077,26 @@ def check_numbered_links(sections: list[Section], references: dict[str, Referenc
     sources = [(s.rel, s.tokens, 0) for s in sections]
     sources += [(REFERENCES, r.note_tokens, r.line - 1) for r in references.values()]
     for rel, tokens, base in sources:
-        target, text = None, []
-        for token, line in walk(tokens):
-            if token.type == "link_open" and (token.attrGet("href") or "").startswith("#"):
-                target, text = token.attrGet("href")[1:], []
-            elif token.type == "link_close" and target is not None:
-                written = WRITTEN_NUMBER.findall("".join(text))
-                if target in numbers and any(n != numbers[target] for n in written):
-                    raise BuildError(rel, base + (line or 0) + 1,
-                                     f"the link to #{target} reads '{''.join(text)}', but that place is "
-                                     f"numbered {numbers[target]}")
-                target = None
-            elif target is not None and token.type in ("text", "code_inline"):
-                text.append(token.content)
+        for inline, line in walk(tokens):
+            if inline.type != "inline" or not inline.children:
+                continue
+            below, target, text = 0, None, []  # lines below the paragraph's first; the open link
+            for token in inline.children:
+                if token.type in ("softbreak", "hardbreak"):
+                    below += 1
+                    if target is not None:
+                        text.append(" ")
+                elif token.type == "link_open" and (token.attrGet("href") or "").startswith("#"):
+                    target, text, at = token.attrGet("href")[1:], [], below
+                elif token.type == "link_close" and target is not None:
+                    said = "".join(text)
+                    if target in numbers and any(n != numbers[target] for n in written_number.findall(said)):
+                        raise BuildError(rel, base + (line or 0) + at + 1,
+                                         f"the link to #{target} reads '{said}', but that place is "
+                                         f"numbered {numbers[target]}")
+                    target = None
+                elif target is not None and token.type in ("text", "code_inline"):
+                    text.append(token.content)
 
 
 def parse_notes(md: MarkdownIt, references: dict[str, Reference]) -> None:
@@ -1553,8 +1560,6 @@ def render_bibliography(md: MarkdownIt, environment: jinja2.Environment, context
     """The reference list, in order of first citation, from the template
     ``references.html.j2`` of ``environment``; notes are inline Markdown, rendered like
     the prose."""
-    import markupsafe
-
     with processing(REFERENCES):
         return _bibliography(md, environment, context)
 
@@ -1692,10 +1697,11 @@ writeFileSync(process.argv[1], pyodide.makeMemorySnapshot());
 def python_snapshot(root: Path) -> Path:
     """The gzipped memory snapshot for the installed Pyodide, made if it is not kept yet.
     Two snapshots made of the same release differ in a few hundred bytes (the
-    interpreter's start is not deterministic), so one is kept per ``node_modules`` and
-    builds running side by side (the tests) wait for one another's: every build with
-    that ``node_modules`` ships the same file. ``SNAPSHOT_CACHE`` names another folder
-    to keep it in (the tests' temporary one)."""
+    interpreter's start is not deterministic), so one is kept and reused, and builds
+    running side by side (the tests) wait for one another's: every build that
+    keeps it in the same folder ships the same file. The folder is
+    ``node_modules/.cache/pyodide-snapshot``, or the one ``SNAPSHOT_CACHE`` names (the
+    tests' temporary one)."""
     core = root / "node_modules" / "pyodide"
     if not (core / "pyodide.asm.wasm").is_file():
         raise BuildError("package.json", None, "Pyodide is not installed: run 'npm ci'")
@@ -2280,15 +2286,18 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path], worke
     return constants + worker.decode()
 
 
-ESBUILD_MESSAGE = re.compile(r"\[ERROR\] (?P<reason>.*)\n\s*\n\s*(?P<file>\S+?):(?P<line>\d+):\d+:")
+# esbuild's first error, and the place it names if it names one
+ESBUILD_MESSAGE = re.compile(r"\[ERROR\] (?P<reason>.*)\n(?:\s*\n\s*(?P<file>\S+?):(?P<line>\d+):\d+:)?")
 
 
-def esbuild_error(stderr: str, sources: list[Path], root: Path) -> BuildError:
+def esbuild_error(stderr: str, root: Path) -> BuildError:
     """esbuild's first error as ``file:line: reason``, the file named from the project's
-    root (esbuild names it from its working directory); anything else whole."""
+    root (esbuild names it from its working directory); without a place, its whole
+    output."""
     found = ESBUILD_MESSAGE.search(stderr)
-    if not found:
+    if not found or not found["file"]:
         return BuildError("static/js", None, f"esbuild failed:\n{stderr.strip()}")
+    root = root.resolve()
     where = (root / found["file"]).resolve()
     rel = where.relative_to(root) if where.is_relative_to(root) else where
     return BuildError(str(rel), int(found["line"]), f"esbuild: {found['reason']}")
@@ -2312,7 +2321,7 @@ def minified_modules(root: Path, modules: dict[str, Path]) -> dict[str, bytes]:
             capture_output=True, text=True, cwd=root, timeout=120,
         )
         if done.returncode != 0:
-            raise esbuild_error(done.stderr, [path for path in modules.values()], root)
+            raise esbuild_error(done.stderr, root)
         return {rel: entries[rel].read_bytes() for rel in modules}
 
 
@@ -2342,7 +2351,7 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
     numbering = number_blocks(chapter["number"], sections)
     citations = number_citations(sections, references)
     check_references(sections, references, citations)
-    check_numbered_links(sections, references, numbering)
+    check_numbered_links(sections, references, numbering, chapter["number"])
     # The cells and the numbers (the child), KaTeX (Node) and esbuild run
     # side by side. What needs no cell output is made while the cells still run: the
     # notebook (the cells' code, no output) once the numbers are known, the cells' code
@@ -2376,9 +2385,8 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
             files[PYODIDE_SNAPSHOT] = snapshot.result()
     context = dataclasses.replace(context, bibliography=render_bibliography(md, templates.result(), context))
     render_sections(md, sections, context)
-    with processing(CHAPTER_TOML):
-        page = page_context(options, chapter, sections, numbering, numbers["instrument_data"],
-                            files.get(PYODIDE_SNAPSHOT), inline_script(files), inline_style(files))
+    page = page_context(options, chapter, sections, numbering, numbers["instrument_data"],
+                        files.get(PYODIDE_SNAPSHOT), inline_script(files), inline_style(files))
     files.update(assemble_pages(templates.result(), page))
     files["chapter-11.ipynb"] = notebook.result()
     files["sw.js"] = service_worker(options, files, worker and worker.result())
@@ -2466,7 +2474,12 @@ def inline_style(files: dict[str, str | bytes | Path]) -> str:
 
 def page_context(options: Options, chapter: dict, sections: list[Section], numbering: dict,
                  instrument_data: dict, snapshot: Path | None, script: dict, style: str) -> dict:
-    version = pyodide_version(options.root)
+    with processing("package-lock.json"):
+        version = pyodide_version(options.root)
+    with processing("node_modules/pyodide"):
+        sizes = pyodide_sizes(options.root, snapshot)
+    with processing("static/js/page.js"):
+        preloads = module_preloads(options.root, list(numbering["instrument"]))
     return {
         "inline_script": script,
         "inline_style": style,
@@ -2477,11 +2490,11 @@ def page_context(options: Options, chapter: dict, sections: list[Section], numbe
         "pyodide_url": pyodide_url(options),
         "pyodide_version": version,
         "pyodide_snapshot": PYODIDE_SNAPSHOT if snapshot else "",
-        "pyodide_sizes": json.dumps(pyodide_sizes(options.root, snapshot), separators=(",", ":")),
+        "pyodide_sizes": json.dumps(sizes, separators=(",", ":")),
         "cdn_origin": "" if options.pyodide == "local" else "https://cdn.jsdelivr.net",
         "service_worker": "sw.js" if options.service_worker else "",
         "numbering": numbering,
-        "module_preloads": module_preloads(options.root, list(numbering["instrument"])),
+        "module_preloads": preloads,
         "instrument_json": json.dumps(instrument_data, separators=(",", ":"), sort_keys=True).replace("</", "<\\/"),
         "instrument_links": [
             {"href": f"#instrument-{name}", "label": label}
@@ -2507,7 +2520,8 @@ one map of the local servers (``--serve``, the browser tests, the benchmark)."""
 
 def snapshot(root: Path) -> dict[str, float]:
     """The modification time of every file of the watched folders. A file that is gone
-    by the time it is read (an editor's temporary file, its lock link) is skipped."""
+    by the time it is read (an editor's temporary file) or cannot be read (a link that
+    leads nowhere) is skipped."""
     times = {}
     for folder in WATCHED:
         for path in (root / folder).rglob("*"):
@@ -2515,7 +2529,7 @@ def snapshot(root: Path) -> dict[str, float]:
                 continue
             try:
                 status = path.stat()
-            except FileNotFoundError:
+            except OSError:  # gone already, or a link that leads nowhere (or in a loop)
                 continue
             if stat.S_ISREG(status.st_mode):
                 times[str(path)] = status.st_mtime
@@ -2542,6 +2556,7 @@ def rebuild_in_a_fresh_process(options: Options) -> bool:
     done = subprocess.run(
         [sys.executable, str(options.root / "build.py"), "--out", str(options.out),
          "--pyodide", options.pyodide, "--no-service-worker", "-q",
+         *(["--base-path", options.base_path] if options.base_path else []),
          *([] if options.python_snapshot else ["--no-python-snapshot"])],
         cwd=options.root, capture_output=True, text=True,
     )
@@ -2631,8 +2646,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # the font subsetter reports each table
-    if args.base_path and not (args.base_path.startswith("/") and args.base_path.endswith("/")):
-        parser.error(f"--base-path must start and end with '/' (such as /repo/), not {args.base_path!r}")
+    if args.base_path and not (args.base_path.startswith("/") and args.base_path.endswith("/")
+                               and not args.base_path.startswith("//")):
+        parser.error(f"--base-path must be a path on the site's own host, starting and ending with '/' "
+                     f"(such as /repo/), not {args.base_path!r}")
     options = Options(root=ROOT, out=args.out.resolve(), pyodide=args.pyodide,
                       service_worker=args.service_worker and not args.serve, python_snapshot=args.python_snapshot,
                       base_path=args.base_path)

@@ -1,8 +1,8 @@
 // A code cell's chart as a static SVG image: what a reader without JavaScript sees,
 // what prints, and what stands in the chart's place until Plotly draws the live one
 // (static/js/chart.js) as it nears the view. Pure: a figure made by plot_xy in, SVG
-// text out. The build calls it under Node for the output printed into the page; the
-// page calls it for the charts of a Run. Colours come from the page's CSS (each
+// text out. Only the build runs it, under Node, for the output printed into the page
+// (a Run's charts are Plotly's at once). Colours come from the page's CSS (each
 // series group is coloured var(--series-N), the live chart's palette, and drawn in
 // currentColor), so the image follows the theme and prints.
 

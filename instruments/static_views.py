@@ -63,7 +63,7 @@ def fmt(name: str, value: float) -> str:
     name : str
         A number formatter that ``format.js`` exports, e.g. ``"formatFlops"``
         (:func:`render` stops on a name it does not export, or on a function that
-        does not write a number as text).
+        returns no text).
     value : int or float
         A finite number.
 
@@ -92,15 +92,16 @@ def fmt(name: str, value: float) -> str:
     return f"\x00{name}:{json.dumps(number, allow_nan=False)}\x00"
 
 
-def call_js(module: Path, calls: list[tuple[str, object]]) -> list[str]:
+def call_js(module: Path, calls: list[tuple[str, object]], name: str | None = None) -> list[str]:
     """``function(argument)`` for each ``(function, argument)`` of ``calls``, from the
-    exports of the pure ES module ``module``, in one Node process: the text each returns.
+    exports of the pure ES module ``module``, in one Node process: the text each returns
+    (``name``: how an error names the module; ``instruments/`` and its file by default).
     The build writes the instruments' numbers (``format.js``) and the static images of
     the cells' charts (``chart_image.js``) this way, with the page's own code."""
     if not calls:
         return []
     node = shutil.which("node")
-    name = f"instruments/{module.name}"
+    name = name or f"instruments/{module.name}"  # how errors name the module
     if node is None:
         raise FormattingError(f"Node.js is not installed: the build runs {name} under Node")
     request = {"module": str(module), "calls": [[function, argument] for function, argument in calls]}
@@ -352,8 +353,6 @@ def _bit_width(data: dict) -> str:
     )
     columns = ["Format", "Elements and scale", "Bits per weight", "Relative RMSE", "Standard error"]
     return widths + _table("Weight formats table (scrolls sideways)", caption, columns, formats)
-
-
 
 
 def fallback_html(name: str, data: dict) -> str:

@@ -236,7 +236,8 @@ BROKEN = [
     ("11-1-state.md", r"\$\$\n", r"$$\n\\frac{1}{\n", "invalid TeX"),
     ("11-1-state.md", r"\$\$\n", r"$$\n\\underbrace{x+y}_{n} ", "a stretched brace (\\underbrace, \\overbrace)"),
     ("11-2-cell.md", r"::: runnable state_size", "::: runnable state_sizes", "no file runnable/state_sizes.py"),
-    ("11-2-cell.md", r"\Z", "\nAs argued before [@nobody2099none].\n", "unknown reference key 'nobody2099none'"),    ("11-1-state.md", r"\[EQ 11\.1\]\(#eq-11-1\)", "[EQ 11.2](#eq-11-1)", "but that place is numbered 11.1"),
+    ("11-2-cell.md", r"\Z", "\nAs argued before [@nobody2099none].\n", "unknown reference key 'nobody2099none'"),
+    ("11-1-state.md", r"\[EQ 11\.1\]\(#eq-11-1\)", "[EQ 11.2](#eq-11-1)", "but that place is numbered 11.1"),
 ]
 
 
@@ -357,12 +358,46 @@ def test_a_script_that_does_not_parse_names_its_file_and_line(small_project):
     assert str(caught.value) == f'static/js/toc.js:{line}: esbuild: Unexpected ";"'
 
 
-@pytest.mark.parametrize("path", ["repo", "/repo", "repo/"])
+def numbered_link_check(source: str):
+    """build.check_numbered_links on one section of ``source`` with one equation, eq-11-1."""
+    md = build.make_markdown()
+    section = build.Section(Path("chapter/11-1.md"), "chapter/11-1.md", source)
+    section.tokens = md.parse(source)
+    section.meta = {"id": "s11-1", "number": "11.1"}
+    build.check_numbered_links([section], {}, build.number_blocks(11, [section]), 11)
+
+
+EQUATION = '::: equation eq-11-1 "One"\n$$\nx\n$$\n:::\n\n'
+
+
+@pytest.mark.parametrize("text", [
+    "See [EQ 11.1](#eq-11-1) and [§11.1](#s11-1).",
+    "The [17.5 GB or Llama 3.1 of §11.1](#s11-1), [v11.2.1 of the code](#s11-1).",
+    "A [link elsewhere, EQ 11.9](https://example.org/#eq-11-1).",
+])
+def test_a_link_that_writes_its_target_s_number_or_none_of_the_chapter_s_passes(text):
+    numbered_link_check(EQUATION + text + "\n")
+
+
+@pytest.mark.parametrize("text,line", [
+    ("See [EQ 11.2](#eq-11-1).", 7),
+    ("First line,\nsecond line,\nand [EQ 11.2](#eq-11-1) on the third.", 9),
+    ("A link cut by the line's end: [EQ\n11.2](#eq-11-1).", 7),
+    ("- a list item with [§11.3](#s11-1)", 7),
+])
+def test_a_link_that_writes_another_number_stops_at_its_line(text, line):
+    with pytest.raises(build.BuildError) as caught:
+        numbered_link_check(EQUATION + text + "\n")
+    assert str(caught.value).startswith(f"chapter/11-1.md:{line}: the link to #"), caught.value
+    assert "numbered 11.1" in str(caught.value)
+
+
+@pytest.mark.parametrize("path", ["repo", "/repo", "repo/", "//elsewhere.example/"])
 def test_a_base_path_that_is_not_a_path_from_the_root_is_refused(path, capsys):
     with pytest.raises(SystemExit) as stopped:
         build.main(["--base-path", path, "--out", "/nonexistent/never-built"])
     assert stopped.value.code == 2
-    assert "--base-path must start and end with '/'" in capsys.readouterr().err
+    assert "--base-path must be a path on the site's own host" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -6,16 +6,32 @@ import logging
 import os
 import threading
 import time
+from pathlib import Path
 
 import build
 
 
-def test_a_file_gone_before_it_is_read_is_skipped(tmp_path):
+def test_a_file_gone_while_it_is_read_or_a_link_to_nowhere_is_skipped(tmp_path, monkeypatch):
     chapter = tmp_path / "chapter"
     chapter.mkdir()
     (chapter / "11-1.md").write_text("text")
     (chapter / ".#11-1.md").symlink_to(tmp_path / "no-such-file")  # an editor's lock link
-    assert list(build.snapshot(tmp_path)) == [str(chapter / "11-1.md")]
+    (chapter / "loop").symlink_to(chapter / "loop")  # a link to itself
+    vanishing = chapter / "11-1.md~"
+    vanishing.write_text("an editor's backup, about to go")
+    real_stat = Path.stat
+    seen = []
+
+    def stat(path, *args, **kwargs):  # the backup is listed, then gone at its second reading
+        if path == vanishing:
+            seen.append(path)
+            if len(seen) > 1:
+                raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    assert sorted(build.snapshot(tmp_path)) == [str(chapter / "11-1.md"), str(vanishing)]
+    assert sorted(build.snapshot(tmp_path)) == [str(chapter / "11-1.md")]
 
 
 def test_watching_goes_on_after_a_failure(tmp_path, monkeypatch, caplog):
@@ -30,6 +46,14 @@ def test_watching_goes_on_after_a_failure(tmp_path, monkeypatch, caplog):
             raise RuntimeError("the first rebuild broke")
         return True
 
+    def edit(text: str, seconds_later: int) -> None:
+        """The new text and a new time at once (however coarse the clock), as an editor saves."""
+        draft = source.with_name(".draft")
+        draft.write_text(text)
+        later = time.time() + seconds_later
+        os.utime(draft, (later, later))
+        os.replace(draft, source)
+
     monkeypatch.setattr(build, "rebuild_in_a_fresh_process", rebuild)
     stop = threading.Event()
     seen = build.snapshot(tmp_path)
@@ -38,8 +62,7 @@ def test_watching_goes_on_after_a_failure(tmp_path, monkeypatch, caplog):
     watcher.start()
     try:
         for text, count in (("second", 1), ("third", 2)):
-            source.write_text(text)
-            os.utime(source, (time.time() + count, time.time() + count))  # a new time, however coarse the clock
+            edit(text, count)
             deadline = time.monotonic() + 10
             while len(rebuilds) < count and time.monotonic() < deadline:
                 time.sleep(0.02)

@@ -664,6 +664,8 @@ def soak_reading(visit: Visit, cdp) -> dict:
     # may still be closing at this one: its closing says nothing of this Stop's.
     while len(visit.alive) > 1 and time.monotonic() - visit.stopped_at < 15:
         visit.wait_ms(50)
+    if len(visit.alive) > 1:
+        log(f"soak: {len(visit.alive)} workers still alive 15 s after the last Stop; read with them")
     ended = [visit.closed_at[w] for w in visit.ended_by_stop if w in visit.closed_at]
     if visit.ended_by_stop and not ended:
         raise RuntimeError("no worker closed within 15 s of the last Stop")
