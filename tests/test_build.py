@@ -329,23 +329,14 @@ def test_a_child_that_ends_early_stops_the_build_with_its_error_output(small_pro
 
 
 @pytest.mark.slow
-def test_a_template_error_names_the_template_and_line(small_project):
-    footer = small_project / "templates" / "footer.html.j2"
-    footer.write_text(footer.read_text() + "\n{{ no_such_thing.attribute }}\n")
-    with pytest.raises(build.BuildError) as caught:
-        build.build(build.Options(root=small_project, out=small_project / "_site"))
-    line = len(footer.read_text().splitlines())
-    assert str(caught.value).startswith(f"templates/footer.html.j2:{line}: UndefinedError"), caught.value
-
-
-@pytest.mark.slow
-def test_an_error_in_the_reference_list_names_its_template_and_line(small_project):
-    template = small_project / "templates" / "references.html.j2"
+@pytest.mark.parametrize("name", ["footer.html.j2", "references.html.j2"])  # a part of the page, the reference list
+def test_a_template_error_names_the_template_and_line(small_project, name):
+    template = small_project / "templates" / name
     template.write_text(template.read_text() + "\n{{ no_such_thing.attribute }}\n")
     with pytest.raises(build.BuildError) as caught:
         build.build(build.Options(root=small_project, out=small_project / "_site"))
     line = len(template.read_text().splitlines())
-    assert str(caught.value).startswith(f"templates/references.html.j2:{line}: UndefinedError"), caught.value
+    assert str(caught.value).startswith(f"templates/{name}:{line}: UndefinedError"), caught.value
 
 
 @pytest.mark.slow
