@@ -4,8 +4,8 @@
 //   VERSION   a hash of the site's files; names this build's cache
 //   PRECACHE  the page and its assets, relative to the worker, cached at install
 //   RUNTIME   {name, prefixes, core}: the Python runtime (Pyodide's core files, its
-//             memory snapshot and packages, local or from its CDN), kept once fetched
-//             (keepLater), across builds of the same Pyodide version; `core` lists
+//             memory snapshot and packages, local or from its CDN), cached as it is
+//             fetched, kept across builds of the same Pyodide version; `core` lists
 //             what every start fetches, `snapshot` what a start may fetch
 // A build's files are served from that build's cache, the page included, so a page
 // never mixes two builds. A new build installs beside the old one; the page then shows
@@ -22,14 +22,6 @@ const PYTHON = PREFIX + RUNTIME.name;
 const RUNTIME_URLS = RUNTIME.prefixes.map((prefix) => new URL(prefix, self.location).href);
 const INDEX = new URL("index.html", SCOPE).href;
 const state = { saving: 0, full: false };
-// Python's files are kept once Python has them, not as they stream to it: a copy
-// (clone) of each response held its megabytes in this worker while Python started,
-// 35 to 48 MB of the page's process for as long as the worker lived (measured). They
-// are read again, from the HTTP cache as a rule, KEEP_AFTER_MS after the last of a burst.
-const KEEP_AFTER_MS = 2000;
-const awaited = new Set(); // Python's files that went to the page, not kept yet
-const later = { timer: 0, done: [] };
-const offlineState = () => ({ type: "offline-state", saving: state.saving + awaited.size, full: state.full });
 
 async function tell(message, includeUncontrolled = false) {
   for (const client of await self.clients.matchAll({ type: "window", includeUncontrolled })) {
@@ -72,14 +64,14 @@ self.addEventListener("activate", (event) => {
         if (name.startsWith(PREFIX) && name !== SITE && name !== PYTHON) await caches.delete(name);
       }
       await self.clients.claim();
-      await tell(offlineState());
+      await tell({ type: "offline-state", ...state });
     })(),
   );
 });
 
 self.addEventListener("message", (event) => {
   if (event.data?.type === "state") {
-    event.source?.postMessage(offlineState());
+    event.source?.postMessage({ type: "offline-state", ...state });
     event.waitUntil(keepCore(Boolean(event.data.snapshot)));
   } else if (event.data?.type === "activate") {
     self.skipWaiting();
@@ -109,44 +101,13 @@ async function fromRuntime(event, request) {
   const hit = await cache.match(request);
   if (hit) return hit;
   const response = await fetch(request);
-  if (cacheable(response)) keepLater(event, request.url);
+  if (cacheable(response)) event.waitUntil(keep(cache, request, response.clone()));
   return response;
-}
-
-function keepLater(event, url) {
-  awaited.add(url);
-  tell(offlineState());
-  event.waitUntil(new Promise((resolve) => {
-    clearTimeout(later.timer);
-    later.done.push(resolve);
-    later.timer = setTimeout(keepAwaited, KEEP_AFTER_MS);
-  }));
-}
-
-async function keepAwaited() {
-  const done = later.done.splice(0);
-  try {
-    const cache = await caches.open(PYTHON);
-    await Promise.all(
-      [...awaited].map(async (url) => {
-        try {
-          if (await cache.match(url)) return;
-          const response = await fetch(url).catch(() => null);
-          if (response && cacheable(response)) await keep(cache, url, response);
-        } finally {
-          awaited.delete(url);
-        }
-      }),
-    );
-  } finally {
-    await tell(offlineState());
-    done.forEach((resolve) => resolve());
-  }
 }
 
 function keep(cache, request, response) {
   state.saving += 1;
-  tell(offlineState());
+  tell({ type: "offline-state", ...state });
   return cache
     .put(request, response)
     .catch((error) => {
@@ -155,7 +116,7 @@ function keep(cache, request, response) {
     })
     .finally(() => {
       state.saving -= 1;
-      return tell(offlineState());
+      return tell({ type: "offline-state", ...state });
     });
 }
 
