@@ -1038,6 +1038,12 @@ def walk(tokens: list[Token], parent_line: int | None = None):
             yield from walk(token.children, line)
 
 
+def block_anchor(kind: str, ident: str) -> str:
+    """The page's anchor of a numbered block: a cell's and an instrument's are prefixed,
+    an equation's and a quiz's are their ids."""
+    return {"runnable": f"cell-{ident}", "instrument": f"instrument-{ident}"}.get(kind, ident)
+
+
 def number_blocks(chapter_number: int, sections: list[Section]) -> dict:
     """Number equations, quizzes, cells and instruments in page order; ids unique."""
     numbers: dict[str, dict[str, str]] = {k: {} for k in BLOCK_KINDS}
@@ -1054,12 +1060,19 @@ def number_blocks(chapter_number: int, sections: list[Section]) -> dict:
                 continue
             kind, field = keys[token.type]
             ident = token.meta[field]
-            anchor = {"runnable": f"cell-{ident}", "instrument": f"instrument-{ident}"}.get(kind, ident)
+            anchor = block_anchor(kind, ident)
             if anchor in seen:
                 raise BuildError(section.rel, line + 1, f"id '{anchor}' is already used at {seen[anchor]}")
             seen[anchor] = f"{section.rel}:{line + 1}"
             numbers[kind][ident] = f"{chapter_number}.{len(numbers[kind]) + 1}"
     return numbers
+
+
+def prose_sources(sections: list[Section], references: dict[str, Reference]) -> list[tuple]:
+    """The chapter's tokens, then each reference note's: ``(file, tokens, lines before
+    them in that file, the section's front matter or None)``."""
+    return ([(s.rel, s.tokens, 0, s.meta) for s in sections]
+            + [(REFERENCES, r.note_tokens, r.line - 1, None) for r in references.values()])
 
 
 def check_numbered_links(sections: list[Section], references: dict[str, Reference], numbering: dict,
@@ -1071,12 +1084,9 @@ def check_numbered_links(sections: list[Section], references: dict[str, Referenc
     link's file and line."""
     written_number = re.compile(rf"(?<![\w.]){chapter_number}\.\d+(?![\w.]|\.\d)")
     numbers = {s.meta["id"]: s.meta["number"] for s in sections}
-    prefixes = {"equation": "", "quiz": "", "runnable": "cell-", "instrument": "instrument-"}
-    for kind, prefix in prefixes.items():
-        numbers.update({prefix + ident: number for ident, number in numbering[kind].items()})
-    sources = [(s.rel, s.tokens, 0) for s in sections]
-    sources += [(REFERENCES, r.note_tokens, r.line - 1) for r in references.values()]
-    for rel, tokens, base in sources:
+    numbers.update({block_anchor(kind, ident): number
+                    for kind, numbered in numbering.items() for ident, number in numbered.items()})
+    for rel, tokens, base, _ in prose_sources(sections, references):
         for inline, line in walk(tokens):
             if inline.type != "inline" or not inline.children:
                 continue
@@ -1122,9 +1132,7 @@ def number_citations(sections: list[Section], references: dict[str, Reference]) 
     an unreadable citation or an unknown key, with the citation's file and line.
     """
     cited: dict[str, dict] = {}
-    sources = [(s.rel, s.tokens, 0, s.meta) for s in sections]
-    sources += [(REFERENCES, r.note_tokens, r.line - 1, None) for r in references.values()]
-    for rel, tokens, base, section_meta in sources:
+    for rel, tokens, base, section_meta in prose_sources(sections, references):
         for token, line in walk(tokens):
             if token.type != "citation":
                 continue
@@ -1560,31 +1568,27 @@ def render_bibliography(md: MarkdownIt, environment: jinja2.Environment, context
     """The reference list, in order of first citation, from the template
     ``references.html.j2`` of ``environment``; notes are inline Markdown, rendered like
     the prose."""
-    with processing(REFERENCES):
-        return _bibliography(md, environment, context)
-
-
-def _bibliography(md: MarkdownIt, environment: jinja2.Environment, context: RenderContext) -> str:
     import markupsafe
 
-    entries = []
-    for key, cited in sorted(context.citations.items(), key=lambda item: item[1]["number"]):
-        reference = context.works[key]
-        entries.append({
-            "key": key,
-            "number": cited["number"],
-            "authors": reference.authors,
-            "year": reference.year,
-            "title": reference.title,
-            "title_stop": "" if reference.title[-1] in ".?!" else ".",
-            "venue": reference.venue,
-            "url": reference.url,
-            "url_text": re.sub(r"^https://(www\.)?", "", reference.url).rstrip("/"),
-            "note_html": markupsafe.Markup(
-                md.renderer.render(reference.note_tokens, md.options, context)) if reference.note_tokens else "",
-            "sections": [{"id": ident, "number": number} for ident, number in cited["sections"]],
-        })
-    return environment.get_template("references.html.j2").render(references=entries)
+    with processing(REFERENCES):
+        entries = []
+        for key, cited in sorted(context.citations.items(), key=lambda item: item[1]["number"]):
+            reference = context.works[key]
+            entries.append({
+                "key": key,
+                "number": cited["number"],
+                "authors": reference.authors,
+                "year": reference.year,
+                "title": reference.title,
+                "title_stop": "" if reference.title[-1] in ".?!" else ".",
+                "venue": reference.venue,
+                "url": reference.url,
+                "url_text": re.sub(r"^https://(www\.)?", "", reference.url).rstrip("/"),
+                "note_html": markupsafe.Markup(
+                    md.renderer.render(reference.note_tokens, md.options, context)) if reference.note_tokens else "",
+                "sections": [{"id": ident, "number": number} for ident, number in cited["sections"]],
+            })
+        return environment.get_template("references.html.j2").render(references=entries)
 
 
 def render_sections(md: MarkdownIt, sections: list[Section], context: RenderContext) -> None:
@@ -1645,12 +1649,11 @@ def compute_instruments_here(root: Path) -> dict:
 
             data = all_instrument_data()
         with processing("instruments/static_views.py"):
-            from instruments.catalog import INSTRUMENTS
             from instruments.static_views import fallback_html, render
 
             # the tables are laid out here and their numbers written by format.js, the
             # widgets' own formatters, in one Node process
-            fallbacks = render({name: fallback_html(name, data[name]) for name in INSTRUMENTS})
+            fallbacks = render({name: fallback_html(name, data[name]) for name in data})
     except BuildError as error:
         return {"error": {"path": error.path, "line": error.line, "reason": error.reason}}
     return {"quoted": quoted, "instrument_data": data, "instrument_fallbacks": fallbacks}
@@ -2215,31 +2218,27 @@ def python_runtime_files(root: Path) -> dict[str, Path | bytes]:
 def write_site(out: Path, files: dict[str, str | bytes | Path]) -> None:
     """Write everything to a sibling folder, then swap it in for ``out``."""
     with processing(out):
-        _write_site(out, files)
-
-
-def _write_site(out: Path, files: dict[str, str | bytes | Path]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
-    try:
-        for rel, content in sorted(files.items()):
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, Path):
-                shutil.copyfile(content, target)
-            elif isinstance(content, str):
-                target.write_text(content, encoding="utf-8", newline="\n")
-            else:
-                target.write_bytes(content)
-        staging.chmod(0o755)
-        retired = out.with_name(f".build-old-{os.getpid()}")
-        if out.exists():
-            out.rename(retired)
-        staging.rename(out)
-        shutil.rmtree(retired, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
+        try:
+            for rel, content in sorted(files.items()):
+                target = staging / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(content, Path):
+                    shutil.copyfile(content, target)
+                elif isinstance(content, str):
+                    target.write_text(content, encoding="utf-8", newline="\n")
+                else:
+                    target.write_bytes(content)
+            staging.chmod(0o755)
+            retired = out.with_name(f".build-old-{os.getpid()}")
+            if out.exists():
+                out.rename(retired)
+            staging.rename(out)
+            shutil.rmtree(retired, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
 
 SERVICE_WORKERS = {True: "assets/js/sw.js", False: "assets/js/sw-off.js"}  # copied from static/
