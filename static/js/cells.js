@@ -399,6 +399,8 @@ export function mountAll(root = document) {
     pyBase: new URL("../py/", import.meta.url).href,
     sizes,
     standby: !meteredOrSlow(),
+    // the service worker keeps what Python fetched once Python has it (offline.js)
+    onFiles: () => document.dispatchEvent(new Event("python-files")),
     // <main data-standby="ready" data-standby-heap="…">: a started worker waits for the run after a Stop
     onStandby(spare) {
       if (!main) return;

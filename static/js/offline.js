@@ -15,8 +15,14 @@ export function mount(main = document.getElementById("main")) {
   const said = document.getElementById("offline-state");
   const notice = document.getElementById("update-notice");
   let controlled = Boolean(sw.controller);
-  // the worker keeps Python's memory snapshot only where the page fetches it (cells.js)
-  const state = () => ({ type: "state", snapshot: usesSnapshot() });
+  // Once the page's Python has its files (a start, a run that loaded packages: cells.js
+  // says so), the worker keeps them; the memory snapshot only where the page fetches it.
+  let python = false;
+  const state = () => ({ type: "state", snapshot: usesSnapshot(), python });
+  document.addEventListener("python-files", () => {
+    python = true;
+    sw.controller?.postMessage(state());
+  });
   let reloading = false;
 
   function show({ saving, full }) {

@@ -21,7 +21,7 @@ const STANDBY_AFTER_MS = 500; // a run still going after this may be one the rea
 // the whole). `standby: false` (Save-Data, a slow connection) keeps one worker only.
 
 export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, standby = true, onStandby = () => {},
-  workerURL = new URL("./webworker.js", import.meta.url) }) {
+  onFiles = () => {}, workerURL = new URL("./webworker.js", import.meta.url) }) {
   let live = null; // {worker, ready, progress, handlers, heap}: the worker that runs cells
   let spare = null; // a worker started in reserve, for the run after a Stop
   let downloaded = false; // a worker of this page has started: its files are in the browser's cache
@@ -52,6 +52,7 @@ export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, 
           downloaded = true;
           limits = message.limits;
           resolve();
+          onFiles();
         } else if (message.type === "error") {
           reject(message.error);
         }
@@ -160,6 +161,7 @@ export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, 
         job.standbyTimer = setTimeout(startStandby, STANDBY_AFTER_MS);
       });
     } finally {
+      if (live) onFiles(); // a run may have loaded packages
       clearTimeout(job.graceTimer);
       clearTimeout(job.standbyTimer);
       job.finish = null;

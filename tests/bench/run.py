@@ -5,9 +5,10 @@
 What it does:
 
 * builds the site with ``--pyodide local`` into a temporary folder and serves it, with
-  the peer page (``tests/bench/peer/``, PyScript's ``@pyscript/core`` copied from
-  node_modules) from one static server of its own on 127.0.0.1 (gzip for text and
-  wasm, as a static host would; correct MIME types for .mjs and .wasm). Both pages
+  the peer page, from one static server of its own on 127.0.0.1 (gzip for text and
+  wasm, as a static host would; correct MIME types for .mjs and .wasm). The peer is the
+  same chapter with PyScript running its cells (``tests/bench/peer.py`` makes it from the
+  built page; PyScript's ``@pyscript/core`` is copied from node_modules). Both pages
   load the very same Pyodide files: ours from ``site/assets/pyodide/``, the peer's
   interpreter is pointed at that folder;
 * drives Debian's Chromium with Playwright, alternating ours and the peer (A B A B),
@@ -19,9 +20,9 @@ What it does:
 * prints a table of medians and ours/peer ratios, the budgets as PASS/FAIL lines,
   and writes everything to a JSON file (``bench-results.json``, git-ignored).
 
-The cells' seed code imports numpy, which the local Pyodide core does not have (no
+The cells' code imports numpy, which the local Pyodide core does not have (no
 wheels offline), so every Run timing uses the same pure-Python cell in both pages,
-typed into the first seed cell's editor: ``print(sum(i*i for i in range(10_000)) + K)``
+typed into the editor of the same cell (``BENCH_CELL``): ``print(sum(i*i for i in range(10_000)) + K)``
 with a different K per run, so each run waits for its own output line.
 
 Budgets are reported, not enforced: the script exits 0 when it measured, non-zero
@@ -58,12 +59,13 @@ sys.path.insert(0, str(ROOT))
 import build  # noqa: E402  (the local server and its MIME types, as --serve and the tests have them)
 sys.path.insert(0, str(ROOT / "tests"))
 from chromium import CHROMIUM, FLAGS, UNSEEN_UI, launch_options  # noqa: E402
+from peer import PeerError, chapter_peer  # noqa: E402  (tests/bench/peer.py, beside this file)
 
 # Only the Stop/Run soak calls window.gc() before it reads the JS heap.
 SOAK_FLAGS = ["--js-flags=--expose-gc"]
 PYSCRIPT_DIST = ROOT / "node_modules/@pyscript/core/dist"
 LIGHTHOUSE = ROOT / "node_modules/.bin/lighthouse"
-SEED_CELLS = ("scaling_costs", "quant_error")
+BENCH_CELL = "scaling_costs"  # the cell both pages type the bench's code into
 BENCH_CODE = "print(sum(i*i for i in range(10_000)) + {k})"
 BENCH_VALUE = sum(i * i for i in range(10_000))
 STOP_CODE = "while True:\n    pass"
@@ -191,16 +193,16 @@ def stage(into: Path) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"bench: the site did not build:\n{done.stdout}{done.stderr}")
     peer = into / "peer"
-    shutil.copytree(HERE / "peer", peer)
     if not PYSCRIPT_DIST.is_dir():
         raise SystemExit("bench: node_modules/@pyscript/core is missing: run 'npm ci'")
     shutil.copytree(PYSCRIPT_DIST, peer / "pyscript", ignore=shutil.ignore_patterns("*.map"))
-    notes = []
-    page = (peer / "index.html").read_text(encoding="utf-8")
-    for name in SEED_CELLS:  # the peer shows the very cells the chapter has
-        source = (ROOT / "runnable" / f"{name}.py").read_text(encoding="utf-8").strip()
-        page = page.replace(f"{{{{ {name} }}}}", source)
+    ours = (into / "site" / "index.html").read_text(encoding="utf-8")
+    try:
+        page = chapter_peer(ours, ROOT / "runnable")
+    except PeerError as error:
+        raise SystemExit(f"bench: the peer could not be made from the built page: {error}") from None
     (peer / "index.html").write_text(page, encoding="utf-8")
+    notes = []
     pyodide_version = json.loads((ROOT / "node_modules/pyodide/package.json").read_text())["version"]
     pyscript_version = json.loads((PYSCRIPT_DIST.parent / "package.json").read_text())["version"]
     return {"seconds": time.perf_counter() - started, "notes": notes,
@@ -219,7 +221,7 @@ def classify(url: str, page: str) -> str:
     if name.endswith(".html") or path.endswith("/"):
         return "html"
     if name.endswith((".js", ".mjs")):
-        if page == "peer" or "/vendor/" in path or any(path.endswith(p) for p in BUNDLED_THIRD_PARTY):
+        if "/pyscript/" in path or "/vendor/" in path or any(path.endswith(p) for p in BUNDLED_THIRD_PARTY):
             return "third_party_js"
         return "our_js"
     return "other"
@@ -379,12 +381,10 @@ class Visit:
     # -- cells ---------------------------------------------------------------
 
     def first_cell(self) -> str:
-        """The first seed cell (the first cell of the page if it has none of that name)."""
-        if self.kind == "peer":
-            return SEED_CELLS[0]
-        self.page.wait_for_selector("figure.cell[data-cell]", state="attached", timeout=30_000)
-        names = self.page.eval_on_selector_all("figure.cell[data-cell]", "es => es.map(e => e.dataset.cell)")
-        return SEED_CELLS[0] if SEED_CELLS[0] in names else names[0]
+        """The cell that runs the bench's code: the same cell of the chapter on both pages."""
+        selector = f'script[data-cell="{BENCH_CELL}"]' if self.kind == "peer" else f'figure.cell[data-cell="{BENCH_CELL}"]'
+        self.page.wait_for_selector(selector, state="attached", timeout=30_000)
+        return BENCH_CELL
 
     def cell(self, name: str):
         if self.kind == "peer":
@@ -574,18 +574,17 @@ def visit_passive(playwright, base: str, kind: str, staged: Path, run: int) -> d
 
 
 def visit_cold(playwright, base: str, kind: str, run: int) -> dict:
-    """Fresh profile. Instruments interactive (ours), then Run at once (cold), then again."""
+    """Fresh profile. Instruments interactive, then Run at once (cold), then again."""
     out: dict = {}
-    with Visit(playwright, base, kind, probe_interactive=(kind == "ours")) as visit:
+    with Visit(playwright, base, kind, probe_interactive=True) as visit:
         visit.page.goto(visit.url(), wait_until="load", timeout=60_000)
         timing = visit.timing()
         out["load_ms"] = timing["load"]
-        if kind == "ours":
-            result = visit.page.evaluate("__bench.collectInteractive()")
-            out["instruments_interactive_ms"] = result.get("t") if result else None
-            if not result or result.get("t") is None:
-                out.setdefault("errors", []).append(
-                    f"instruments: no slider labelled {SLIDERS[0]!r} changed an aria-live readout in 30 s")
+        result = visit.page.evaluate("__bench.collectInteractive()")
+        out["instruments_interactive_ms"] = result.get("t") if result else None
+        if not result or result.get("t") is None:
+            out.setdefault("errors", []).append(
+                f"instruments: no slider labelled {SLIDERS[0]!r} changed an aria-live readout in 30 s")
         name = visit.first_cell()
         before = len(visit.pyodide_requests())
         out["pyodide_requests_before_cold_click"] = before
@@ -979,6 +978,7 @@ def budgets(s: dict) -> list[dict]:
     # (the lower; for Lighthouse's scores, the higher): ours ahead of the peer's or level.
     for key, label, sign in (("gzip9_html_css_js", "HTML+CSS+JS before any action, gzipped", "≤"),
                              ("load_ms", "load event", "≤"),
+                             ("instruments_interactive_ms", "instruments interactive", "≤"),
                              ("first_output_warm_ms", "first output after the warm-up (peer: after idle)", "≤"),
                              ("second_run_after_warm_ms", "second run after the warm-up", "≤"),
                              ("soak_js_heap_last", "Stop/Run soak: JS heap after the further cycles", "≤"),
@@ -1145,10 +1145,11 @@ def main(argv: list[str] | None = None) -> int:
                      "peer_idle_s": PEER_IDLE_S, "chromium": CHROMIUM, "flags": FLAGS,
                      "features_disabled_in_visits": list(UNSEEN_UI)},
         "notes": [
-            "The seed cells import numpy, which the local Pyodide core lacks; every Run timing uses "
+            "The cells import numpy, which the local Pyodide core lacks; every Run timing uses "
             f"the same pure-Python cell in both pages: {BENCH_CODE.format(k='K')}",
             "our JS = static/js and instruments/*.js as shipped; third-party JS = Plotly, the esbuild "
-            "bundle of CodeMirror (assets/js/editor.js) and, for the peer, all of PyScript",
+            "bundle of CodeMirror (assets/js/editor.js) and PyScript; the peer loads our page's script "
+            "for all but its cells, which counts as our JS there too",
             "bytes = response bodies on the wire (gzip from the bench server) of requests started "
             "before load + 1 s, before any action; gzip9 = the same files compressed with gzip -9",
         ],
