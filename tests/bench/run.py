@@ -59,7 +59,8 @@ sys.path.insert(0, str(ROOT))
 import build  # noqa: E402  (the local server and its MIME types, as --serve and the tests have them)
 sys.path.insert(0, str(ROOT / "tests"))
 from chromium import CHROMIUM, FLAGS, UNSEEN_UI, launch_options  # noqa: E402
-from peer import PeerError, chapter_peer  # noqa: E402  (tests/bench/peer.py, beside this file)
+sys.path.insert(0, str(HERE))
+from peer import PeerError, chapter_peer  # noqa: E402
 
 # Only the Stop/Run soak calls window.gc() before it reads the JS heap.
 SOAK_FLAGS = ["--js-flags=--expose-gc"]
