@@ -400,7 +400,7 @@ export function mountAll(root = document) {
     sizes,
     standby: !meteredOrSlow(),
     // the service worker keeps what Python fetched once Python has it (offline.js)
-    onFiles: () => document.dispatchEvent(new Event("python-files")),
+    onFiles: (packages) => document.dispatchEvent(new CustomEvent("python-files", { detail: { packages } })),
     // <main data-standby="ready" data-standby-heap="…">: a started worker waits for the run after a Stop
     onStandby(spare) {
       if (!main) return;

@@ -6,6 +6,21 @@
 
 import { QUIET_MS, whenQuiet } from "./quiet.js";
 import { usesSnapshot } from "./cells.js";
+import * as storage from "./storage.js";
+
+// What the page's Python has used, remembered across visits (its packages by their URL,
+// for this Pyodide): the worker keeps it, and the masthead says whether it is kept.
+const USED = "offline:python";
+
+function used(version) {
+  try {
+    const found = JSON.parse(storage.load(USED) ?? "null");
+    if (found?.version === version && Array.isArray(found.packages)) return found;
+  } catch {
+    /* unreadable: as if Python had not been used */
+  }
+  return null;
+}
 
 export function mount(main = document.getElementById("main")) {
   const url = main?.dataset.serviceWorker;
@@ -17,21 +32,26 @@ export function mount(main = document.getElementById("main")) {
   let controlled = Boolean(sw.controller);
   // Once the page's Python has its files (a start, a run that loaded packages: cells.js
   // says so), the worker keeps them; the memory snapshot only where the page fetches it.
-  let python = false;
-  const state = () => ({ type: "state", snapshot: usesSnapshot(), python });
-  document.addEventListener("python-files", () => {
-    python = true;
+  const version = main.dataset.pyodideVersion ?? "";
+  let python = used(version);
+  const state = () => ({ type: "state", snapshot: usesSnapshot(), python: Boolean(python), packages: python?.packages ?? [] });
+  document.addEventListener("python-files", (event) => {
+    const packages = new Set([...(python?.packages ?? []), ...(event.detail?.packages ?? [])]);
+    python = { version, packages: [...packages].sort() };
+    storage.save(USED, JSON.stringify(python));
     sw.controller?.postMessage(state());
   });
   let reloading = false;
 
-  function show({ saving, full }) {
+  function show({ saving, missing, full }) {
     if (!sw.controller || !fact || !said) return;
     said.textContent = full
       ? "Not available: the browser's storage for this site is full"
       : saving
         ? "Saving Python for offline use…"
-        : "Available offline";
+        : missing
+          ? "Available offline, but not Python yet: it could not be saved"
+          : "Available offline";
     fact.hidden = false;
   }
 

@@ -52,7 +52,7 @@ export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, 
           downloaded = true;
           limits = message.limits;
           resolve();
-          onFiles();
+          if (w === live) onFiles(message.packages ?? []); // a standby's files are the same
         } else if (message.type === "error") {
           reject(message.error);
         }
@@ -150,7 +150,10 @@ export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, 
           if (message.type === "status") job.onStatus(message);
           else if (message.type === "stream") job.onStream(message.stream, message.text);
           else if (message.type === "figure") job.onFigure(message.figure);
-          else if (message.type === "done") job.finish({ phase: "done", result: message.result });
+          else if (message.type === "done") {
+            onFiles(message.packages ?? []); // the packages the run loaded, downloaded whole
+            job.finish({ phase: "done", result: message.result });
+          }
           else if (message.type === "error") {
             if (message.error?.kind === "crash") restart();
             job.finish({ phase: "failed", error: message.error });
@@ -161,7 +164,6 @@ export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, 
         job.standbyTimer = setTimeout(startStandby, STANDBY_AFTER_MS);
       });
     } finally {
-      if (live) onFiles(); // a run may have loaded packages
       clearTimeout(job.graceTimer);
       clearTimeout(job.standbyTimer);
       job.finish = null;

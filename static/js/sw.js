@@ -12,8 +12,10 @@
 // "Updated" with a Reload button, which activates it. Older caches of this site are
 // deleted at activation. Failed and opaque responses are never cached; a full quota
 // is said with console.warn (here and in the page) and costs nothing but offline use.
-// Messages, page → worker: {type: "state", snapshot, python}, {type: "activate"};
-// worker → page: {type: "offline-state", saving, full}, {type: "offline-warning", text}.
+// Messages, page → worker: {type: "state", python, snapshot, packages}, {type: "activate"};
+// worker → page: {type: "offline-state", saving, missing, full}, {type: "offline-warning", text}.
+// The page says what its Python uses (it remembers it across visits); this worker keeps
+// no record of its own, which the browser would lose each time it stops the worker.
 
 const SCOPE = self.registration.scope;
 const PREFIX = `llm-field-manual ${SCOPE} `; // Pages sites share an origin: touch only ours
@@ -21,13 +23,9 @@ const SITE = PREFIX + VERSION;
 const PYTHON = PREFIX + RUNTIME.name;
 const RUNTIME_URLS = RUNTIME.prefixes.map((prefix) => new URL(prefix, self.location).href);
 const INDEX = new URL("index.html", SCOPE).href;
-const state = { full: false };
-// Python's files that came from the network through this worker and are not kept yet
-// (or could not be: they are tried again at the page's next word).
-const unkept = new Set();
-const kept = new Set(); // found in the cache by this worker
+const warned = new Set(); // files whose failure was said already: said once, tried again
+let full = false; // the quota ran out while this worker lived: nothing more is tried
 let keeping = Promise.resolve(); // one keeping pass at a time
-const offlineState = () => ({ type: "offline-state", saving: state.full ? 0 : unkept.size, full: state.full });
 
 async function tell(message, includeUncontrolled = false) {
   for (const client of await self.clients.matchAll({ type: "window", includeUncontrolled })) {
@@ -41,15 +39,18 @@ function warn(text, error) {
   return tell({ type: "offline-warning", text: said }, true);
 }
 
-const cacheable = (response) => response.ok && response.type !== "opaque";
-
 self.addEventListener("install", (event) => {
   event.waitUntil(
     (async () => {
-      // fetched and stored by the browser, the bodies never in this worker's memory;
-      // revalidated: never an older build's copy
       const cache = await caches.open(SITE);
-      await cache.addAll(PRECACHE.map((path) => new Request(new URL(path, self.location), { cache: "no-cache" })));
+      await Promise.all(
+        PRECACHE.map(async (path) => {
+          const url = new URL(path, self.location).href;
+          const response = await fetch(url, { cache: "no-cache" }); // revalidated: never an older build's copy
+          if (!response.ok) throw new Error(`${path}: ${response.status}`);
+          await cache.put(url, response);
+        }),
+      );
     })().catch(async (error) => {
       await caches.delete(SITE);
       await warn("The chapter was not saved for offline reading", error);
@@ -64,16 +65,20 @@ self.addEventListener("activate", (event) => {
       for (const name of await caches.keys()) {
         if (name.startsWith(PREFIX) && name !== SITE && name !== PYTHON) await caches.delete(name);
       }
-      await self.clients.claim();
-      await tell(offlineState());
+      await self.clients.claim(); // the page then says what it uses, and hears the state
     })(),
   );
 });
 
 self.addEventListener("message", (event) => {
   if (event.data?.type === "state") {
-    event.source?.postMessage(offlineState());
-    if (event.data.python) event.waitUntil(keepRuntime(Boolean(event.data.snapshot)));
+    const { source, data } = event;
+    const say = (state) => source?.postMessage({ type: "offline-state", ...state });
+    keeping = keeping
+      .then(() => keepRuntime(data, say))
+      .then(say)
+      .catch((error) => warn("Python was not saved for offline use", error));
+    event.waitUntil(keeping);
   } else if (event.data?.type === "activate") {
     self.skipWaiting();
   }
@@ -97,57 +102,50 @@ async function fromSite(request, url) {
   return (await caches.match(key, { cacheName: SITE, ignoreSearch: page })) || fetch(request);
 }
 
-// Python's files are passed on as they come, and kept only once Python has them (the
-// page says so): a copy taken of a body as it streams by stays in this worker's memory
-// until its garbage is collected, tens of megabytes for Python's files (README).
+// Python's files come from the cache, or else pass on untouched: a copy taken of a body
+// as it streams by stays in this worker's memory until its garbage is collected, tens
+// of megabytes for Python's files (README). They are kept once Python has them.
 async function fromRuntime(request) {
-  const cache = await caches.open(PYTHON);
-  const hit = await cache.match(request);
-  if (hit) return hit;
-  const response = await fetch(request);
-  if (cacheable(response) && !state.full && !unkept.has(request.url)) {
-    unkept.add(request.url);
-    tell(offlineState());
-  }
-  return response;
+  return (await caches.match(request, { cacheName: PYTHON })) || fetch(request);
 }
 
-// Keep Python's files: every start's (`core`; they were fetched before this worker took
-// the page over, on a first visit) and the others fetched through it. Each is fetched
-// again, from the browser's HTTP cache as a rule, and stored by `cache.add`, which
-// never brings the body into this worker. Called once the page's Python has its
-// files, so a download is never started twice; one pass at a time.
-function keepRuntime(snapshot) {
-  const core = snapshot && RUNTIME.snapshot ? [...RUNTIME.core, RUNTIME.snapshot] : RUNTIME.core;
-  keeping = keeping
-    .then(() => keepAll(core.map((file) => new URL(file, self.location).href)))
-    .catch((error) => warn("Python was not saved for offline use", error));
-  return keeping;
-}
+const isRuntime = (url) => RUNTIME_URLS.some((prefix) => url.startsWith(prefix));
 
-async function keepAll(core) {
+/**
+ * Keep what the page's Python uses, once it has it: every start's files (`core`, the
+ * snapshot where the page fetches it) and the packages its cells loaded. Each missing
+ * file is fetched again, from the browser's HTTP cache as a rule (Python has just
+ * downloaded it: no second download), and stored by `cache.add`, which never brings
+ * the body into this worker. A file that fails is said once and tried again at the
+ * page's next word. `say` tells the page that asked while files are saved; resolves
+ * to its state afterwards: {saving, missing, full}.
+ */
+async function keepRuntime({ python, snapshot, packages = [] }, say) {
+  if (!python) return { saving: 0, missing: 0, full: false };
+  const files = snapshot && RUNTIME.snapshot ? [...RUNTIME.core, RUNTIME.snapshot] : [...RUNTIME.core];
+  const urls = new Set(files.map((file) => new URL(file, self.location).href));
+  for (const url of packages) if (typeof url === "string" && isRuntime(url)) urls.add(url);
   const cache = await caches.open(PYTHON);
-  for (const url of core) {
-    if (state.full || kept.has(url)) continue;
-    if (await cache.match(url)) kept.add(url);
-    else unkept.add(url);
-  }
-  if (!unkept.size) return;
-  await tell(offlineState());
+  const missing = [];
+  for (const url of urls) if (!(await cache.match(url))) missing.push(url);
+  if (!missing.length) return { saving: 0, missing: 0, full: false };
+  if (full) return { saving: 0, missing: missing.length, full };
+  say({ saving: missing.length, missing: 0, full: false });
+  let failed = 0;
   await Promise.all(
-    [...unkept].map(async (url) => {
+    missing.map(async (url) => {
       try {
         await cache.add(url);
-        unkept.delete(url);
-        kept.add(url);
+        warned.delete(url);
       } catch (error) {
-        if (error?.name === "QuotaExceededError") {
-          state.full = true; // nothing more is tried: the page works online as before
-          unkept.clear();
+        failed += 1;
+        full ||= error?.name === "QuotaExceededError";
+        if (!warned.has(url)) {
+          warned.add(url);
+          await warn(`Not saved for offline use: ${url}`, error);
         }
-        await warn(`Not saved for offline use: ${url}`, error);
       }
     }),
   );
-  await tell(offlineState());
+  return { saving: 0, missing: failed, full };
 }

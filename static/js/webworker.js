@@ -6,12 +6,13 @@
 //                  (snapshotURL only where the page uses the snapshot, cells.js usesSnapshot)
 //                  {id, type: "run", code, name}
 //   worker → page  {id, type: "progress", step, of, text, loaded, total, reuse}  while starting
-//                  {id, type: "ready", limits: {lines, chars}, heap}    started; the output cap, bytes of wasm memory
+//                  {id, type: "ready", limits: {lines, chars}, heap, packages}    started; the output cap,
+//                                                                 bytes of wasm memory, packages' URLs
 //                  {id, type: "status", phase: "packages", packages}
 //                  {id, type: "status", phase: "running"}
 //                  {id, type: "stream", stream: "stdout"|"stderr", text}
 //                  {id, type: "figure", figure}
-//                  {id, type: "done", result}                     result as data
+//                  {id, type: "done", result, packages}           result as data; every package loaded, by URL
 //                  {id, type: "error", error: {kind, message, url?, packages?}}
 // Errors are data, never thrown across. The code to run is an argument of
 // session.run_cell, never pasted into Python source.
@@ -221,7 +222,12 @@ async function boot(id, { indexURL, snapshotURL, pyBase, interruptBuffer, sizes 
   // heap: the size of Python's WebAssembly memory once started (Pyodide's private
   // `_module`; 0 where it is absent), what a standby worker costs.
   const heap = pyodide._module?.HEAP8?.length ?? 0;
-  post({ id, type: "ready", limits: { lines: session.MAX_LINES, chars: session.MAX_CHARS }, heap });
+  post({ id, type: "ready", limits: { lines: session.MAX_LINES, chars: session.MAX_CHARS }, heap, packages: packageURLs() });
+}
+
+/** The URLs of every package loaded: the page has Python's service worker keep them. */
+function packageURLs() {
+  return Object.keys(pyodide.loadedPackages ?? {}).map(packageURL).filter((url) => /^https?:/.test(url));
 }
 
 function packageURL(name) {
@@ -271,7 +277,7 @@ async function run(id, { code, name }) {
   const proxy = session.run_cell.callKwargs(code, name, { write, emit_figure: emitFigure });
   const result = proxy.toJs({ dict_converter: Object.fromEntries });
   proxy.destroy();
-  post({ id, type: "done", result });
+  post({ id, type: "done", result, packages: packageURLs() });
 }
 
 self.onmessage = (event) => {

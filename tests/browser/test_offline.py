@@ -130,6 +130,14 @@ def cached(page) -> dict[str, list[str]]:
     return page.evaluate(CACHES_JS)
 
 
+def python_cache(page) -> list[str]:
+    return next((urls for name, urls in cached(page).items() if " python-" in name), [])
+
+
+# What cells.js says once the page's Python has loaded packages (the worker's word)
+REPORT_PACKAGES = "(p) => document.dispatchEvent(new CustomEvent('python-files', {detail: {packages: p}}))"
+
+
 def wait_for_python_cached(page, timeout_s=120):
     """Until the Python cache holds the whole core and nothing is still being saved."""
     deadline = time.monotonic() + timeout_s
@@ -260,6 +268,7 @@ class RoutedCDN:
         self.prefix = build.PYODIDE_CDN.format(version=build.pyodide_version(ROOT))
         self.offline = False
         self.asked: list[str] = []
+        self.extra: dict[str, bytes] = {}  # files the CDN has besides node_modules/pyodide's
         context.route(self.prefix + "**", self.answer)
 
     def answer(self, route):
@@ -270,6 +279,9 @@ class RoutedCDN:
             return
         if name == "opaque-probe.txt":
             route.fulfill(status=200, body="no CORS header", content_type="text/plain")
+            return
+        if name in self.extra:
+            route.fulfill(status=200, body=self.extra[name], headers={"Access-Control-Allow-Origin": "*"})
             return
         path = ROOT / "node_modules/pyodide" / name
         if "/" in name or not path.is_file():
@@ -311,6 +323,38 @@ def test_pyodide_from_its_cdn_is_kept_and_opaque_responses_are_not(context_facto
     assert cdn.asked[asked_online:] == []  # Python came from the cache alone
     assert set(network.refused) <= {f"{SUBPATH}sw.js"}, network.refused
     assert page.watch.outside == [] and page.watch.console_errors == []
+
+
+def test_packages_python_loaded_are_kept_and_one_that_fails_is_said_and_tried_again(
+    context_factory, served, built_site
+):
+    url, network = served(built_site)
+    context, page = open_page(context_factory)
+    cdn = RoutedCDN(context)
+    page.goto(url)
+    saved_for_offline(page)
+    expect(run_cell(page, "print(6 * 7)")).to_have_text("42\n")
+    wait_for_python_cached(page)
+    # What the page's Python says it has loaded (cells.js passes on the worker's word):
+    # a file of the CDN's, one the CDN cannot give yet, and one that is not Python's.
+    wheel, late, other = cdn.prefix + "package.json", cdn.prefix + "late-0.0-py3-none-any.whl", url + "assets/favicon.svg"
+    page.evaluate(REPORT_PACKAGES, [wheel, late, other])
+    expect(offline_state(page)).to_have_text("Available offline, but not Python yet: it could not be saved")
+    python = python_cache(page)
+    assert wheel in python and late not in python and other not in python
+    # said once, in the console, with the file's address
+    assert [w for w in page.warnings if late in w] == [
+        f"Not saved for offline use: {late}: TypeError: Failed to execute 'add' on 'Cache': Request failed"]
+    # The browser stops the idle worker, which forgets all it knew; the page remembers
+    # what its Python used, and on the next visit the file that failed is kept.
+    cdp = context.new_cdp_session(page)
+    cdp.send("ServiceWorker.enable")
+    cdp.send("ServiceWorker.stopAllWorkers")
+    cdn.extra["late-0.0-py3-none-any.whl"] = b"a wheel"
+    page.reload()
+    expect(offline_state(page)).to_have_text("Available offline")
+    assert late in python_cache(page)
+    assert page.watch.console_errors == [] and page.watch.outside == []
 
 
 # ── a new build ───────────────────────────────────────────────────────────────
