@@ -32,7 +32,6 @@ import io
 import json
 import logging
 import os
-import posixpath
 import re
 import shlex
 import shutil
@@ -2091,7 +2090,9 @@ def collect_assets(options: Options, runtime: dict[str, Path | bytes]) -> dict[s
             assets[f"assets/js/instruments/{path.name}"] = path
     ours = {rel: path for rel, path in assets.items()
             if rel.endswith(".js") and rel not in (*SERVICE_WORKERS.values(), "assets/js/editor.js")}
-    assets.update(minified_modules(root, ours))
+    for rel in ours:
+        del assets[rel]
+    assets.update(bundle_modules(root, ours))
     assets[MATH_FONT_LICENSE] = modules / MATH_FONT_PACKAGE / "LICENSE"
     assets["assets/vendor/plotly-basic.min.js"] = modules / "plotly.js-basic-dist-min/plotly-basic.min.js"
     assets["assets/js/editor.js"] = bundle_editor(root)
@@ -2289,39 +2290,100 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path], worke
 ESBUILD_MESSAGE = re.compile(r"\[ERROR\] (?P<reason>.*)\n(?:\s*\n\s*(?P<file>\S+?):(?P<line>\d+):\d+:)?")
 
 
-def esbuild_error(stderr: str, root: Path) -> BuildError:
+def esbuild_error(stderr: str, root: Path, cwd: Path | None = None) -> BuildError:
     """esbuild's first error as ``file:line: reason``, the file named from the project's
-    root (esbuild names it from its working directory); without a place, its whole
-    output."""
+    root (esbuild names it from its working directory, ``cwd``, where a link may stand
+    for it); without a place, its whole output."""
     found = ESBUILD_MESSAGE.search(stderr)
     if not found or not found["file"]:
         return BuildError("static/js", None, f"esbuild failed:\n{stderr.strip()}")
     root = root.resolve()
-    where = (root / found["file"]).resolve()
+    where = ((cwd or root) / found["file"]).resolve()
     rel = where.relative_to(root) if where.is_relative_to(root) else where
     return BuildError(str(rel), int(found["line"]), f"esbuild: {found['reason']}")
 
 
 def minified_worker(root: Path, source: Path) -> bytes:
     """The service worker ``source`` minified like our modules: it counts in our JS budget."""
-    return minified_modules(root, {"sw.js": source})["sw.js"]
-
-
-def minified_modules(root: Path, modules: dict[str, Path]) -> dict[str, bytes]:
-    """Our ES modules (and the service worker), each minified on its own by one esbuild
-    run: the page loads the same modules and imports as the source tree, in fewer bytes
-    (our JS has a budget)."""
     with tempfile.TemporaryDirectory() as out:
-        entries = {rel: Path(out) / f"{index}.js" for index, rel in enumerate(modules)}
         done = subprocess.run(
-            [str(root / "node_modules" / ".bin" / "esbuild"), "--minify", "--target=es2020",
-             "--log-level=error", *(f"{entries[rel].stem}={path}" for rel, path in modules.items()),
-             f"--outdir={out}"],
+            [str(root / "node_modules" / ".bin" / "esbuild"), str(source), "--minify", "--target=es2020",
+             "--log-level=error", f"--outfile={out}/sw.js"],
             capture_output=True, text=True, cwd=root, timeout=120,
         )
         if done.returncode != 0:
             raise esbuild_error(done.stderr, root)
-        return {rel: entries[rel].read_bytes() for rel in modules}
+        return (Path(out) / "sw.js").read_bytes()
+
+
+# The modules the page loads by their address; each is bundled with what it imports.
+# page.js imports the rest, an instrument's widget when its figure is on the page, and
+# chart.js is loaded when a code cell's chart nears the view. What a bundle shares with
+# another, and each widget, goes into a chunk of its own beside them (assets/js/, so
+# that an address made from import.meta.url is the same as in the source tree).
+ENTRY_MODULES = ("assets/js/page.js", "assets/js/chart.js")
+PRELOADS = "assets/js/.preloads.json"  # taken out of the files by page_context
+
+
+def bundle_modules(root: Path, modules: dict[str, Path]) -> dict[str, Path | bytes]:
+    """Our ES modules as the site serves them, minified by one esbuild run: the entry
+    modules bundled, each with its imports (the page makes a few requests, not one per
+    source file); a module no bundle takes in (the Python worker, the script written
+    into the page) minified on its own. Also ``PRELOADS``: for the page and for each
+    instrument, the chunks it imports as it loads, for ``<link rel=modulepreload>``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / "src"
+        for rel, path in modules.items():  # the site's layout, linked to the sources
+            (staged / rel).parent.mkdir(parents=True, exist_ok=True)
+            (staged / rel).symlink_to(path.resolve())
+        out = Path(tmp) / "out"
+        command = [str(root / "node_modules" / ".bin" / "esbuild"), "--bundle", "--splitting", "--format=esm",
+                   "--minify", "--target=es2020", "--log-level=error", "--preserve-symlinks",
+                   "--chunk-names=[name]-[hash]", f"--outdir={out}", "--outbase=src/assets/js",
+                   f"--metafile={tmp}/meta.json", *(f"src/{rel}" for rel in ENTRY_MODULES)]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=tmp, timeout=120)
+        if done.returncode != 0:
+            raise esbuild_error(done.stderr, root, cwd=Path(tmp))
+        meta = json.loads((Path(tmp) / "meta.json").read_text(encoding="utf-8"))
+        bundled = {rel for output in meta["outputs"].values() for rel in output["inputs"]}
+        alone = {rel: path for rel, path in modules.items() if f"src/{rel}" not in bundled}
+        if alone:
+            single = [str(root / "node_modules" / ".bin" / "esbuild"), "--minify", "--target=es2020",
+                      "--log-level=error", "--preserve-symlinks", f"--outdir={out}", "--outbase=src/assets/js",
+                      *(f"src/{rel}" for rel in alone)]
+            done = subprocess.run(single, capture_output=True, text=True, cwd=tmp, timeout=120)
+            if done.returncode != 0:
+                raise esbuild_error(done.stderr, root, cwd=Path(tmp))
+        files: dict[str, Path | bytes] = {
+            f"assets/js/{path.relative_to(out).as_posix()}": path.read_bytes() for path in out.rglob("*.js")}
+        files[PRELOADS] = json.dumps(module_preloads(meta), indent=1).encode()
+        return files
+
+
+def module_preloads(meta: dict) -> dict[str, list[str]]:
+    """From esbuild's metafile: the chunks that ``page.js`` imports (not itself: it has
+    its own ``<script>``), and for each instrument's widget (by its source's name) its
+    chunk and the chunks that chunk imports. The editor, the chart module and the
+    Python worker load on demand and are in no list."""
+    site = {name: "assets/js/" + name.split("/out/", 1)[-1].removeprefix("out/") for name in meta["outputs"]}
+
+    def imported(name: str) -> list[str]:
+        found, todo = [], [name]
+        while todo:
+            for item in meta["outputs"][todo.pop(0)].get("imports", []):
+                if item["kind"] == "import-statement" and item["path"] not in found:
+                    found.append(item["path"])
+                    todo.append(item["path"])
+        return found
+
+    preloads: dict[str, list[str]] = {}
+    for name, output in meta["outputs"].items():
+        entry = output.get("entryPoint", "")
+        if entry == "src/assets/js/page.js":
+            preloads["page"] = [site[n] for n in imported(name)]
+        elif entry.startswith("src/assets/js/instruments/"):
+            preloads[entry.rsplit("/", 1)[-1].removesuffix(".js")] = [site[n] for n in [name, *imported(name)]]
+    return preloads
 
 
 # ── the pipeline ─────────────────────────────────────────────────────────────
@@ -2385,7 +2447,8 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
     context = dataclasses.replace(context, bibliography=render_bibliography(md, templates.result(), context))
     render_sections(md, sections, context)
     page = page_context(options, chapter, sections, numbering, numbers["instrument_data"],
-                        files.get(PYODIDE_SNAPSHOT), inline_script(files), inline_style(files))
+                        files.get(PYODIDE_SNAPSHOT), inline_script(files), inline_style(files),
+                        page_preloads(files, list(numbering["instrument"])))
     files.update(assemble_pages(templates.result(), page))
     files["chapter-11.ipynb"] = notebook.result()
     files["sw.js"] = service_worker(options, files, worker and worker.result())
@@ -2393,28 +2456,16 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
     return files
 
 
-IMPORT_RE = re.compile(r'^\s*import\s+(?:[^"\';]*?\s+from\s+)?["\'](\.{1,2}/[^"\']+)["\']', re.MULTILINE)
-
-
-def module_preloads(root: Path, instruments: list[str]) -> list[str]:
-    """Every module the page imports as it loads: ``page.js``, the widgets of the
-    instruments on the page, and what they import, for ``<link rel=modulepreload>``
-    so the browser fetches them at once instead of one import level at a time. The
-    editor and the Python worker load on demand and are not in the list."""
-    static = root / "static"
-    sources = {f"assets/{p.relative_to(static)}": p for p in static.rglob("*.js")}
-    sources.update({f"assets/js/instruments/{p.name}": p for p in (root / "instruments").glob("*.js")})
-    roots = ["assets/js/page.js"] + [f"assets/js/instruments/{n.replace('-', '_')}.js" for n in instruments]
-    found, queue = [], list(roots)
-    while queue:
-        href = queue.pop(0)
-        if href in found or href not in sources:
-            continue
-        found.append(href)
-        base = href.rsplit("/", 1)[0]
-        for spec in IMPORT_RE.findall(sources[href].read_text(encoding="utf-8")):
-            queue.append(posixpath.normpath(f"{base}/{spec}"))
-    return found[1:]  # page.js has its own <script>
+def page_preloads(files: dict[str, str | bytes | Path], instruments: list[str]) -> list[str]:
+    """``PRELOADS`` taken out of the site's files: what the page imports as it loads,
+    and the widgets of the instruments on it with what they import, for
+    ``<link rel=modulepreload>``, so that the browser fetches them at once instead of
+    one import level at a time."""
+    known = json.loads(files.pop(PRELOADS))
+    found = list(known["page"])
+    for name in instruments:
+        found += [rel for rel in known.get(name.replace("-", "_"), []) if rel not in found]
+    return found
 
 
 def pyodide_url(options: Options) -> str:
@@ -2472,13 +2523,11 @@ def inline_style(files: dict[str, str | bytes | Path]) -> str:
 
 
 def page_context(options: Options, chapter: dict, sections: list[Section], numbering: dict,
-                 instrument_data: dict, snapshot: Path | None, script: dict, style: str) -> dict:
+                 instrument_data: dict, snapshot: Path | None, script: dict, style: str, preloads: list[str]) -> dict:
     with processing("package-lock.json"):
         version = pyodide_version(options.root)
     with processing("node_modules/pyodide"):
         sizes = pyodide_sizes(options.root, snapshot)
-    with processing("static/js/page.js"):
-        preloads = module_preloads(options.root, list(numbering["instrument"]))
     return {
         "inline_script": script,
         "inline_style": style,

@@ -10,6 +10,7 @@ import * as tables from "./tables.js";
 import * as landing from "./landing.js";
 import { holdOnArrival } from "./hold.js";
 import * as offline from "./offline.js";
+import { scrollToFragment } from "./instruments/widget.js";
 
 document.documentElement.classList.remove("no-js");
 
@@ -58,9 +59,8 @@ if (instrumentFigures.length && instrumentData) {
       widget.mount(figure.querySelector(".instrument-body"), { data: data[name], loadPlotly: plots.loadPlotly });
       figure.classList.add("mounted");
     }),
-  ).then(async (results) => {
+  ).then((results) => {
     results.filter((r) => r.status === "rejected").forEach((r) => console.error("Instrument failed to start:", r.reason));
-    const { scrollToFragment } = await import("./instruments/widget.js");
     holdOnArrival(scrollToFragment());
   });
 }
