@@ -400,7 +400,8 @@ export function mountAll(root = document) {
     sizes,
     standby: !meteredOrSlow(),
     // the service worker keeps what Python fetched once Python has it (offline.js)
-    onFiles: (packages) => document.dispatchEvent(new CustomEvent("python-files", { detail: { packages } })),
+    onFiles: (packages) =>
+      document.dispatchEvent(new CustomEvent("python-files", { detail: { packages, snapshot: Boolean(snapshot) } })),
     // <main data-standby="ready" data-standby-heap="…">: a started worker waits for the run after a Stop
     onStandby(spare) {
       if (!main) return;

@@ -5,16 +5,14 @@
 // contexts, private modes where register() rejects) nothing happens at all.
 
 import { QUIET_MS, whenQuiet } from "./quiet.js";
-import { usesSnapshot } from "./cells.js";
 import * as storage from "./storage.js";
 
-// What the page's Python has used, remembered across visits (its packages by their URL,
-// for this Pyodide): the worker keeps it, and the masthead says whether it is kept.
-const USED = "offline:python";
-
-function used(version) {
+// What the page's Python has used, remembered across visits for this site and this
+// Pyodide: {version, snapshot, packages (their URLs)}. The worker keeps it, and the
+// masthead says whether it is kept.
+function used(key, version) {
   try {
-    const found = JSON.parse(storage.load(USED) ?? "null");
+    const found = JSON.parse(storage.load(key) ?? "null");
     if (found?.version === version && Array.isArray(found.packages)) return found;
   } catch {
     /* unreadable: as if Python had not been used */
@@ -30,15 +28,20 @@ export function mount(main = document.getElementById("main")) {
   const said = document.getElementById("offline-state");
   const notice = document.getElementById("update-notice");
   let controlled = Boolean(sw.controller);
-  // Once the page's Python has its files (a start, a run that loaded packages: cells.js
-  // says so), the worker keeps them; the memory snapshot only where the page fetches it.
+  // Once the page's Python has its files (its start, packages a run loaded: cells.js
+  // says so), the worker keeps them: the memory snapshot where Python fetched it. The
+  // worker hears of it on each load and when something new was used.
+  const key = `offline:python:${new URL(url, document.baseURI).href}`; // one per site of the origin
   const version = main.dataset.pyodideVersion ?? "";
-  let python = used(version);
-  const state = () => ({ type: "state", snapshot: usesSnapshot(), python: Boolean(python), packages: python?.packages ?? [] });
+  let python = used(key, version);
+  const state = () => ({ type: "state", python: Boolean(python), snapshot: Boolean(python?.snapshot),
+    packages: python?.packages ?? [] });
   document.addEventListener("python-files", (event) => {
     const packages = new Set([...(python?.packages ?? []), ...(event.detail?.packages ?? [])]);
-    python = { version, packages: [...packages].sort() };
-    storage.save(USED, JSON.stringify(python));
+    const snapshot = Boolean(python?.snapshot || event.detail?.snapshot);
+    if (python && packages.size === python.packages.length && snapshot === Boolean(python.snapshot)) return;
+    python = { version, snapshot, packages: [...packages].sort() };
+    storage.save(key, JSON.stringify(python));
     sw.controller?.postMessage(state());
   });
   let reloading = false;
@@ -46,7 +49,7 @@ export function mount(main = document.getElementById("main")) {
   function show({ saving, missing, full }) {
     if (!sw.controller || !fact || !said) return;
     said.textContent = full
-      ? "Not available: the browser's storage for this site is full"
+      ? "Available offline, but not Python: the browser's storage for this site is full"
       : saving
         ? "Saving Python for offline use…"
         : missing

@@ -150,10 +150,8 @@ export function createRuntime({ indexURL, snapshotURL = "", pyBase, sizes = {}, 
           if (message.type === "status") job.onStatus(message);
           else if (message.type === "stream") job.onStream(message.stream, message.text);
           else if (message.type === "figure") job.onFigure(message.figure);
-          else if (message.type === "done") {
-            onFiles(message.packages ?? []); // the packages the run loaded, downloaded whole
-            job.finish({ phase: "done", result: message.result });
-          }
+          else if (message.type === "packages") onFiles(message.packages); // downloaded whole, before the run
+          else if (message.type === "done") job.finish({ phase: "done", result: message.result });
           else if (message.type === "error") {
             if (message.error?.kind === "crash") restart();
             job.finish({ phase: "failed", error: message.error });

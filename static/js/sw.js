@@ -77,7 +77,8 @@ self.addEventListener("message", (event) => {
     keeping = keeping
       .then(() => keepRuntime(data, say))
       .then(say)
-      .catch((error) => warn("Python was not saved for offline use", error));
+      .catch((error) => warn("Python was not saved for offline use", error))
+      .catch(() => {});
     event.waitUntil(keeping);
   } else if (event.data?.type === "activate") {
     self.skipWaiting();
@@ -109,7 +110,20 @@ async function fromRuntime(request) {
   return (await caches.match(request, { cacheName: PYTHON })) || fetch(request);
 }
 
-const isRuntime = (url) => RUNTIME_URLS.some((prefix) => url.startsWith(prefix));
+const MOST_PACKAGES = 200; // Pyodide has about 300; a list longer than this is not a page's
+
+/** `url` as the cache would store it, if it names a file right inside a runtime prefix. */
+function runtimeFile(url) {
+  let href;
+  try {
+    href = new URL(url).href; // "..", "%2e%2e" and the like resolved, as cache.add would
+  } catch {
+    return null;
+  }
+  const prefix = RUNTIME_URLS.find((p) => href.startsWith(p));
+  const name = prefix && href.slice(prefix.length);
+  return name && /^[\w.+-]+$/.test(name) ? href : null;
+}
 
 /**
  * Keep what the page's Python uses, once it has it: every start's files (`core`, the
@@ -124,12 +138,15 @@ async function keepRuntime({ python, snapshot, packages = [] }, say) {
   if (!python) return { saving: 0, missing: 0, full: false };
   const files = snapshot && RUNTIME.snapshot ? [...RUNTIME.core, RUNTIME.snapshot] : [...RUNTIME.core];
   const urls = new Set(files.map((file) => new URL(file, self.location).href));
-  for (const url of packages) if (typeof url === "string" && isRuntime(url)) urls.add(url);
+  for (const url of Array.isArray(packages) ? packages.slice(0, MOST_PACKAGES) : []) {
+    const file = typeof url === "string" && runtimeFile(url);
+    if (file) urls.add(file);
+  }
   const cache = await caches.open(PYTHON);
   const missing = [];
   for (const url of urls) if (!(await cache.match(url))) missing.push(url);
   if (!missing.length) return { saving: 0, missing: 0, full: false };
-  if (full) return { saving: 0, missing: missing.length, full };
+  if (full || !self.navigator.onLine) return { saving: 0, missing: missing.length, full }; // tried when it can be
   say({ saving: missing.length, missing: 0, full: false });
   let failed = 0;
   await Promise.all(

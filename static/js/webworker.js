@@ -12,7 +12,8 @@
 //                  {id, type: "status", phase: "running"}
 //                  {id, type: "stream", stream: "stdout"|"stderr", text}
 //                  {id, type: "figure", figure}
-//                  {id, type: "done", result, packages}           result as data; every package loaded, by URL
+//                  {id, type: "packages", packages}                every package loaded, by URL, once a run's are
+//                  {id, type: "done", result}                     result as data
 //                  {id, type: "error", error: {kind, message, url?, packages?}}
 // Errors are data, never thrown across. The code to run is an argument of
 // session.run_cell, never pasted into Python source.
@@ -259,6 +260,7 @@ async function loadImports(id, code) {
     messageCallback: () => {},
     errorCallback: (message) => problems.push(message),
   });
+  post({ id, type: "packages", packages: packageURLs() }); // those that loaded, should one have failed
   const failed = wanted.filter((name) => !(name in pyodide.loadedPackages));
   if (failed.length) {
     throw new Failure("package", problems.join(" ") || "download failed", {
@@ -277,7 +279,7 @@ async function run(id, { code, name }) {
   const proxy = session.run_cell.callKwargs(code, name, { write, emit_figure: emitFigure });
   const result = proxy.toJs({ dict_converter: Object.fromEntries });
   proxy.destroy();
-  post({ id, type: "done", result, packages: packageURLs() });
+  post({ id, type: "done", result });
 }
 
 self.onmessage = (event) => {

@@ -336,12 +336,16 @@ def test_packages_python_loaded_are_kept_and_one_that_fails_is_said_and_tried_ag
     expect(run_cell(page, "print(6 * 7)")).to_have_text("42\n")
     wait_for_python_cached(page)
     # What the page's Python says it has loaded (cells.js passes on the worker's word):
-    # a file of the CDN's, one the CDN cannot give yet, and one that is not Python's.
+    # a file of the CDN's, one the CDN cannot give yet, and two that are not Python's
+    # (one only seems to be: its ".." leads out of Pyodide's folder).
     wheel, late, other = cdn.prefix + "package.json", cdn.prefix + "late-0.0-py3-none-any.whl", url + "assets/favicon.svg"
-    page.evaluate(REPORT_PACKAGES, [wheel, late, other])
+    escape = cdn.prefix + "../escape.json"
+    page.evaluate(REPORT_PACKAGES, [wheel, late, other, escape])
     expect(offline_state(page)).to_have_text("Available offline, but not Python yet: it could not be saved")
     python = python_cache(page)
     assert wheel in python and late not in python and other not in python
+    assert not [u for urls in cached(page).values() for u in urls if "escape.json" in u]
+    assert not [name for name in cdn.asked if "escape" in name]
     # said once, in the console, with the file's address
     assert [w for w in page.warnings if late in w] == [
         f"Not saved for offline use: {late}: TypeError: Failed to execute 'add' on 'Cache': Request failed"]
@@ -466,7 +470,7 @@ def test_a_full_quota_is_said_in_the_console_and_the_page_works_online(context_f
         saved_for_offline(page)
         expect(run_cell(page, "print('runs all the same')")).to_have_text("runs all the same\n")
         expect(offline_state(page)).to_have_text(
-            "Not available: the browser's storage for this site is full", timeout=60_000
+            "Available offline, but not Python: the browser's storage for this site is full", timeout=60_000
         )
         assert any(w.startswith("Not saved for offline use:") and full.search(w) for w in page.warnings)
     assert page.watch.console_errors == [] and page.watch.outside == []
