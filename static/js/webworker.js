@@ -134,12 +134,50 @@ function release(snapshot) {
   }, () => {});
 }
 
+const PAGE = 4096; // the operating system's page
+
+/**
+ * While `restore` runs, Pyodide's copy of the snapshot's memory image into Python's
+ * WebAssembly memory (one `HEAP8.set(image)`, in its restoreSnapshot) writes only the
+ * pages that differ: half of the image is empty pages, and a page written, even with
+ * zeros, is a page the process holds (15 MB here: README). Fresh WebAssembly memory
+ * reads as zeros, so a page empty in the image and still empty in the memory is left
+ * as it is. Any other `set` is the usual one.
+ */
+async function writingOnlyWhatDiffers(image, restore) {
+  const realSet = Int8Array.prototype.set;
+  const nonzero = (words, from, to) => {
+    for (let i = from; i < to; i++) if (words[i]) return true;
+    return false;
+  };
+  Int8Array.prototype.set = function set(source, offset = 0) {
+    const aligned = source?.byteOffset % 4 === 0 && this.byteOffset === 0 && offset === 0;
+    if (source?.buffer !== image || !aligned || source.byteLength % PAGE || source.byteLength > this.byteLength) {
+      return realSet.call(this, source, offset);
+    }
+    const from = new Uint32Array(source.buffer, source.byteOffset, source.byteLength / 4);
+    const into = new Uint32Array(this.buffer, 0, source.byteLength / 4);
+    const bytes = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+    const words = PAGE / 4;
+    for (let page = 0; page < from.length; page += words) {
+      if (nonzero(from, page, page + words)) realSet.call(this, bytes.subarray(page * 4, (page + words) * 4), page * 4);
+      else if (nonzero(into, page, page + words)) into.fill(0, page, page + words);
+    }
+  };
+  try {
+    return await restore();
+  } finally {
+    Int8Array.prototype.set = realSet;
+  }
+}
+
 /** Pyodide, restored from `snapshot` if it can be, else started afresh; and which. */
 async function startPython(loadPyodide, indexURL, snapshot) {
   const options = { indexURL, stdout: () => {}, stderr: () => {} };
   if (snapshot) {
     try {
-      const restored = await loadPyodide({ ...options, _loadSnapshot: snapshot });
+      const image = await snapshot;
+      const restored = await writingOnlyWhatDiffers(image, () => loadPyodide({ ...options, _loadSnapshot: image }));
       // The snapshot's random module was seeded at build time: every reader would
       // draw the same numbers. (str and bytes hashing keeps the snapshot's seed.)
       restored.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
