@@ -39,7 +39,24 @@ function warn(text, error) {
   return tell({ type: "offline-warning", text: said }, true);
 }
 
+// A URL as a URLPattern that matches it and everything below it.
+const patternSyntax = /[:*?+(){}\\]/g;
+function below(prefix) {
+  const url = new URL(prefix);
+  return new URLPattern({ protocol: url.protocol.slice(0, -1), hostname: url.hostname, port: url.port,
+    pathname: `${url.pathname.replace(patternSyntax, "\\$&")}*` });
+}
+
 self.addEventListener("install", (event) => {
+  // Python's files are answered by the browser itself, from Python's cache or else the
+  // network, without starting this worker (static routing, where the browser has it;
+  // elsewhere `fromRuntime` below does the same): a worker that has nothing to do is
+  // stopped, and its memory with it.
+  if (event.addRoutes && typeof URLPattern === "function") {
+    event.waitUntil(
+      event.addRoutes(RUNTIME_URLS.map((prefix) => ({ condition: { urlPattern: below(prefix) }, source: { cacheName: PYTHON } }))),
+    );
+  }
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SITE);

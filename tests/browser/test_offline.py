@@ -240,6 +240,32 @@ def test_python_started_before_the_worker_took_over_is_kept_too(context_factory,
     assert page.watch.console_errors == [] and page.watch.outside == []
 
 
+def test_python_files_are_answered_from_the_cache_without_the_worker_running(context_factory, served, site):
+    url, network = served(site)
+    context, page = open_page(context_factory)
+    page.goto(url)
+    saved_for_offline(page)
+    expect(run_cell(page, "print('kept')")).to_have_text("kept\n")
+    wait_for_python_cached(page)
+    # The browser answers from Python's cache by the worker's static route, and from the
+    # network what the cache does not have; a page file still goes through the worker.
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    routed = {}
+    cdp.on("Network.responseReceived", lambda e: routed.__setitem__(
+        e["response"]["url"], e["response"].get("serviceWorkerRouterInfo", {})))
+
+    def source(u):
+        page.evaluate("(u) => fetch(u).then((r) => r.arrayBuffer())", u)
+        page.wait_for_timeout(100)
+        info = routed.get(u, {})
+        return info.get("matchedSourceType"), info.get("actualSourceType")
+
+    assert source(url + "assets/pyodide/pyodide-lock.json") == ("cache", "cache")
+    assert source(url + "assets/pyodide/not-kept.whl") == ("cache", "network")
+    assert source(url + "assets/favicon.svg") == (None, None)  # the worker's fetch handler
+
+
 def test_failed_responses_are_never_cached(context_factory, served, site):
     url, network = served(site)
     context, page = open_page(context_factory)
