@@ -2243,7 +2243,7 @@ def write_site(out: Path, files: dict[str, str | bytes | Path]) -> None:
 
 
 SERVICE_WORKERS = {True: "assets/js/sw.js", False: "assets/js/sw-off.js"}  # copied from static/
-NOT_PRECACHED = ("sw.js", "404.html", "assets/pyodide/")  # Pyodide is cached as it is fetched
+NOT_PRECACHED = ("sw.js", "404.html", "assets/pyodide/")  # Python is kept once the page has used it
 
 
 def service_worker(options: Options, files: dict[str, str | bytes | Path], worker: bytes | None = None) -> str:
@@ -2304,7 +2304,7 @@ def esbuild_error(stderr: str, root: Path, cwd: Path | None = None) -> BuildErro
 
 
 def minified_worker(root: Path, source: Path) -> bytes:
-    """The service worker ``source`` minified like our modules: it counts in our JS budget."""
+    """The service worker ``source``, minified: it counts in our JS budget."""
     with tempfile.TemporaryDirectory() as out:
         done = subprocess.run(
             [str(root / "node_modules" / ".bin" / "esbuild"), str(source), "--minify", "--target=es2020",
@@ -2322,11 +2322,11 @@ def minified_worker(root: Path, source: Path) -> bytes:
 # another, and each widget, goes into a chunk of its own beside them (assets/js/, so
 # that an address made from import.meta.url is the same as in the source tree).
 ENTRY_MODULES = ("assets/js/page.js", "assets/js/chart.js")
-PRELOADS = "assets/js/.preloads.json"  # taken out of the files by page_context
+PRELOADS = "assets/js/.preloads.json"  # taken out of the files by page_preloads
 
 
 def bundle_modules(root: Path, modules: dict[str, Path]) -> dict[str, Path | bytes]:
-    """Our ES modules as the site serves them, minified by one esbuild run: the entry
+    """Our ES modules as the site serves them, made by esbuild: the entry
     modules bundled, each with its imports (the page makes a few requests, not one per
     source file); a module no bundle takes in (the Python worker, the script written
     into the page) minified on its own. Also ``PRELOADS``: for the page and for each

@@ -54,7 +54,9 @@ self.addEventListener("install", (event) => {
   // stopped, and its memory with it.
   if (event.addRoutes && typeof URLPattern === "function") {
     event.waitUntil(
-      event.addRoutes(RUNTIME_URLS.map((prefix) => ({ condition: { urlPattern: below(prefix) }, source: { cacheName: PYTHON } }))),
+      event
+        .addRoutes(RUNTIME_URLS.map((prefix) => ({ condition: { urlPattern: below(prefix) }, source: { cacheName: PYTHON } })))
+        .catch(() => {}), // a route refused: the fetch handler answers instead
     );
   }
   event.waitUntil(

@@ -140,17 +140,19 @@ const PAGE = 4096; // the operating system's page
  * While `restore` runs, Pyodide's copy of the snapshot's memory image into Python's
  * WebAssembly memory (one `HEAP8.set(image)`, in its restoreSnapshot) writes only the
  * pages that differ: half of the image is empty pages, and a page written, even with
- * zeros, is a page the process holds (15 MB here: README). Fresh WebAssembly memory
+ * zeros, is a page the process holds (about 19 MB here: README). Fresh WebAssembly memory
  * reads as zeros, so a page empty in the image and still empty in the memory is left
  * as it is. Any other `set` is the usual one.
  */
-async function writingOnlyWhatDiffers(image, restore) {
+async function writingOnlyWhatDiffers(imageOf, restore) {
+  const own = Object.hasOwn(Int8Array.prototype, "set");
   const realSet = Int8Array.prototype.set;
   const nonzero = (words, from, to) => {
     for (let i = from; i < to; i++) if (words[i]) return true;
     return false;
   };
   Int8Array.prototype.set = function set(source, offset = 0) {
+    const image = imageOf(); // the snapshot, once it has arrived
     const aligned = source?.byteOffset % 4 === 0 && this.byteOffset === 0 && offset === 0;
     if (source?.buffer !== image || !aligned || source.byteLength % PAGE || source.byteLength > this.byteLength) {
       return realSet.call(this, source, offset);
@@ -167,7 +169,8 @@ async function writingOnlyWhatDiffers(image, restore) {
   try {
     return await restore();
   } finally {
-    Int8Array.prototype.set = realSet;
+    if (own) Int8Array.prototype.set = realSet;
+    else delete Int8Array.prototype.set; // the set of all typed arrays again
   }
 }
 
@@ -176,8 +179,10 @@ async function startPython(loadPyodide, indexURL, snapshot) {
   const options = { indexURL, stdout: () => {}, stderr: () => {} };
   if (snapshot) {
     try {
-      const image = await snapshot;
-      const restored = await writingOnlyWhatDiffers(image, () => loadPyodide({ ...options, _loadSnapshot: image }));
+      // passed on as a promise: Pyodide fetches its own files while the snapshot arrives
+      let image = null;
+      const arrived = snapshot.then((memory) => (image = memory));
+      const restored = await writingOnlyWhatDiffers(() => image, () => loadPyodide({ ...options, _loadSnapshot: arrived }));
       // The snapshot's random module was seeded at build time: every reader would
       // draw the same numbers. (str and bytes hashing keeps the snapshot's seed.)
       restored.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");

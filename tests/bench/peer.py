@@ -64,7 +64,7 @@ def chapter_peer(page: str, runnable: Path) -> str:
     page, cells = CELL.subn(lambda m: peer_cell(m, runnable), page)
     if not cells:
         raise PeerError("the built page has no code cell")
-    if 'class="cell"' in page:
+    if re.search(r'<figure\b[^>]*\bdata-cell=', page):
         raise PeerError("a code cell of the built page was not turned into a PyScript editor")
     page, csp = CSP.subn("", page)
     page, worker = SERVICE_WORKER.subn("", page)

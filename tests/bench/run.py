@@ -496,7 +496,7 @@ class Visit:
 
 def visit_passive(playwright, base: str, kind: str, staged: Path, run: int) -> dict:
     """Fresh profile. Bytes before any action (to load + 1 s); that Python does not
-    start with the page left alone; then the first cell scrolled into view and kept
+    start with the page left alone; then the bench's cell scrolled into view and kept
     there, as a reader about to run it does: when Python starts and when it is ready;
     then the run after that warm-up, a second run, slider latency and Stop."""
     out: dict = {}
