@@ -140,7 +140,7 @@ const PAGE = 4096; // the operating system's page
  * While `restore` runs, Pyodide's copy of the snapshot's memory image into Python's
  * WebAssembly memory (one `HEAP8.set(image)`, in its restoreSnapshot) writes only the
  * pages that differ: half of the image is empty pages, and a page written, even with
- * zeros, is a page the process holds (about 19 MB here: README). Fresh WebAssembly memory
+ * zeros, is a page the process holds (18 to 25 MB here: README). Fresh WebAssembly memory
  * reads as zeros, so a page empty in the image and still empty in the memory is left
  * as it is. Any other `set` is the usual one.
  */
