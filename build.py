@@ -2073,10 +2073,11 @@ class NotebookMarkdown:
 # ── step 7: write ─────────────────────────────────────────────────────────────
 
 
-def collect_assets(options: Options, runtime: dict[str, Path | bytes]) -> dict[str, Path | bytes]:
+def collect_assets(options: Options, runtime: dict[str, Path | bytes]) -> tuple[dict[str, Path | bytes], dict]:
     """Files to copy into the site: ours from static/ and instruments/, the Python the
     cells import (``runtime``, from ``python_runtime_files``), third-party from
-    node_modules (installed from the lock file)."""
+    node_modules (installed from the lock file); and what each bundle of our JS
+    imports as it loads (``bundle_modules``)."""
     root = options.root
     modules = root / "node_modules"
     if not (modules / "katex").is_dir():
@@ -2092,7 +2093,8 @@ def collect_assets(options: Options, runtime: dict[str, Path | bytes]) -> dict[s
             if rel.endswith(".js") and rel not in (*SERVICE_WORKERS.values(), "assets/js/editor.js")}
     for rel in ours:
         del assets[rel]
-    assets.update(bundle_modules(root, ours))
+    bundled, preloads = bundle_modules(root, ours)
+    assets.update(bundled)
     assets[MATH_FONT_LICENSE] = modules / MATH_FONT_PACKAGE / "LICENSE"
     assets["assets/vendor/plotly-basic.min.js"] = modules / "plotly.js-basic-dist-min/plotly-basic.min.js"
     assets["assets/js/editor.js"] = bundle_editor(root)
@@ -2100,7 +2102,7 @@ def collect_assets(options: Options, runtime: dict[str, Path | bytes]) -> dict[s
     if options.pyodide == "local":
         for name in PYODIDE_CORE:
             assets[f"assets/pyodide/{name}"] = modules / "pyodide" / name
-    return assets
+    return assets, preloads
 
 
 MATH_FONT_PACKAGE = "@fontsource/stix-two-math"
@@ -2303,16 +2305,21 @@ def esbuild_error(stderr: str, root: Path, cwd: Path | None = None) -> BuildErro
     return BuildError(str(rel), int(found["line"]), f"esbuild: {found['reason']}")
 
 
+def esbuild(root: Path, args: list[str], cwd: Path | None = None) -> None:
+    """Run the project's esbuild, minifying for the page's browsers, from ``cwd`` (the
+    project's root by default); its first error stops the build (``esbuild_error``)."""
+    done = subprocess.run(
+        [str(root / "node_modules" / ".bin" / "esbuild"), "--minify", "--target=es2020", "--log-level=error", *args],
+        capture_output=True, text=True, cwd=cwd or root, timeout=120,
+    )
+    if done.returncode != 0:
+        raise esbuild_error(done.stderr, root, cwd)
+
+
 def minified_worker(root: Path, source: Path) -> bytes:
     """The service worker ``source``, minified: it counts in our JS budget."""
     with tempfile.TemporaryDirectory() as out:
-        done = subprocess.run(
-            [str(root / "node_modules" / ".bin" / "esbuild"), str(source), "--minify", "--target=es2020",
-             "--log-level=error", f"--outfile={out}/sw.js"],
-            capture_output=True, text=True, cwd=root, timeout=120,
-        )
-        if done.returncode != 0:
-            raise esbuild_error(done.stderr, root)
+        esbuild(root, [str(source), f"--outfile={out}/sw.js"])
         return (Path(out) / "sw.js").read_bytes()
 
 
@@ -2322,50 +2329,39 @@ def minified_worker(root: Path, source: Path) -> bytes:
 # another, and each widget, goes into a chunk of its own beside them (assets/js/, so
 # that an address made from import.meta.url is the same as in the source tree).
 ENTRY_MODULES = ("assets/js/page.js", "assets/js/chart.js")
-PRELOADS = "assets/js/.preloads.json"  # taken out of the files by page_preloads
 
 
-def bundle_modules(root: Path, modules: dict[str, Path]) -> dict[str, Path | bytes]:
-    """Our ES modules as the site serves them, made by esbuild: the entry
-    modules bundled, each with its imports (the page makes a few requests, not one per
-    source file); a module no bundle takes in (the Python worker, the script written
-    into the page) minified on its own. Also ``PRELOADS``: for the page and for each
-    instrument, the chunks it imports as it loads, for ``<link rel=modulepreload>``."""
+def bundle_modules(root: Path, modules: dict[str, Path]) -> tuple[dict[str, bytes], dict[str, list[str]]]:
+    """Our ES modules as the site serves them, made by esbuild: the entry modules
+    bundled, each with its imports (the page makes a few requests, not one per source
+    file); a module no bundle takes in (the Python worker, the script written into the
+    page) minified on its own. Also, for the page and for each instrument, the chunks it
+    imports as it loads, for ``<link rel=modulepreload>`` (``module_preloads``)."""
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / "src"
         for rel, path in modules.items():  # the site's layout, linked to the sources
             (staged / rel).parent.mkdir(parents=True, exist_ok=True)
             (staged / rel).symlink_to(path.resolve())
-        out = Path(tmp) / "out"
-        command = [str(root / "node_modules" / ".bin" / "esbuild"), "--bundle", "--splitting", "--format=esm",
-                   "--minify", "--target=es2020", "--log-level=error", "--preserve-symlinks",
-                   "--chunk-names=[name]-[hash]", f"--outdir={out}", "--outbase=src/assets/js",
-                   f"--metafile={tmp}/meta.json", *(f"src/{rel}" for rel in ENTRY_MODULES)]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=tmp, timeout=120)
-        if done.returncode != 0:
-            raise esbuild_error(done.stderr, root, cwd=Path(tmp))
+        layout = ["--preserve-symlinks", "--outdir=out", "--outbase=src/assets/js"]  # out/ as assets/js/
+        esbuild(root, ["--bundle", "--splitting", "--format=esm", "--chunk-names=[name]-[hash]", *layout,
+                       "--metafile=meta.json", *(f"src/{rel}" for rel in ENTRY_MODULES)], cwd=Path(tmp))
         meta = json.loads((Path(tmp) / "meta.json").read_text(encoding="utf-8"))
         bundled = {rel for output in meta["outputs"].values() for rel in output["inputs"]}
-        alone = {rel: path for rel, path in modules.items() if f"src/{rel}" not in bundled}
+        alone = [f"src/{rel}" for rel in modules if f"src/{rel}" not in bundled]
         if alone:
-            single = [str(root / "node_modules" / ".bin" / "esbuild"), "--minify", "--target=es2020",
-                      "--log-level=error", "--preserve-symlinks", f"--outdir={out}", "--outbase=src/assets/js",
-                      *(f"src/{rel}" for rel in alone)]
-            done = subprocess.run(single, capture_output=True, text=True, cwd=tmp, timeout=120)
-            if done.returncode != 0:
-                raise esbuild_error(done.stderr, root, cwd=Path(tmp))
-        files: dict[str, Path | bytes] = {
-            f"assets/js/{path.relative_to(out).as_posix()}": path.read_bytes() for path in out.rglob("*.js")}
-        files[PRELOADS] = json.dumps(module_preloads(meta), indent=1).encode()
-        return files
+            esbuild(root, [*layout, *alone], cwd=Path(tmp))
+        out = Path(tmp) / "out"
+        files = {f"assets/js/{path.relative_to(out).as_posix()}": path.read_bytes() for path in out.rglob("*.js")}
+        return files, module_preloads(meta)
 
 
 def module_preloads(meta: dict) -> dict[str, list[str]]:
-    """From esbuild's metafile: the chunks that ``page.js`` imports (not itself: it has
-    its own ``<script>``), and for each instrument's widget (by its source's name) its
-    chunk and the chunks that chunk imports. The editor, the chart module and the
-    Python worker load on demand and are in no list."""
-    site = {name: "assets/js/" + name.split("/out/", 1)[-1].removeprefix("out/") for name in meta["outputs"]}
+    """From esbuild's metafile (its outputs named from out/): the chunks that
+    ``page.js`` imports (not itself: it has its own ``<script>``), and for each
+    instrument's widget (by its source's name) its chunk and the chunks that chunk
+    imports. The editor, the chart module and the Python worker load on demand and are
+    in no list."""
+    site = {name: "assets/js/" + name.removeprefix("out/") for name in meta["outputs"]}
 
     def imported(name: str) -> list[str]:
         found, todo = [], [name]
@@ -2424,7 +2420,7 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
         font = pool.submit(lambda: math_font(root, katex.result()))
         runtime = pool.submit(python_runtime_files, root)  # for the page and the notebook
         snapshot = pool.submit(python_snapshot, root) if options.python_snapshot else None
-        assets = pool.submit(lambda: collect_assets(options, runtime.result()))
+        collected = pool.submit(lambda: collect_assets(options, runtime.result()))
         written = pool.submit(cells_as_written, root, cells)
         answers = pool.submit(quiz_answers, root, sections)
         notebook = pool.submit(lambda: export_notebook(chapter, sections, RenderContext(
@@ -2440,7 +2436,8 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
             executed=executed.result(), citations=citations, works=references,
             instrument_fallbacks=numbers["instrument_fallbacks"], answers=answers.result(),
         )
-        files: dict[str, str | bytes | Path] = dict(assets.result())
+        assets, preloads = collected.result()
+        files: dict[str, str | bytes | Path] = dict(assets)
         files[MATH_FONT] = font.result()
         if snapshot:
             files[PYODIDE_SNAPSHOT] = snapshot.result()
@@ -2448,7 +2445,7 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
     render_sections(md, sections, context)
     page = page_context(options, chapter, sections, numbering, numbers["instrument_data"],
                         files.get(PYODIDE_SNAPSHOT), inline_script(files), inline_style(files),
-                        page_preloads(files, list(numbering["instrument"])))
+                        page_preloads(preloads, list(numbering["instrument"])))
     files.update(assemble_pages(templates.result(), page))
     files["chapter-11.ipynb"] = notebook.result()
     files["sw.js"] = service_worker(options, files, worker and worker.result())
@@ -2456,12 +2453,10 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
     return files
 
 
-def page_preloads(files: dict[str, str | bytes | Path], instruments: list[str]) -> list[str]:
-    """``PRELOADS`` taken out of the site's files: what the page imports as it loads,
-    and the widgets of the instruments on it with what they import, for
-    ``<link rel=modulepreload>``, so that the browser fetches them at once instead of
-    one import level at a time."""
-    known = json.loads(files.pop(PRELOADS))
+def page_preloads(known: dict[str, list[str]], instruments: list[str]) -> list[str]:
+    """What the page imports as it loads, and the widgets of the instruments on it with
+    what they import (``known``, from ``module_preloads``), for ``<link rel=modulepreload>``,
+    so that the browser fetches them at once instead of one import level at a time."""
     found = list(known["page"])
     for name in instruments:
         found += [rel for rel in known.get(name.replace("-", "_"), []) if rel not in found]
