@@ -34,8 +34,7 @@ export function mount(main = document.getElementById("main")) {
   const key = `offline:python:${new URL(url, document.baseURI).href}`; // one per site of the origin
   const version = main.dataset.pyodideVersion ?? "";
   let python = used(key, version);
-  const state = () => ({ type: "state", python: Boolean(python), snapshot: Boolean(python?.snapshot),
-    packages: python?.packages ?? [] });
+  const state = () => ({ type: "state", python: python && { snapshot: python.snapshot, packages: python.packages } });
   document.addEventListener("python-files", (event) => {
     const packages = new Set([...(python?.packages ?? []), ...(event.detail?.packages ?? [])]);
     const snapshot = Boolean(python?.snapshot || event.detail?.snapshot);

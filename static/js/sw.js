@@ -12,7 +12,7 @@
 // "Updated" with a Reload button, which activates it. Older caches of this site are
 // deleted at activation. Failed and opaque responses are never cached; a full quota
 // is said with console.warn (here and in the page) and costs nothing but offline use.
-// Messages, page → worker: {type: "state", python, snapshot, packages}, {type: "activate"};
+// Messages, page → worker: {type: "state", python: {snapshot, packages} or null}, {type: "activate"};
 // worker → page: {type: "offline-state", saving, missing, full}, {type: "offline-warning", text}.
 // The page says what its Python uses (it remembers it across visits); this worker keeps
 // no record of its own, which the browser would lose each time it stops the worker.
@@ -23,6 +23,7 @@ const SITE = PREFIX + VERSION;
 const PYTHON = PREFIX + RUNTIME.name;
 const RUNTIME_URLS = RUNTIME.prefixes.map((prefix) => new URL(prefix, self.location).href);
 const INDEX = new URL("index.html", SCOPE).href;
+const runtimePrefix = (url) => RUNTIME_URLS.find((prefix) => url.startsWith(prefix));
 const warned = new Set(); // files whose failure was said already: said once, tried again
 let full = false; // the quota ran out while this worker lived: nothing more is tried
 let keeping = Promise.resolve(); // one keeping pass at a time
@@ -108,7 +109,7 @@ self.addEventListener("fetch", (event) => {
   const { request } = event;
   if (request.method !== "GET") return;
   const url = request.url.split("#")[0];
-  if (RUNTIME_URLS.some((prefix) => url.startsWith(prefix))) {
+  if (runtimePrefix(url)) {
     event.respondWith(fromRuntime(request));
   } else if (url.startsWith(SCOPE)) {
     event.respondWith(fromSite(request, url));
@@ -139,7 +140,7 @@ function runtimeFile(url) {
   } catch {
     return null;
   }
-  const prefix = RUNTIME_URLS.find((p) => href.startsWith(p));
+  const prefix = runtimePrefix(href);
   const name = prefix && href.slice(prefix.length);
   return name && /^[\w.+-]+$/.test(name) ? href : null;
 }
@@ -153,8 +154,9 @@ function runtimeFile(url) {
  * page's next word. `say` tells the page that asked while files are saved; resolves
  * to its state afterwards: {saving, missing, full}.
  */
-async function keepRuntime({ python, snapshot, packages = [] }, say) {
+async function keepRuntime({ python }, say) {
   if (!python) return { saving: 0, missing: 0, full: false };
+  const { snapshot, packages = [] } = python;
   const files = snapshot && RUNTIME.snapshot ? [...RUNTIME.core, RUNTIME.snapshot] : [...RUNTIME.core];
   const urls = new Set(files.map((file) => new URL(file, self.location).href));
   for (const url of Array.isArray(packages) ? packages.slice(0, MOST_PACKAGES) : []) {
