@@ -210,7 +210,7 @@ def stage(into: Path) -> dict:
             "pyodide": pyodide_version, "pyscript": pyscript_version}
 
 
-def classify(url: str, page: str) -> str:
+def classify(url: str) -> str:
     path = urlparse(url).path
     name = path.rsplit("/", 1)[-1]
     if "/assets/pyodide/" in path:
@@ -346,7 +346,7 @@ class Visit:
             started = request.timing.get("startTime", -1) if request.timing else -1
             if started is None or started < 0 or started > cutoff_epoch_ms:
                 continue
-            kind = classify(request.url, self.kind)
+            kind = classify(request.url)
             try:
                 response = request.response()
                 size = request.sizes()["responseBodySize"] if response else 0
@@ -381,7 +381,7 @@ class Visit:
 
     # -- cells ---------------------------------------------------------------
 
-    def first_cell(self) -> str:
+    def bench_cell(self) -> str:
         """The cell that runs the bench's code: the same cell of the chapter on both pages."""
         selector = f'script[data-cell="{BENCH_CELL}"]' if self.kind == "peer" else f'figure.cell[data-cell="{BENCH_CELL}"]'
         self.page.wait_for_selector(selector, state="attached", timeout=30_000)
@@ -509,7 +509,7 @@ def visit_passive(playwright, base: str, kind: str, staged: Path, run: int) -> d
         out["load_ms"] = timing["load"]
         out["bytes"] = visit.bytes_before(cutoff, staged)
         out["pyodide_bytes_before_action"] = out["bytes"]["wire"]["pyodide"]
-        name = visit.first_cell()
+        name = visit.bench_cell()
         out["cell"] = name
 
         # Python starts on a sign of intent only: not with the page left alone, but
@@ -586,7 +586,7 @@ def visit_cold(playwright, base: str, kind: str, run: int) -> dict:
         if not result or result.get("t") is None:
             out.setdefault("errors", []).append(
                 f"instruments: no slider labelled {SLIDERS[0]!r} changed an aria-live readout in 30 s")
-        name = visit.first_cell()
+        name = visit.bench_cell()
         before = len(visit.pyodide_requests())
         out["pyodide_requests_before_cold_click"] = before
         try:
@@ -690,7 +690,7 @@ def visit_soak(playwright, base: str, kind: str, cycles: int) -> dict:
         visit.page.goto(visit.url(), wait_until="load", timeout=60_000)
         cdp = visit.context.new_cdp_session(visit.page)
         cdp.send("Performance.enable")
-        name = visit.first_cell()
+        name = visit.bench_cell()
 
         def cycle(i: int) -> None:
             # the first Stop waits for our standby to have started: what it added to

@@ -142,8 +142,7 @@ def wait_for_python_cached(page, timeout_s=120):
     """Until the Python cache holds the whole core and nothing is still being saved."""
     deadline = time.monotonic() + timeout_s
     while True:
-        python = [urls for name, urls in cached(page).items() if " python-" in name]
-        names = {u.rsplit("/", 1)[-1] for u in (python[0] if python else [])}
+        names = {u.rsplit("/", 1)[-1] for u in python_cache(page)}
         if set(CORE) <= names and offline_state(page).inner_text() == "Available offline":
             return
         assert time.monotonic() < deadline, f"the runtime was never cached: {sorted(names)}"
@@ -328,7 +327,7 @@ def test_pyodide_from_its_cdn_is_kept_and_opaque_responses_are_not(context_facto
     assert cdn.asked == []  # nothing of Python before the reader asks for it
     expect(run_cell(page, "print(6 * 7)")).to_have_text("42\n")
     wait_for_python_cached(page)
-    python = next(urls for name, urls in cached(page).items() if " python-" in name)
+    python = python_cache(page)
     # Pyodide from its CDN; the snapshot of its memory from the site, made for that release
     assert url + build.PYODIDE_SNAPSHOT in python
     assert all(u.startswith(cdn.prefix) for u in python if u != url + build.PYODIDE_SNAPSHOT)
