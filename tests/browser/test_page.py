@@ -286,6 +286,33 @@ def test_a_linked_place_stays_put_while_the_page_above_it_settles(page, server, 
     assert in_place(place), f"#s11-4 moved: {place}"
 
 
+# Two changes above the target between two frames, as on a slow phone: scroll anchoring
+# takes the first back (the page scrolls, and its scroll event waits for the next
+# frame), the second it does not (as when the node it anchors on is the section that
+# grows). The target has then moved in the window further than in the page, yet no one
+# scrolled.
+SETTLE_TWICE = """() => {
+  const above = document.getElementById('s11-3');
+  const [y, tall] = [scrollY, above.offsetHeight];
+  above.style.contentVisibility = 'hidden';
+  above.style.containIntrinsicSize = (tall - 500) + 'px';
+  const anchored = (scrollY - y) / (above.offsetHeight - tall);  // laid out: scroll anchoring took it back
+  document.documentElement.style.overflowAnchor = 'none';
+  above.style.containIntrinsicSize = (above.offsetHeight + 1300) + 'px';
+  above.offsetHeight;
+  return anchored;
+}"""
+
+
+def test_a_linked_place_stays_put_when_two_changes_above_it_come_in_one_frame(page, server):
+    land_on_s11_4(page, server, 375)  # at this width the page anchors on a node in #s11-4
+    page.wait_for_timeout(700)
+    assert page.evaluate(SETTLE_TWICE) == pytest.approx(1, abs=0.01), "scroll anchoring did not take the first change back"
+    page.wait_for_timeout(300)
+    place = place_of(page, "s11-4")
+    assert in_place(place), f"#s11-4 moved: {place}"
+
+
 @pytest.mark.parametrize("act", ["wheel", "script", "key", "pointer"])
 def test_the_readers_own_act_ends_the_hold_on_a_linked_place(page, server, act):
     land_on_s11_4(page, server)
