@@ -23,6 +23,7 @@ const SITE = PREFIX + VERSION;
 const PYTHON = PREFIX + RUNTIME.name;
 const RUNTIME_URLS = RUNTIME.prefixes.map((prefix) => new URL(prefix, self.location).href);
 const INDEX = new URL("index.html", SCOPE).href;
+const ASSETS = new URL("assets/", SCOPE).href;
 const runtimePrefix = (url) => RUNTIME_URLS.find((prefix) => url.startsWith(prefix));
 const warned = new Set(); // files whose failure was said already: said once, tried again
 let full = false; // the quota ran out while this worker lived: nothing more is tried
@@ -49,14 +50,16 @@ function below(prefix) {
 }
 
 self.addEventListener("install", (event) => {
-  // Python's files are answered by the browser itself, from Python's cache or else the
-  // network, without starting this worker (static routing, where the browser has it;
-  // elsewhere `fromRuntime` below does the same): a worker that has nothing to do is
-  // stopped, and its memory with it.
+  // Python's files and the page's assets are answered by the browser itself, from
+  // their cache or else the network, without starting this worker (static routing,
+  // where the browser has it; elsewhere the fetch handler below does the same): each
+  // Python a page starts fetches a dozen of them, and a worker that has nothing to do
+  // is stopped, its memory with it. The page itself still comes through the handler.
   if (event.addRoutes && typeof URLPattern === "function") {
+    const routes = [...RUNTIME_URLS.map((prefix) => [prefix, PYTHON]), [ASSETS, SITE]];
     event.waitUntil(
       event
-        .addRoutes(RUNTIME_URLS.map((prefix) => ({ condition: { urlPattern: below(prefix) }, source: { cacheName: PYTHON } })))
+        .addRoutes(routes.map(([prefix, cacheName]) => ({ condition: { urlPattern: below(prefix) }, source: { cacheName } })))
         .catch(() => {}), // a route refused: the fetch handler answers instead
     );
   }

@@ -239,15 +239,16 @@ def test_python_started_before_the_worker_took_over_is_kept_too(context_factory,
     assert page.watch.console_errors == [] and page.watch.outside == []
 
 
-def test_python_files_are_answered_from_the_cache_without_the_worker_running(context_factory, served, site):
+def test_python_files_and_assets_are_answered_from_the_cache_without_the_worker_running(context_factory, served, site):
     url, network = served(site)
     context, page = open_page(context_factory)
     page.goto(url)
     saved_for_offline(page)
     expect(run_cell(page, "print('kept')")).to_have_text("kept\n")
     wait_for_python_cached(page)
-    # The browser answers from Python's cache by the worker's static route, and from the
-    # network what the cache does not have; a page file still goes through the worker.
+    # The browser answers from Python's cache and from the site's by the worker's static
+    # routes, and from the network what the cache does not have; a file outside assets/
+    # (the page, the notebook) still goes through the worker.
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     routed = {}
@@ -262,7 +263,9 @@ def test_python_files_are_answered_from_the_cache_without_the_worker_running(con
 
     assert source(url + "assets/pyodide/pyodide-lock.json") == ("cache", "cache")
     assert source(url + "assets/pyodide/not-kept.whl") == ("cache", "network")
-    assert source(url + "assets/favicon.svg") == (None, None)  # the worker's fetch handler
+    assert source(url + "assets/favicon.svg") == ("cache", "cache")
+    assert source(url + "assets/js/no-such-file.js") == ("cache", "network")
+    assert source(url + "chapter-11.ipynb") == (None, None)  # the worker's fetch handler
 
 
 def test_failed_responses_are_never_cached(context_factory, served, site):
