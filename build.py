@@ -2248,12 +2248,25 @@ SERVICE_WORKERS = {True: "assets/js/sw.js", False: "assets/js/sw-off.js"}  # cop
 NOT_PRECACHED = ("sw.js", "404.html", "assets/pyodide/")  # Python is kept once the page has used it
 
 
+def runtime_cache_name(options: Options, files: dict[str, str | bytes | Path]) -> str:
+    """The name of Python's cache: kept across builds of the same runtime, so named by
+    Pyodide's version and, where the page uses one, by its memory snapshot's bytes. A
+    snapshot made anew for the same Pyodide (another recipe) is then never answered by
+    an older one kept under the same URL: the new cache replaces the old at activation."""
+    name = f"python-{pyodide_version(options.root)}"
+    snapshot = files.get(PYODIDE_SNAPSHOT) if options.python_snapshot else None
+    if snapshot is not None:
+        data = snapshot.read_bytes() if isinstance(snapshot, Path) else snapshot
+        name += "-" + hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:8]
+    return name
+
+
 def service_worker(options: Options, files: dict[str, str | bytes | Path], worker: bytes | None = None) -> str:
     """``sw.js`` for the site's root, from ``static/js/sw.js``: constants first, then
     the worker. ``VERSION`` is a hash of every file of the site (and of the worker),
     so a rebuild of the same tree gives the same worker and any change a new one;
     ``PRECACHE`` lists what it caches at install; ``RUNTIME`` names the Python
-    runtime's cache (by Pyodide version), where the runtime is fetched from, the
+    runtime's cache (``runtime_cache_name``), where the runtime is fetched from, the
     files every start fetches (relative to the worker, or absolute) and the memory
     snapshot.
     Without a service worker (``--serve``) it is ``static/js/sw-off.js``, which
@@ -2269,10 +2282,9 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path], worke
         data = content.read_bytes() if isinstance(content, Path) else content
         digest.update(f"\0{rel}\0{len(data)}\0".encode())
         digest.update(data.encode() if isinstance(data, str) else data)
-    version = pyodide_version(options.root)
     core = pyodide_url(options)
     runtime = {
-        "name": f"python-{version}",
+        "name": runtime_cache_name(options, files),
         "prefixes": sorted({core, "assets/pyodide/"}),  # the snapshot is always the site's
         "core": [core + name for name in PYODIDE_CORE],
         "snapshot": PYODIDE_SNAPSHOT if options.python_snapshot else None,  # fetched by the page only where it is worth it

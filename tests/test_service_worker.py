@@ -48,6 +48,18 @@ def test_the_worker_lists_the_page_and_its_assets_but_not_the_runtime():
     assert "assets/js/sw.js" not in site and "assets/js/sw-off.js" not in site
 
 
+def test_python_s_cache_is_named_by_its_snapshot_so_a_snapshot_made_anew_is_never_answered_by_an_older_one():
+    def name(snapshot, **options):
+        site = {**files(), build.PYODIDE_SNAPSHOT: snapshot}
+        return constants(build.service_worker(build.Options(pyodide="local", **options), site))["RUNTIME"]["name"]
+
+    plain = f"python-{build.pyodide_version(ROOT)}"
+    first, again, other = name(b"one recipe"), name(b"one recipe"), name(b"another recipe")
+    assert first == again and first != other
+    assert re.fullmatch(re.escape(plain) + r"-[0-9a-f]{8}", first) and other.startswith(plain + "-")
+    assert name(b"one recipe", python_snapshot=False) == plain  # no snapshot fetched: none kept
+
+
 def test_from_the_cdn_the_runtime_is_cached_by_its_versioned_url():
     found = constants(build.service_worker(build.Options(pyodide="cdn"), files()))
     version = build.pyodide_version(ROOT)
