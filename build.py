@@ -2482,7 +2482,7 @@ def pyodide_url(options: Options) -> str:
 
 # Runs before the chapter is parsed, so it is written into the page rather than fetched:
 # a request would hold the parser (and the first paint) for a round trip.
-INLINE_SCRIPT = "assets/js/sections.js"
+INLINE_SCRIPT = "assets/js/head.js"
 
 
 def take_inline(files: dict[str, str | bytes | Path], rel: str, tag: str) -> str:

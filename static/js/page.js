@@ -12,8 +12,6 @@ import { holdOnArrival } from "./hold.js";
 import * as offline from "./offline.js";
 import { scrollToFragment } from "./instruments/widget.js";
 
-document.documentElement.classList.remove("no-js");
-
 let updateProgress = () => {};
 const quizzes = [...document.querySelectorAll(".quiz[data-quiz]")].map((el) =>
   quiz.mount(el, { onChange: () => updateProgress() }),

@@ -118,7 +118,7 @@ VIEWPORT = {"width": 1280, "height": 720}
 
 
 def laid_out(page):
-    """Wait until every section of a plain visit has been released (static/js/sections.js):
+    """Wait until every section of a plain visit has been released (static/js/head.js):
     before that, a held-back section is not laid out and every box in it measures zero."""
     page.wait_for_function("() => !document.documentElement.classList.contains('sections-pending')")
     return page

@@ -344,7 +344,7 @@ def test_a_stray_percent_sign_in_the_url_leaves_the_page_working(page, server):
 
 
 SECTION_SHOWN = "(s) => document.querySelector(s).lastElementChild.checkVisibility({contentVisibilityAuto: true})"
-# whether <html> ever had the class that holds the far sections back (sections.js), and
+# whether <html> ever had the class that holds the far sections back (head.js), and
 # the frame (its time on the document's timeline) in which each section was released
 HELD_BACK = """window.__heldBack = false; window.__released = [];
 new MutationObserver((changes) => {
@@ -431,6 +431,28 @@ def test_without_javascript_the_chapter_is_readable(context_factory, server):
     quiz.locator("summary").click()
     expect(quiz.locator(".quiz-answer")).to_contain_text("4×")
     expect(quiz.locator(".quiz-explanation")).to_be_visible()
+
+
+# <html>'s class when the chapter's <body> is first parsed, before anything in it is styled
+NO_JS_AT_BODY = """new MutationObserver((changes, observer) => {
+  if (!document.body) return;
+  window.__noJsAtBody = document.documentElement.classList.contains('no-js');
+  observer.disconnect();
+}).observe(document, {childList: true, subtree: true});"""
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_page_says_whether_scripts_run_before_the_chapter_is_parsed(context_factory, server, javascript):
+    context, _ = context_factory(java_script_enabled=javascript)
+    page = context.new_page()
+    if javascript:
+        page.add_init_script(NO_JS_AT_BODY)
+    page.goto(server)
+    if javascript:  # styled once as it stays: no restyle of the whole page when page.js starts
+        assert page.evaluate("window.__noJsAtBody") is False
+    else:  # nothing ran: the page stays as written, every solution there to open
+        assert page.locator("html").get_attribute("class") == "no-js"
+        expect(page.locator("#q-doubling .quiz-solution")).to_be_visible()
 
 
 @pytest.mark.parametrize("missing", ["no-such-page.html", "a/b/no-such-page"])
