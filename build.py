@@ -1696,6 +1696,19 @@ writeFileSync(process.argv[1], pyodide.makeMemorySnapshot());
 """
 
 
+def snapshot_recipe(root: Path) -> str:
+    """What a memory snapshot is made of, as a hex digest: the recipe (``SNAPSHOT_JS``)
+    and the installed Pyodide's core files. Two snapshots made of the same recipe differ
+    in a few hundred bytes, so this, not their bytes, names one."""
+    core = root / "node_modules" / "pyodide"
+    if not (core / "pyodide.asm.wasm").is_file():
+        raise BuildError("package.json", None, "Pyodide is not installed: run 'npm ci'")
+    digest = hashlib.sha256(SNAPSHOT_JS.encode())
+    for name in PYODIDE_CORE:
+        digest.update((core / name).read_bytes())
+    return digest.hexdigest()
+
+
 def python_snapshot(root: Path) -> Path:
     """The gzipped memory snapshot for the installed Pyodide, made if it is not kept yet.
     Two snapshots made of the same release differ in a few hundred bytes (the
@@ -1704,14 +1717,8 @@ def python_snapshot(root: Path) -> Path:
     keeps it in the same folder ships the same file. The folder is
     ``node_modules/.cache/pyodide-snapshot``, or the one ``SNAPSHOT_CACHE`` names (the
     tests' temporary one)."""
-    core = root / "node_modules" / "pyodide"
-    if not (core / "pyodide.asm.wasm").is_file():
-        raise BuildError("package.json", None, "Pyodide is not installed: run 'npm ci'")
-    digest = hashlib.sha256(SNAPSHOT_JS.encode())
-    for name in PYODIDE_CORE:
-        digest.update((core / name).read_bytes())
     folder = Path(os.environ.get("SNAPSHOT_CACHE", root / "node_modules" / ".cache" / "pyodide-snapshot"))
-    kept = folder / f"{digest.hexdigest()[:16]}.gz"
+    kept = folder / f"{snapshot_recipe(root)[:16]}.gz"
     if kept.is_file():
         return kept
     folder.mkdir(parents=True, exist_ok=True)
@@ -2248,17 +2255,14 @@ SERVICE_WORKERS = {True: "assets/js/sw.js", False: "assets/js/sw-off.js"}  # cop
 NOT_PRECACHED = ("sw.js", "404.html", "assets/pyodide/")  # Python is kept once the page has used it
 
 
-def runtime_cache_name(options: Options, files: dict[str, str | bytes | Path]) -> str:
+def runtime_cache_name(options: Options) -> str:
     """The name of Python's cache: kept across builds of the same runtime, so named by
-    Pyodide's version and, where the page uses one, by its memory snapshot's bytes. A
-    snapshot made anew for the same Pyodide (another recipe) is then never answered by
-    an older one kept under the same URL: the new cache replaces the old at activation."""
+    Pyodide's version and, where the page uses a memory snapshot, by its recipe
+    (``snapshot_recipe``). A snapshot made by another recipe for the same Pyodide is then
+    never answered by an older one kept under the same URL: the new cache replaces the
+    old at activation. A rebuild by the same recipe keeps the reader's cache."""
     name = f"python-{pyodide_version(options.root)}"
-    snapshot = files.get(PYODIDE_SNAPSHOT) if options.python_snapshot else None
-    if snapshot is not None:
-        data = snapshot.read_bytes() if isinstance(snapshot, Path) else snapshot
-        name += "-" + hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:8]
-    return name
+    return f"{name}-{snapshot_recipe(options.root)[:8]}" if options.python_snapshot else name
 
 
 def service_worker(options: Options, files: dict[str, str | bytes | Path], worker: bytes | None = None) -> str:
@@ -2284,7 +2288,7 @@ def service_worker(options: Options, files: dict[str, str | bytes | Path], worke
         digest.update(data.encode() if isinstance(data, str) else data)
     core = pyodide_url(options)
     runtime = {
-        "name": runtime_cache_name(options, files),
+        "name": runtime_cache_name(options),
         "prefixes": sorted({core, "assets/pyodide/"}),  # the snapshot is always the site's
         "core": [core + name for name in PYODIDE_CORE],
         "snapshot": PYODIDE_SNAPSHOT if options.python_snapshot else None,  # fetched by the page only where it is worth it

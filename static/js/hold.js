@@ -13,8 +13,8 @@
 // (find-in-page, a screen reader, a script), when the URL moves to another place, or
 // HOLD_MS after the page has loaded and drawn a frame: what settles comes after the
 // load, however slow the load was. A scroll without an input event in the very frame
-// that something in the page changes size reads as that change: the target is put back
-// once, and the next scroll ends the hold.
+// that something above the target changes size reads as that change: the target is put
+// back once, and the next scroll ends the hold.
 
 const HOLD_MS = 10000;
 const READER_ACTS = ["wheel", "touchstart", "pointerdown", "keydown"];
@@ -54,14 +54,18 @@ export function hold(target) {
     see();
   };
   const moved = () => Math.abs(where() - top) > 1;
-  // The target has moved in the window since it was last seen. If nothing changed size
-  // meanwhile (its place in the page and the page's height are as they were), the page
-  // was scrolled. Any change is read as the cause, whatever the scroll: scroll anchoring
-  // takes back some changes and not others, and the scroll event of one it took back
-  // may come a frame later, after one it did not (on this machine, 2 of 25 loads at a
-  // phone's width). A scroll in the very frame of a change is read as the change.
-  const scrolledAway = () =>
-    Math.abs(where() + window.scrollY - inPage) <= 1 && document.documentElement.scrollHeight === tall;
+  // The target has moved in the window since it was last seen: did someone scroll, or
+  // did the page change under it? If something above it changed size (its place in the
+  // page moved), the change moved it, whatever the page's scroll: scroll anchoring takes
+  // some changes back and not others, and the scroll event of one it took back may come
+  // a frame late, after one it did not (on this machine, 2 of 25 loads at a phone's
+  // width). If nothing above changed, the page was scrolled, unless its end came up
+  // under the window (something below shrank, and the browser pulled the page with it).
+  const scrolledAway = () => {
+    if (Math.abs(where() + window.scrollY - inPage) > 1) return false;
+    const { scrollHeight } = document.documentElement;
+    return !(scrollHeight < tall && window.scrollY + window.innerHeight >= scrollHeight - 1);
+  };
   const stop = new AbortController();
   const { signal } = stop;
   let frame = 0;

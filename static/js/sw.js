@@ -5,8 +5,8 @@
 //   PRECACHE  the page and its assets, relative to the worker, cached at install
 //   RUNTIME   {name, prefixes, core}: the Python runtime (Pyodide's core files, its
 //             memory snapshot and packages, local or from its CDN), kept once Python
-//             has fetched it, across builds of the same Pyodide and snapshot; `core` lists
-//             what every start fetches, `snapshot` what a start may fetch
+//             has fetched it, across builds of the same Pyodide and snapshot recipe;
+//             `core` lists what every start fetches, `snapshot` what a start may fetch
 // A build's files are served from that build's cache, the page included, so a page
 // never mixes two builds. A new build installs beside the old one; the page then shows
 // "Updated" with a Reload button, which activates it. Older caches of this site are

@@ -313,6 +313,25 @@ def test_a_linked_place_stays_put_when_two_changes_above_it_come_in_one_frame(pa
     assert in_place(place), f"#s11-4 moved: {place}"
 
 
+# Find-in-page or a screen reader moves the page (no input event) in the very frame that
+# a section below the target takes its real height: the reader's scroll all the same.
+GROW_BELOW_AND_SCROLL = """() => {
+  const below = document.getElementById('s11-5');
+  below.style.contentVisibility = 'hidden';
+  below.style.containIntrinsicSize = (below.offsetHeight + 1500) + 'px';
+  window.scrollBy(0, 2000);
+}"""
+
+
+def test_a_scroll_in_the_frame_that_something_below_the_target_changes_ends_the_hold(page, server):
+    land_on_s11_4(page, server)
+    page.wait_for_timeout(700)
+    page.evaluate(GROW_BELOW_AND_SCROLL)
+    wait_until(page, lambda: place_of(page, "s11-4")["top"] < -1500, "the page scrolled on")
+    page.wait_for_timeout(300)
+    assert not landed(page, "s11-4"), "the page went back to the linked place"
+
+
 @pytest.mark.parametrize("act", ["wheel", "script", "key", "pointer"])
 def test_the_readers_own_act_ends_the_hold_on_a_linked_place(page, server, act):
     land_on_s11_4(page, server)
