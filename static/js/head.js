@@ -4,7 +4,9 @@
 // It says that scripts run: <html> loses "no-js" before anything is styled, so the
 // page is styled once as it will stay (quiz solutions hidden, the .js-only parts
 // shown) instead of restyled whole when page.js starts, with a flash of what changed.
-// With JavaScript off, nothing runs and the page stays as written.
+// Should page.js never start (a network error, a file missing), the load event puts
+// "no-js" back: the page reads as it does with JavaScript off, every solution there to
+// open. With JavaScript off, nothing runs and the page stays as written.
 //
 // While the chapter is parsed, its sections after the first are not rendered (site.css,
 // html.sections-pending). After the first frame has been painted they are released one
@@ -12,11 +14,13 @@
 // one long task before the first paint. Only on a plain visit: a URL with an #anchor, a
 // reload or a step back in history needs the sections' real heights at once to land
 // where it should.
-document.documentElement.classList.remove("no-js");
 (() => {
+  const root = document.documentElement;
+  root.classList.remove("no-js");
+  // page.js marks <html data-started> first thing; a module script runs before the load
+  window.addEventListener("load", () => "started" in root.dataset || root.classList.add("no-js"));
   const [visit] = performance.getEntriesByType("navigation");
   if (location.hash || (visit?.type ?? "navigate") !== "navigate") return;
-  const root = document.documentElement;
   root.classList.add("sections-pending");
   const release = (held) => {
     const section = held.shift();

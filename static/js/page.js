@@ -12,6 +12,8 @@ import { holdOnArrival } from "./hold.js";
 import * as offline from "./offline.js";
 import { scrollToFragment } from "./instruments/widget.js";
 
+document.documentElement.dataset.started = ""; // the page's scripts run (head.js)
+
 let updateProgress = () => {};
 const quizzes = [...document.querySelectorAll(".quiz[data-quiz]")].map((el) =>
   quiz.mount(el, { onChange: () => updateProgress() }),

@@ -59,7 +59,10 @@ self.addEventListener("install", (event) => {
     const routes = [...RUNTIME_URLS.map((prefix) => [prefix, PYTHON]), [ASSETS, SITE]];
     event.waitUntil(
       event
-        .addRoutes(routes.map(([prefix, cacheName]) => ({ condition: { urlPattern: below(prefix) }, source: { cacheName } })))
+        .addRoutes(routes.map(([prefix, cacheName]) => ({
+          condition: { urlPattern: below(prefix), requestMethod: "GET" },
+          source: { cacheName },
+        })))
         .catch(() => {}), // a route refused: the fetch handler answers instead
     );
   }
