@@ -2653,26 +2653,53 @@ def local_server(port: int, handler):
     return LocalServer(("127.0.0.1", port), handler)
 
 
-def serve(options: Options, port: int) -> None:
-    """Serve the site on 127.0.0.1 and rebuild when a source folder changes. Every
-    build runs in a fresh process; a failed one is printed, the last good site stays
-    served, and watching goes on."""
+def site_handler(directory: Path, base_path: str = "/"):
+    """The request handler of ``local_server`` for a built site, as GitHub Pages serves
+    it: ``directory`` at ``base_path`` (a project site's "/repo/"), and the site's own
+    404 page for any address it does not have, within ``base_path`` or outside it."""
     import http.server
+    from urllib.parse import urlparse
 
-    class Handler(http.server.SimpleHTTPRequestHandler):
+    class SiteHandler(http.server.SimpleHTTPRequestHandler):
         extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
 
         def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(options.out), **kwargs)
+            kwargs.setdefault("directory", str(directory))  # a subclass may name another per request
+            super().__init__(*args, **kwargs)
+
+        def translate_path(self, path):
+            asked = urlparse(path).path
+            if not asked.startswith(base_path):
+                return str(Path(self.directory) / "__outside_the_base_path__")
+            return super().translate_path("/" + asked[len(base_path):])
+
+        def send_error(self, code, message=None, explain=None):
+            page = Path(self.directory) / "404.html"
+            if code != 404 or not page.is_file():
+                return super().send_error(code, message, explain)
+            body = page.read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, format, *args):
             log.debug(format, *args)
 
+    return SiteHandler
+
+
+def serve(options: Options, port: int) -> None:
+    """Serve the site on 127.0.0.1, at its ``--base-path`` as it will be published, and
+    rebuild when a source folder changes. Every build runs in a fresh process; a failed
+    one is printed, the last good site stays served, and watching goes on."""
     seen = snapshot(options.root)  # before the first build: an edit made during it is built next
     rebuild_in_a_fresh_process(options)
     threading.Thread(target=watch, args=(options, seen, threading.Event()), daemon=True).start()
-    server = local_server(port, Handler)
-    log.info("serving %s at http://127.0.0.1:%d/ (Ctrl+C stops)", options.out, port)
+    base_path = options.base_path or "/"
+    server = local_server(port, site_handler(options.out, base_path))
+    log.info("serving %s at http://127.0.0.1:%d%s (Ctrl+C stops)", options.out, port, base_path)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -83,3 +84,25 @@ def test_serve_rebuilds_on_change(small_project):
         server.terminate()
         server.wait(timeout=10)
     assert "instruments/quoted.py" in log.read_text()  # the failure names its file
+
+
+def test_serve_serves_the_site_at_its_base_path_as_it_will_be_published(small_project):
+    port = free_port()
+    log = small_project / "serve.log"
+    server = subprocess.Popen(
+        [sys.executable, str(small_project / "build.py"), "--serve", "--port", str(port), "--base-path", "/repo/"],
+        cwd=small_project, stdout=subprocess.DEVNULL, stderr=log.open("w"),
+    )
+    try:
+        origin = f"http://127.0.0.1:{port}"
+        assert "A Small Chapter" in fetch(origin + "/repo/")
+        wait_for_log(log, f"at {origin}/repo/")
+        for missing in ("/", "/index.html", "/repo/no-such-page", "/repo/a/b/no-such-page"):
+            with pytest.raises(urllib.error.HTTPError) as answered:
+                urllib.request.urlopen(origin + missing, timeout=5)
+            assert answered.value.code == 404
+            page = answered.value.read().decode("utf-8")
+            assert 'href="/repo/' in page, f"{missing}: the site's own 404 page, linking into /repo/"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -8,7 +8,6 @@ machine fails instead of hanging.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 import build
 from chromium import CHROMIUM, FLAGS, launch_options
 from browser.helpers import (
-    DESKTOP, PHONE, SAVE_DATA, SUBPATH, SubPathHandler, as_opened, cells, laid_out, new_page, run, with_connection,
+    DESKTOP, PHONE, SAVE_DATA, SUBPATH, as_opened, cells, laid_out, new_page, run, with_connection,
 )
 
 CHROMIUM_FLAGS = [
@@ -44,8 +43,7 @@ def site(built_site_local) -> Path:
 
 @pytest.fixture(scope="session")
 def server(site):
-    handler = functools.partial(SubPathHandler, directory=str(site))
-    httpd = build.local_server(0, handler).start()
+    httpd = build.local_server(0, build.site_handler(site, SUBPATH)).start()
     yield httpd.origin + SUBPATH
     httpd.stop()
 

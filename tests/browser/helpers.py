@@ -1,18 +1,16 @@
-"""What the browser tests do on the page, written once: serve the site under its sub-path,
-open a watched page, find a cell, put code into its editor and run it, read its status
-and output, and audit the page with axe-core.
+"""What the browser tests do on the page, written once: open a watched page, find a cell,
+put code into its editor and run it, read its status and output, and audit the page with
+axe-core. The site is served under its sub-path by ``build.site_handler``.
 
 Imported as ``browser.helpers`` (``tests`` is on pytest's ``pythonpath``); the fixtures
-stay in ``tests/browser/conftest.py``, which uses the server handler from here.
+stay in ``tests/browser/conftest.py``.
 """
 
 from __future__ import annotations
 
-import http.server
 import json
 import re
 from pathlib import Path
-from urllib.parse import urlparse
 
 from playwright.sync_api import expect
 
@@ -29,35 +27,6 @@ DONE = re.compile(r"Done in [\d,]+ ms")
 # the two screens a first-time reader is most likely to bring
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "color_scheme": "light"}
 PHONE = {"viewport": {"width": 390, "height": 844}, "color_scheme": "dark", "has_touch": True}
-
-
-# ── serving ──────────────────────────────────────────────────────────────────
-
-
-class SubPathHandler(http.server.SimpleHTTPRequestHandler):
-    """The built site under ``SUBPATH``, with the site's own 404 page."""
-
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **build.MIME_TYPES}
-
-    def translate_path(self, path):
-        parsed = urlparse(path).path
-        if not parsed.startswith(SUBPATH):
-            return str(Path(self.directory) / "__outside_subpath__")
-        return super().translate_path("/" + parsed[len(SUBPATH):])
-
-    def send_error(self, code, message=None, explain=None):
-        if code == 404 and (Path(self.directory) / "404.html").is_file():
-            body = (Path(self.directory) / "404.html").read_bytes()
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().send_error(code, message, explain)
-
-    def log_message(self, *args):
-        pass
 
 
 # ── pages ────────────────────────────────────────────────────────────────────

@@ -7,7 +7,6 @@ on a small machine, so waits for a first run are generous.
 
 from __future__ import annotations
 
-import functools
 import gzip
 import re
 import time
@@ -18,7 +17,7 @@ from playwright.sync_api import expect
 import build
 from session import MAX_LINES
 from browser.helpers import (
-    DONE, FIRST_RUN_MS, RUN_MS, SUBPATH, SubPathHandler, axe_violations, cells, let_time_pass, near, open_page, output, run, set_code,
+    DONE, FIRST_RUN_MS, RUN_MS, SUBPATH, axe_violations, cells, let_time_pass, near, open_page, output, run, set_code,
     status, wait_until, with_clock,
 )
 
@@ -484,13 +483,13 @@ def test_edited_code_survives_a_reload(page, server):
 
 @pytest.fixture(scope="module")
 def isolated_server(site):
-    class Isolated(SubPathHandler):
+    class Isolated(build.site_handler(site, SUBPATH)):
         def end_headers(self):
             self.send_header("Cross-Origin-Opener-Policy", "same-origin")
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
             super().end_headers()
 
-    httpd = build.local_server(0, functools.partial(Isolated, directory=str(site))).start()
+    httpd = build.local_server(0, Isolated).start()
     yield httpd.origin + SUBPATH
     httpd.stop()
 

@@ -10,7 +10,6 @@ cells run pure Python.
 
 from __future__ import annotations
 
-import http.server
 import json
 import re
 import socket
@@ -26,7 +25,7 @@ from playwright.sync_api import expect
 
 import build
 from browser.helpers import (
-    SUBPATH, SubPathHandler, axe_violations, cells, let_time_pass, near, new_page, output, run, set_code, with_clock,
+    SUBPATH, axe_violations, cells, let_time_pass, near, new_page, output, run, set_code, with_clock,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,14 +63,9 @@ class Network:
 
 
 def start_server(network: Network, port: int = 0):
-    class Handler(SubPathHandler):
+    class Handler(build.site_handler(network.directory, network.subpath)):
         def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(network.directory), **kwargs)
-
-        def translate_path(self, path):
-            if network.subpath == "/":
-                return http.server.SimpleHTTPRequestHandler.translate_path(self, path)
-            return super().translate_path(path)
+            super().__init__(*args, directory=str(network.directory), **kwargs)  # a new deploy: another folder
 
         def do_GET(self):
             if network.offline:
