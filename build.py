@@ -2658,7 +2658,9 @@ def site_handler(directory: Path, base_path: str = "/"):
     it: ``directory`` at ``base_path`` (a project site's "/repo/"), and the site's own
     404 page for any address it does not have, within ``base_path`` or outside it."""
     import http.server
-    from urllib.parse import urlparse
+    from urllib.parse import urlsplit
+
+    assert base_path.startswith("/") and base_path.endswith("/"), base_path
 
     class SiteHandler(http.server.SimpleHTTPRequestHandler):
         extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
@@ -2668,7 +2670,9 @@ def site_handler(directory: Path, base_path: str = "/"):
             super().__init__(*args, **kwargs)
 
         def translate_path(self, path):
-            asked = urlparse(path).path
+            asked = urlsplit(path).path  # compared before percent-decoding: Pages' paths need none
+            if asked == base_path[:-1]:  # "/repo": the folder, which the server redirects to "/repo/"
+                return self.directory
             if not asked.startswith(base_path):
                 return str(Path(self.directory) / "__outside_the_base_path__")
             return super().translate_path("/" + asked[len(base_path):])
@@ -2682,7 +2686,8 @@ def site_handler(directory: Path, base_path: str = "/"):
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
         def log_message(self, format, *args):
             log.debug(format, *args)
@@ -2699,7 +2704,7 @@ def serve(options: Options, port: int) -> None:
     threading.Thread(target=watch, args=(options, seen, threading.Event()), daemon=True).start()
     base_path = options.base_path or "/"
     server = local_server(port, site_handler(options.out, base_path))
-    log.info("serving %s at http://127.0.0.1:%d%s (Ctrl+C stops)", options.out, port, base_path)
+    log.info("serving %s at %s%s (Ctrl+C stops)", options.out, server.origin, base_path)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -2714,7 +2719,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder")
     parser.add_argument("--pyodide", choices=("cdn", "local"), default="cdn",
                         help="load Pyodide from its CDN (default) or ship the npm core")
-    parser.add_argument("--serve", action="store_true", help="serve on 127.0.0.1 and rebuild on change")
+    parser.add_argument("--serve", action="store_true",
+                        help="serve on 127.0.0.1 (at --base-path, if given) and rebuild on change")
     parser.add_argument("--no-service-worker", dest="service_worker", action="store_false",
                         help="no offline worker: the page registers none, and sw.js removes one left "
                              "by an earlier build at the same address (what --serve builds)")

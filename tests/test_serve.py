@@ -97,12 +97,19 @@ def test_serve_serves_the_site_at_its_base_path_as_it_will_be_published(small_pr
         origin = f"http://127.0.0.1:{port}"
         assert "A Small Chapter" in fetch(origin + "/repo/")
         wait_for_log(log, f"at {origin}/repo/")
+        with urllib.request.urlopen(origin + "/repo", timeout=5) as answered:  # redirected, as Pages does
+            assert answered.url == origin + "/repo/" and "A Small Chapter" in answered.read().decode("utf-8")
         for missing in ("/", "/index.html", "/repo/no-such-page", "/repo/a/b/no-such-page"):
             with pytest.raises(urllib.error.HTTPError) as answered:
                 urllib.request.urlopen(origin + missing, timeout=5)
-            assert answered.value.code == 404
-            page = answered.value.read().decode("utf-8")
-            assert 'href="/repo/' in page, f"{missing}: the site's own 404 page, linking into /repo/"
+            with answered.value as error:
+                assert error.code == 404
+                assert 'href="/repo/' in error.read().decode("utf-8"), f"{missing}: the site's 404 page, into /repo/"
+        head = urllib.request.Request(origin + "/repo/no-such-page", method="HEAD")
+        with pytest.raises(urllib.error.HTTPError) as answered:
+            urllib.request.urlopen(head, timeout=5)
+        with answered.value as error:
+            assert error.code == 404 and error.read() == b""  # a HEAD answer has no body
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-import build
 from conftest import SUBPATH
 
 ROOT = Path(__file__).resolve().parents[2]
