@@ -2093,9 +2093,9 @@ def collect_assets(options: Options, runtime: dict[str, Path | bytes]) -> tuple[
     for path in sorted((root / "static").rglob("*")):
         if path.is_file():
             assets[f"assets/{path.relative_to(root / 'static')}"] = path
-    for path in sorted((root / "instruments").glob("*.js")):
+    for path in sorted((root / "instruments").rglob("*.js")):  # widgets/: one per instrument, by name
         if path.name not in BUILD_ONLY_JS:
-            assets[f"assets/js/instruments/{path.name}"] = path
+            assets[f"assets/js/instruments/{path.relative_to(root / 'instruments').as_posix()}"] = path
     ours = {rel: path for rel, path in assets.items()
             if rel.endswith(".js") and rel not in (*SERVICE_WORKERS.values(), "assets/js/editor.js")}
     for rel in ours:

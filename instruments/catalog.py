@@ -2,7 +2,7 @@
 one list that the build, the instruments' data and their views without JavaScript read.
 
 Each name ``a-b`` has its data in ``widget_data.a_b_data()``, its table for readers
-without JavaScript in ``static_views`` (``_a_b``) and its widget in ``a_b.js``.
+without JavaScript in ``static_views`` (``_a_b``) and its widget in ``widgets/a_b.js``.
 """
 
 INSTRUMENTS = ("scaling-explorer", "architecture-matrix", "bit-width")

@@ -468,12 +468,23 @@ IMPORT_RE = re.compile(r'^\s*import\s+(?:[^"\';]*?\s+from\s+)?["\'](\.{1,2}/[^"\
 
 
 def test_the_instruments_browser_code_imports_only_its_own_folder():
-    """instruments/*.js runs as it is in the source tree (Node's unit tests import it):
+    """instruments/**/*.js runs as it is in the source tree (Node's unit tests import it):
     its imports stay in instruments/, and the page passes in what it needs from static/."""
-    for path in sorted((ROOT / "instruments").glob("*.js")):
+    folder = ROOT / "instruments"
+    for path in sorted(folder.rglob("*.js")):
         for target in IMPORT_RE.findall(path.read_text(encoding="utf-8")):
             resolved = (path.parent / target).resolve()
-            assert resolved.parent == path.parent and resolved.is_file(), f"{path.name} imports {target}"
+            assert resolved.is_relative_to(folder) and resolved.is_file(), f"{path.name} imports {target}"
+
+
+def test_each_instrument_has_its_widget_and_the_widgets_folder_nothing_else():
+    """page.js imports ``instruments/widgets/<name>.js`` for each instrument figure, and
+    esbuild makes a chunk of every file that pattern matches: a helper kept there would
+    ship as a chunk nothing loads."""
+    from instruments.catalog import INSTRUMENTS, module_name
+
+    widgets = {path.stem for path in (ROOT / "instruments" / "widgets").glob("*.js")}
+    assert widgets == {module_name(name) for name in INSTRUMENTS}
 
 
 def test_the_page_restores_python_from_the_snapshot_the_site_ships(built, index):

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CODE = sorted(
     [ROOT / "build.py"]
     + [p for p in (ROOT / "instruments").glob("*.py")]
-    + [p for p in (ROOT / "instruments").glob("*.js")]
+    + [p for p in (ROOT / "instruments").rglob("*.js")]
     + [p for p in (ROOT / "runnable").glob("*.py")]
     + [p for p in (ROOT / "static").rglob("*.js")]
     + [p for p in (ROOT / "templates").rglob("*.j2")]

@@ -55,7 +55,7 @@ if (instrumentFigures.length && instrumentData) {
     instrumentFigures.map(async (figure) => {
       const name = figure.dataset.instrument;
       const file = name.replaceAll("-", "_");
-      const widget = await import(`./instruments/${file}.js`);
+      const widget = await import(`./instruments/widgets/${file}.js`);
       widget.mount(figure.querySelector(".instrument-body"), { data: data[name], loadPlotly: plots.loadPlotly });
       figure.classList.add("mounted");
     }),

@@ -5,8 +5,8 @@
 // channels: min–max rounding of each row, with and without a random Hadamard rotation.
 // Every number is looked up in the build's data (instruments/widget_data.py).
 
-import { ascendingOrder, formatBits, formatGB, formatParams, formatPercent, pickIndex } from "./format.js";
-import { baseLayout, bindState, h, initialState, lazyChart, rangeControl, readout, scrollRegion } from "./widget.js";
+import { ascendingOrder, formatBits, formatGB, formatParams, formatPercent, pickIndex } from "../format.js";
+import { baseLayout, bindState, h, initialState, lazyChart, rangeControl, readout, scrollRegion } from "../widget.js";
 
 const NAME = "bit-width";
 

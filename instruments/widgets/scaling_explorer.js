@@ -3,9 +3,9 @@
 // with n against fixed states.
 // Every number is looked up in the build's data (instruments/widget_data.py).
 
-import { formatBytes, formatFlops, formatRatio, formatTokens, groupThousands, pickIndex, shortTokens } from "./format.js";
-import { bindState, h, initialState, lazyChart, rangeControl, readout, baseLayout } from "./widget.js";
-import { measuredViews, VIEWS } from "./measured_view.js";
+import { formatBytes, formatFlops, formatRatio, formatTokens, groupThousands, pickIndex, shortTokens } from "../format.js";
+import { bindState, h, initialState, lazyChart, rangeControl, readout, baseLayout } from "../widget.js";
+import { measuredViews, VIEWS } from "../measured_view.js";
 
 const NAME = "scaling-explorer";
 

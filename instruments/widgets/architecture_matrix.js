@@ -4,8 +4,8 @@
 // released models and their whole-model decode memory at the same context length.
 // Every number is looked up in the build's data (instruments/widget_data.py).
 
-import { formatBytes, formatFlops, formatPeriod, formatTokens, groupThousands, memoryOrNone, pickIndex, shortTokens, splitList } from "./format.js";
-import { bindState, h, initialState, rangeControl, scrollRegion } from "./widget.js";
+import { formatBytes, formatFlops, formatPeriod, formatTokens, groupThousands, memoryOrNone, pickIndex, shortTokens, splitList } from "../format.js";
+import { bindState, h, initialState, rangeControl, scrollRegion } from "../widget.js";
 
 const NAME = "architecture-matrix";
 
