@@ -1699,13 +1699,20 @@ writeFileSync(process.argv[1], pyodide.makeMemorySnapshot());
 def snapshot_recipe(root: Path) -> str:
     """What a memory snapshot is made of, as a hex digest: the recipe (``SNAPSHOT_JS``)
     and the installed Pyodide's core files. Two snapshots made of the same recipe differ
-    in a few hundred bytes, so this, not their bytes, names one."""
+    in a few hundred bytes, so this, not their bytes, names one. A build asks twice (the
+    snapshot's file, Python's cache): the 13 MB are read once while they are unchanged."""
     core = root / "node_modules" / "pyodide"
     if not (core / "pyodide.asm.wasm").is_file():
         raise BuildError("package.json", None, "Pyodide is not installed: run 'npm ci'")
-    digest = hashlib.sha256(SNAPSHOT_JS.encode())
-    for name in PYODIDE_CORE:
-        digest.update((core / name).read_bytes())
+    files = tuple((core / name, (core / name).stat().st_size, (core / name).stat().st_mtime_ns) for name in PYODIDE_CORE)
+    return _recipe_digest(SNAPSHOT_JS, files)
+
+
+@functools.cache
+def _recipe_digest(recipe: str, files: tuple[tuple[Path, int, int], ...]) -> str:
+    digest = hashlib.sha256(recipe.encode())
+    for path, _size, _mtime in files:
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -2473,9 +2480,11 @@ def page_preloads(known: dict[str, list[str]], instruments: list[str]) -> list[s
     """What the page imports as it loads, and the widgets of the instruments on it with
     what they import (``known``, from ``module_preloads``), for ``<link rel=modulepreload>``,
     so that the browser fetches them at once instead of one import level at a time."""
+    from instruments.catalog import module_name
+
     found = list(known["page"])
     for name in instruments:
-        found += [rel for rel in known.get(name.replace("-", "_"), []) if rel not in found]
+        found += [rel for rel in known.get(module_name(name), []) if rel not in found]
     return found
 
 
