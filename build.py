@@ -1686,25 +1686,55 @@ def pyodide_sizes(root: Path, snapshot: Path | None = None) -> dict[str, int]:
 PYODIDE_SNAPSHOT = "assets/pyodide/memory-snapshot.gz"
 SNAPSHOT_JS = r"""
 import { writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { loadPyodide } from "pyodide";
+const [out, imageModule] = process.argv.slice(1);
+const { PAGE, packSnapshot, undoDifference, unpackSnapshot, watchInstantiation } = await import(pathToFileURL(imageModule));
 // The environment Python reads once, as the page's: no path or locale of this machine,
 // and a fixed seed for str hashing (a snapshot fixes it anyway)
 const env = { _: "./this.program", LANG: "C.UTF-8", PYTHONHASHSEED: "0" };
-const pyodide = await loadPyodide({ _makeSnapshot: true, env });
-pyodide.runPython("import random; random.seed(0)"); // the page reseeds it
-writeFileSync(process.argv[1], pyodide.makeMemorySnapshot());
+let base = null; // the module's memory as instantiation leaves it
+let unwatch = watchInstantiation((memory) => (base ??= new Uint8Array(memory.buffer).slice()));
+const made = await loadPyodide({ _makeSnapshot: true, env });
+unwatch();
+made.runPython("import random; random.seed(0)"); // the page reseeds it
+// the module's static data: all below the stack, in whole pages
+const end = Math.floor(made._module._emscripten_stack_get_end() / PAGE) * PAGE;
+const packed = packSnapshot(made.makeMemorySnapshot(), base, end);
+// Restored once here as the page restores it (webworker.js), before it is kept.
+const file = unpackSnapshot(packed.slice().buffer);
+let failed = new Error("Python's module was not seen instantiated");
+unwatch = watchInstantiation((memory) => {
+  try {
+    undoDifference(file, memory);
+    failed = null;
+  } catch (error) {
+    failed = error; // Pyodide would only warn of it: spoil the snapshot's magic number instead
+    file.snapshot.fill(0, 0, 4);
+  }
+});
+const restored = await loadPyodide({ _loadSnapshot: file.snapshot, env }).catch((error) => {
+  throw failed ?? error;
+});
+unwatch();
+if (failed) throw failed;
+if (restored.runPython("6 * 7") !== 42) throw new Error("the packed snapshot did not restore");
+writeFileSync(out, packed);
 """
+MEMORY_IMAGE_JS = "static/js/memory-image.js"  # the snapshot's file format, shared with the page's worker
 
 
 def snapshot_recipe(root: Path) -> str:
-    """What a memory snapshot is made of, as a hex digest: the recipe (``SNAPSHOT_JS``)
-    and the installed Pyodide's core files. Two snapshots made of the same recipe differ
-    in a few hundred bytes, so this, not their bytes, names one. A build asks twice (the
-    snapshot's file, Python's cache): the 13 MB are read once while they are unchanged."""
+    """What a memory snapshot is made of, as a hex digest: the recipe (``SNAPSHOT_JS``,
+    with the file format of ``MEMORY_IMAGE_JS``) and the installed Pyodide's core files.
+    Two snapshots made of the same recipe differ in a few hundred bytes, so this, not
+    their bytes, names one. A build asks twice (the snapshot's file, Python's cache):
+    the 13 MB are read once while they are unchanged."""
     core = root / "node_modules" / "pyodide"
     if not (core / "pyodide.asm.wasm").is_file():
         raise BuildError("package.json", None, "Pyodide is not installed: run 'npm ci'")
-    files = tuple((core / name, (core / name).stat().st_size, (core / name).stat().st_mtime_ns) for name in PYODIDE_CORE)
+    paths = [root / MEMORY_IMAGE_JS, *(core / name for name in PYODIDE_CORE)]
+    files = tuple((path, path.stat().st_size, path.stat().st_mtime_ns) for path in paths)
     return _recipe_digest(SNAPSHOT_JS, files)
 
 
@@ -1739,7 +1769,7 @@ def python_snapshot(root: Path) -> Path:
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
             raw = Path(tmp) / "memory"
             try:
-                done = subprocess.run(["node", "--input-type=module", "-e", SNAPSHOT_JS, str(raw)],
+                done = subprocess.run(["node", "--input-type=module", "-e", SNAPSHOT_JS, str(raw), str(root / MEMORY_IMAGE_JS)],
                                       capture_output=True, text=True, cwd=root, timeout=300)
             except FileNotFoundError:
                 raise BuildError("build.py", None, "Node.js is not installed: it makes Python's memory snapshot") from None
@@ -2358,7 +2388,8 @@ def bundle_modules(root: Path, modules: dict[str, Path]) -> tuple[dict[str, byte
     """Our ES modules as the site serves them, made by esbuild: the entry modules
     bundled, each with its imports (the page makes a few requests, not one per source
     file); a module no bundle takes in (the Python worker, the script written into the
-    page) minified on its own. Also, for the page and for each instrument, the chunks it
+    page) bundled on its own, and what only such a module imports (the worker's
+    memory-image.js) left in its bundle, not served beside it. Also, for the page and for each instrument, the chunks it
     imports as it loads, for ``<link rel=modulepreload>`` (``module_preloads``)."""
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / "src"
@@ -2372,7 +2403,13 @@ def bundle_modules(root: Path, modules: dict[str, Path]) -> tuple[dict[str, byte
         bundled = {rel for output in meta["outputs"].values() for rel in output["inputs"]}
         alone = [f"src/{rel}" for rel in modules if f"src/{rel}" not in bundled]
         if alone:
-            esbuild(root, [*layout, *alone], cwd=Path(tmp))
+            esbuild(root, ["--bundle", "--format=esm", *layout, "--metafile=alone.json", *alone], cwd=Path(tmp))
+            # a module that only a lone module imports (the worker's) is in that bundle
+            outputs = json.loads((Path(tmp) / "alone.json").read_text(encoding="utf-8"))["outputs"]
+            imported = {rel for output in outputs.values() for rel in output["inputs"] if rel != output.get("entryPoint")}
+            for name, output in outputs.items():
+                if output.get("entryPoint") in imported:
+                    (Path(tmp) / name).unlink()
         out = Path(tmp) / "out"
         files = {f"assets/js/{path.relative_to(out).as_posix()}": path.read_bytes() for path in out.rglob("*.js")}
         return files, module_preloads(meta)

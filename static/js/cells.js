@@ -331,9 +331,9 @@ export function meteredOrSlow(connection = navigator.connection) {
 }
 
 /**
- * Whether Python starts from its memory snapshot (6 MB): it saves seconds of start but
- * doubles Python's download, so not under Save-Data or on a slow connection, and only
- * where the browser can unpack it.
+ * Whether Python starts from its memory snapshot (4.7 MB): it saves seconds of start
+ * but adds three quarters to Python's download, so not under Save-Data or on a slow
+ * connection, and only where the browser can unpack it.
  */
 export function usesSnapshot(connection = navigator.connection) {
   return !meteredOrSlow(connection) && typeof DecompressionStream === "function";

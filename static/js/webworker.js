@@ -18,6 +18,8 @@
 // Errors are data, never thrown across. The code to run is an argument of
 // session.run_cell, never pasted into Python source.
 
+import { PAGE, undoDifference, unpackSnapshot, watchInstantiation } from "./memory-image.js";
+
 const HOME = "/home/pyodide/ch11";
 
 let pyodide = null;
@@ -104,13 +106,13 @@ function countDownload(sizes, onBytes) {
 
 /**
  * Python's memory as it was once started, made by the build (build.py,
- * python_snapshot): restoring it skips most of Python's start. Resolves to the
- * memory (31 MB) as an ArrayBuffer.
+ * python_snapshot; its file: memory-image.js): restoring it skips most of Python's
+ * start. Resolves to the file read (unpackSnapshot), Pyodide's snapshot (31 MB) inside.
  */
 async function fetchSnapshot(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-  return new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+  return unpackSnapshot(await new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
 }
 
 /**
@@ -122,11 +124,11 @@ async function fetchSnapshot(url) {
  * `ArrayBuffer.prototype.transfer` or `structuredClone` leaves it to the garbage collector).
  */
 function release(snapshot) {
-  snapshot?.then((memory) => {
+  snapshot?.then(({ snapshot: { buffer } }) => {
     try {
       const { port1, port2 } = new MessageChannel();
       port2.close();
-      port1.postMessage(memory, [memory]);
+      port1.postMessage(buffer, [buffer]);
       port1.close();
     } catch {
       // released already (a detached buffer cannot be sent): nothing to free
@@ -134,17 +136,26 @@ function release(snapshot) {
   }, () => {});
 }
 
-const PAGE = 4096; // the operating system's page
-
 /**
- * While `restore` runs, Pyodide's copy of the snapshot's memory image into Python's
- * WebAssembly memory (one `HEAP8.set(image)`, in its restoreSnapshot) writes only the
- * pages that differ: half of the image is empty pages, and a page written, even with
- * zeros, is a page the process holds (18 to 25 MB here: README). Fresh WebAssembly memory
- * reads as zeros, so a page empty in the image and still empty in the memory is left
- * as it is. Any other `set` is the usual one.
+ * While `restore` runs, the file's difference is undone as soon as Python's module is
+ * instantiated (memory-image.js; should that fail, the failure is thrown where Pyodide
+ * restores, and Python starts afresh). Then Pyodide's copy of the snapshot's memory
+ * image into Python's WebAssembly memory (one `HEAP8.set(image)`, in its
+ * restoreSnapshot) writes only the pages that differ: half of the image is empty pages,
+ * and a page written, even with zeros, is a page the process holds (18 to 25 MB here:
+ * README). Fresh WebAssembly memory reads as zeros, so a page empty in the image and
+ * still empty in the memory is left as it is. Any other `set` is the usual one.
  */
-async function writingOnlyWhatDiffers(imageOf, restore) {
+async function restoring(fileOf, restore) {
+  let failed = null;
+  const unwatch = watchInstantiation((memory) => {
+    const file = fileOf(); // the snapshot's file, read: Pyodide awaits it before the module
+    try {
+      if (file) undoDifference(file, memory);
+    } catch (error) {
+      failed = error;
+    }
+  });
   const own = Object.hasOwn(Int8Array.prototype, "set");
   const realSet = Int8Array.prototype.set;
   const nonzero = (words, from, to) => {
@@ -152,7 +163,8 @@ async function writingOnlyWhatDiffers(imageOf, restore) {
     return false;
   };
   Int8Array.prototype.set = function set(source, offset = 0) {
-    const image = imageOf(); // the snapshot, once it has arrived
+    const image = fileOf()?.snapshot.buffer ?? null; // the snapshot, once it has arrived
+    if (image && source?.buffer === image && !fileOf().undone) throw failed ?? new Error("Python's module was not seen instantiated");
     const aligned = source?.byteOffset % 4 === 0 && this.byteOffset === 0 && offset === 0;
     if (source?.buffer !== image || !aligned || source.byteLength % PAGE || source.byteLength > this.byteLength) {
       return realSet.call(this, source, offset);
@@ -169,6 +181,7 @@ async function writingOnlyWhatDiffers(imageOf, restore) {
   try {
     return await restore();
   } finally {
+    unwatch();
     if (own) Int8Array.prototype.set = realSet;
     else delete Int8Array.prototype.set; // the set of all typed arrays again
   }
@@ -180,9 +193,10 @@ async function startPython(loadPyodide, indexURL, snapshot) {
   if (snapshot) {
     try {
       // passed on as a promise: Pyodide fetches its own files while the snapshot arrives
-      let image = null;
-      const arrived = snapshot.then((memory) => (image = memory));
-      const restored = await writingOnlyWhatDiffers(() => image, () => loadPyodide({ ...options, _loadSnapshot: arrived }));
+      let file = null;
+      const arrived = snapshot.then((read) => (file = read).snapshot);
+      arrived.catch(() => {}); // handled where loadPyodide awaits it
+      const restored = await restoring(() => file, () => loadPyodide({ ...options, _loadSnapshot: arrived }));
       // The snapshot's random module was seeded at build time: every reader would
       // draw the same numbers. (str and bytes hashing keeps the snapshot's seed.)
       restored.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");

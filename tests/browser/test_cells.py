@@ -230,6 +230,25 @@ def test_a_snapshot_that_cannot_be_restored_costs_only_time(page, server):
     assert page.watch.console_errors == [] and page.watch.failed == []
 
 
+def test_a_snapshot_made_against_another_module_is_refused_before_python_runs_on_it(page, server, site):
+    # memory-image.js: the file's digest of the memory its difference was taken against
+    # (the header's third word) no longer matches: undoing it would give Python a wrong
+    # memory, so the worker starts Python afresh instead
+    unpacked = bytearray(gzip.decompress((site / build.PYODIDE_SNAPSHOT).read_bytes()))
+    assert unpacked[:4] == b"ch11"
+    unpacked[8] ^= 1
+    spoiled = gzip.compress(bytes(unpacked), 1)
+    page.route("**/memory-snapshot.gz", lambda route: route.fulfill(body=spoiled, content_type="application/gzip"))
+    warnings = []
+    page.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
+    cell = open_page(page, server).first
+    run(cell, "import random\nprint(sum(range(10)), 0 <= random.random() < 1)", timeout=FIRST_RUN_MS)
+    expect(output(cell)).to_have_text("45 True\n")
+    assert any("could not be used (the snapshot's difference was taken against another module's memory)" in w
+               for w in warnings), warnings
+    assert page.watch.console_errors == [] and page.watch.failed == []
+
+
 def test_stop_on_a_queued_cell_cancels_it_and_two_cells_queue(live_page):
     page = live_page
     first, second = cells(page).first, cells(page).nth(1)

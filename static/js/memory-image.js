@@ -1,0 +1,109 @@
+// Python's memory snapshot as the site ships it: made by the build (build.py,
+// SNAPSHOT_JS, under Node), restored by the Python worker (webworker.js).
+//
+// Pyodide's snapshot holds Python's whole WebAssembly memory, the module's static data
+// (about 4 MB below the stack: Python's types, tables and strings) included, though
+// Python's start changes little of it and every instantiation of the module writes it
+// afresh. So the site's file stores that part, [0, end), as its difference (XOR) from
+// the memory as instantiation leaves it: the unchanged pages become zeros, which gzip
+// packs to nearly nothing. When the module is instantiated again, before any of its
+// code runs, the difference is undone against that same memory, and Pyodide restores
+// its own snapshot as usual.
+//
+// The file carries a digest of the memory the difference was taken against, checked
+// before anything is undone: another module, or another memory, is refused.
+//
+// The file: a header of four little-endian u32, then Pyodide's snapshot.
+//   MAGIC, end (bytes, a multiple of PAGE), digest of the instantiated memory's [0, end), 0
+// Pyodide's snapshot begins with its own magic number, then its memory image's offset.
+
+export const PAGE = 4096;
+const MAGIC = 0x31316863; // "ch11"
+const HEADER = 16;
+
+/** A digest of a Uint32Array's first `n` words (FNV-1a over 32-bit words). */
+export function digestOf(words, n) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ words[i], 0x01000193);
+  return h >>> 0;
+}
+
+/** Pyodide's memory image inside its snapshot `snapshot` (a Uint8Array), `end` bytes of it as words. */
+function imageWords(snapshot, end) {
+  const at = new DataView(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength).getUint32(4, true);
+  if ((snapshot.byteOffset + at) % 4 || at + end > snapshot.byteLength) {
+    throw new RangeError(`a memory image at ${at} cannot hold ${end} bytes`);
+  }
+  return new Uint32Array(snapshot.buffer, snapshot.byteOffset + at, end / 4);
+}
+
+/**
+ * The site's file from Pyodide's snapshot (a Uint8Array) and `base`, the module's
+ * memory as instantiation left it (a Uint8Array of at least `end` bytes).
+ */
+export function packSnapshot(snapshot, base, end) {
+  if (end % PAGE || end > base.byteLength) throw new RangeError(`end ${end} is not a page boundary inside the base`);
+  const out = new Uint8Array(HEADER + snapshot.byteLength);
+  out.set(snapshot, HEADER);
+  const image = imageWords(out.subarray(HEADER), end);
+  const under = new Uint32Array(base.buffer.slice(base.byteOffset, base.byteOffset + end));
+  for (let i = 0; i < image.length; i++) image[i] ^= under[i];
+  const head = new DataView(out.buffer);
+  head.setUint32(0, MAGIC, true);
+  head.setUint32(4, end, true);
+  head.setUint32(8, digestOf(under, under.length), true);
+  return out;
+}
+
+/**
+ * The site's file (an ArrayBuffer) read: `snapshot`, Pyodide's snapshot inside it (a
+ * view of the same buffer, what loadPyodide's `_loadSnapshot` takes), still holding the
+ * difference until `undoDifference`. Throws if the file is not one.
+ */
+export function unpackSnapshot(buffer) {
+  const head = buffer.byteLength >= HEADER ? new DataView(buffer, 0, HEADER) : null;
+  if (!head || head.getUint32(0, true) !== MAGIC || head.getUint32(4, true) % PAGE) {
+    throw new Error("not a memory snapshot of this site");
+  }
+  return { snapshot: new Uint8Array(buffer, HEADER), end: head.getUint32(4, true), digest: head.getUint32(8, true), undone: false };
+}
+
+/**
+ * Undo the file's difference against `memory` (a WebAssembly.Memory as instantiation
+ * left it): `file.snapshot` becomes Pyodide's own snapshot. Throws, having changed
+ * nothing, if that memory is not the one the difference was taken against.
+ */
+export function undoDifference(file, memory) {
+  if (file.undone) return;
+  const n = file.end / 4;
+  if (memory.buffer.byteLength < file.end) throw new RangeError("the module's memory is smaller than the snapshot's difference");
+  const under = new Uint32Array(memory.buffer, 0, n);
+  if (digestOf(under, n) !== file.digest) {
+    throw new Error("the snapshot's difference was taken against another module's memory");
+  }
+  const image = imageWords(file.snapshot, file.end);
+  for (let i = 0; i < n; i++) image[i] ^= under[i];
+  file.undone = true;
+}
+
+/**
+ * Call `seen(memory)` with each WebAssembly module's exported memory as soon as it is
+ * instantiated (by `WebAssembly.instantiate` or `instantiateStreaming`), before the
+ * caller gets the instance and so before any of the module's code runs. Returns the
+ * function that stops watching. `seen` must not throw.
+ */
+export function watchInstantiation(seen) {
+  const wasm = globalThis.WebAssembly;
+  const { instantiate, instantiateStreaming } = wasm;
+  const look = (result) => {
+    const memory = (result?.instance ?? result)?.exports?.memory;
+    if (memory instanceof wasm.Memory) seen(memory);
+    return result;
+  };
+  wasm.instantiate = (...args) => instantiate.apply(wasm, args).then(look);
+  if (instantiateStreaming) wasm.instantiateStreaming = (...args) => instantiateStreaming.apply(wasm, args).then(look);
+  return () => {
+    wasm.instantiate = instantiate;
+    if (instantiateStreaming) wasm.instantiateStreaming = instantiateStreaming;
+  };
+}

@@ -1,0 +1,120 @@
+// static/js/memory-image.js under Node: the site's snapshot file stores the static data
+// as its difference from the memory instantiation leaves, and undoes it exactly.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+import { PAGE, packSnapshot, undoDifference, unpackSnapshot, watchInstantiation } from "../../static/js/memory-image.js";
+
+const PAGES = 16;
+const END = 6 * PAGE; // the "static data": below it, the file stores a difference
+
+/** Random bytes from a fixed seed (xorshift32). */
+function noise(length, seed) {
+  const out = new Uint8Array(length);
+  let x = seed;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** A memory as instantiation leaves it: static data in its first pages, zeros above. */
+function instantiated() {
+  const memory = new WebAssembly.Memory({ initial: 1 }); // 64 KiB, 16 pages
+  new Uint8Array(memory.buffer).set(noise(END - PAGE, 7)); // the last page below END stays empty
+  return memory;
+}
+
+/** Pyodide's snapshot of that memory after a start: its header, then the memory, a few pages changed. */
+function pyodideSnapshot(memory) {
+  const at = 128;
+  const snapshot = new Uint8Array(at + PAGES * PAGE);
+  const head = new DataView(snapshot.buffer);
+  head.setUint32(0, 0x706e7300, true);
+  head.setUint32(4, at, true);
+  const image = snapshot.subarray(at);
+  image.set(new Uint8Array(memory.buffer, 0, PAGES * PAGE));
+  image.set(noise(100, 11), 2 * PAGE + 40); // Python's start changed a little of the static data
+  image.set(noise(PAGE, 13), 5 * PAGE); // and wrote into the empty page below END
+  image.set(noise(3 * PAGE, 17), 9 * PAGE); // and into its heap
+  return snapshot;
+}
+
+test("the file stores the unchanged static data as zeros, and undoing the difference gives Pyodide's snapshot back", () => {
+  const memory = instantiated();
+  const snapshot = pyodideSnapshot(memory);
+  const packed = packSnapshot(snapshot, new Uint8Array(memory.buffer), END);
+  const file = unpackSnapshot(packed.slice().buffer);
+  assert.equal(file.end, END);
+  assert.equal(file.snapshot.byteLength, snapshot.byteLength);
+  assert.equal(file.undone, false);
+  // the header of Pyodide's snapshot is kept as it is; the unchanged static data are zeros
+  assert.deepEqual(file.snapshot.subarray(0, 128), snapshot.subarray(0, 128));
+  const stored = file.snapshot.subarray(128);
+  assert.ok(stored.subarray(0, 2 * PAGE).every((b) => b === 0));
+  assert.ok(stored.subarray(2 * PAGE + 40, 2 * PAGE + 140).some((b) => b !== 0));
+  assert.ok(gzipSync(packed).byteLength < gzipSync(snapshot).byteLength / 2);
+
+  undoDifference(file, memory);
+  assert.equal(file.undone, true);
+  assert.deepEqual(file.snapshot, snapshot);
+  undoDifference(file, memory); // once undone, a second call changes nothing
+  assert.deepEqual(file.snapshot, snapshot);
+});
+
+test("a memory other than the one the difference was taken against is refused, and nothing is undone", () => {
+  const memory = instantiated();
+  const snapshot = pyodideSnapshot(memory);
+  const file = unpackSnapshot(packSnapshot(snapshot, new Uint8Array(memory.buffer), END).buffer);
+  const before = file.snapshot.slice();
+  const other = instantiated();
+  new Uint8Array(other.buffer)[END - PAGE - 1] ^= 1; // one bit of the static data differs
+  assert.throws(() => undoDifference(file, other), /another module's memory/);
+  assert.equal(file.undone, false);
+  assert.deepEqual(file.snapshot, before);
+  // a change above END does not matter: the difference stops there
+  const above = instantiated();
+  new Uint8Array(above.buffer)[END + 5] = 9;
+  undoDifference(file, above);
+  assert.deepEqual(file.snapshot, snapshot);
+});
+
+test("a file that is not one is refused by name; an end off a page boundary cannot be packed", () => {
+  assert.throws(() => unpackSnapshot(new ArrayBuffer(8)), /not a memory snapshot of this site/);
+  assert.throws(() => unpackSnapshot(noise(4096, 3).buffer), /not a memory snapshot of this site/);
+  const memory = instantiated();
+  const snapshot = pyodideSnapshot(memory);
+  assert.throws(() => packSnapshot(snapshot, new Uint8Array(memory.buffer), END + 8), RangeError);
+  assert.throws(() => packSnapshot(snapshot, new Uint8Array(memory.buffer), (PAGES + 1) * PAGE), RangeError);
+});
+
+// (module (memory (export "memory") 1) (data (i32.const 8) "\01\02\03\04"))
+const MODULE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x05, 0x03, 0x01, 0x00, 0x01,
+  0x07, 0x0a, 0x01, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00,
+  0x0b, 0x0a, 0x01, 0x00, 0x41, 0x08, 0x0b, 0x04, 0x01, 0x02, 0x03, 0x04,
+]);
+
+test("each instantiated module's memory is seen before the caller gets the instance, until watching stops", async () => {
+  const { instantiate, instantiateStreaming } = WebAssembly;
+  const seen = [];
+  const unwatch = watchInstantiation((memory) => seen.push(new Uint8Array(memory.buffer, 8, 4).slice()));
+  try {
+    const { instance } = await WebAssembly.instantiate(MODULE);
+    assert.deepEqual(seen, [new Uint8Array([1, 2, 3, 4])]); // the data segment, already written
+    new Uint8Array(instance.exports.memory.buffer)[8] = 0; // what the module's code might do later
+    const again = await WebAssembly.instantiate(await WebAssembly.compile(MODULE)); // a Module gives an Instance
+    assert.ok(again instanceof WebAssembly.Instance);
+    assert.equal(seen.length, 2);
+  } finally {
+    unwatch();
+  }
+  assert.equal(WebAssembly.instantiate, instantiate);
+  assert.equal(WebAssembly.instantiateStreaming, instantiateStreaming);
+  await WebAssembly.instantiate(MODULE);
+  assert.equal(seen.length, 2);
+});
