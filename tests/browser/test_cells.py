@@ -218,34 +218,29 @@ def test_a_run_that_goes_on_starts_a_standby_python_that_the_run_after_stop_uses
     assert page.watch.console_errors == []
 
 
-def test_a_snapshot_that_cannot_be_restored_costs_only_time(page, server):
-    broken = gzip.compress(b"not a memory snapshot" * 8)
-    page.route("**/memory-snapshot.gz", lambda route: route.fulfill(body=broken, content_type="application/gzip"))
-    warnings = []
-    page.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
-    cell = open_page(page, server).first
-    run(cell, "print(sum(range(10)))", timeout=FIRST_RUN_MS)
-    expect(output(cell)).to_have_text("45\n")
-    assert any("snapshot could not be used" in w for w in warnings), warnings
-    assert page.watch.console_errors == [] and page.watch.failed == []
-
-
-def test_a_snapshot_made_against_another_module_is_refused_before_python_runs_on_it(page, server, site):
-    # memory-image.js: the file's digest of the memory its difference was taken against
-    # (the header's third word) no longer matches: undoing it would give Python a wrong
-    # memory, so the worker starts Python afresh instead
+def spoiled_digest(site):
+    """The site's snapshot whose digest of the memory its difference was taken against
+    (memory-image.js: the header's third word) no longer matches: undoing it would give
+    Python a wrong memory."""
     unpacked = bytearray(gzip.decompress((site / build.PYODIDE_SNAPSHOT).read_bytes()))
     assert unpacked[:4] == b"ch11"
     unpacked[8] ^= 1
-    spoiled = gzip.compress(bytes(unpacked), 1)
-    page.route("**/memory-snapshot.gz", lambda route: route.fulfill(body=spoiled, content_type="application/gzip"))
+    return gzip.compress(bytes(unpacked), 1)
+
+
+@pytest.mark.parametrize(("served", "said"), [
+    (lambda site: gzip.compress(b"not a memory snapshot" * 8), "(not a memory snapshot of this site)"),
+    (spoiled_digest, "(the snapshot's difference was taken against another module's memory)"),
+], ids=["not-a-snapshot", "made-against-another-module"])
+def test_a_snapshot_that_cannot_be_restored_costs_only_time(page, server, site, served, said):
+    body = served(site)
+    page.route("**/memory-snapshot.gz", lambda route: route.fulfill(body=body, content_type="application/gzip"))
     warnings = []
     page.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
     cell = open_page(page, server).first
     run(cell, "import random\nprint(sum(range(10)), 0 <= random.random() < 1)", timeout=FIRST_RUN_MS)
     expect(output(cell)).to_have_text("45 True\n")
-    assert any("could not be used (the snapshot's difference was taken against another module's memory)" in w
-               for w in warnings), warnings
+    assert any(f"snapshot could not be used {said}" in w for w in warnings), warnings
     assert page.watch.console_errors == [] and page.watch.failed == []
 
 
