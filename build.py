@@ -1709,15 +1709,13 @@ unwatch = watchInstantiation((memory) => {
     undoDifference(file, memory);
     failed = null;
   } catch (error) {
-    failed = error; // Pyodide would only warn of it: spoil the snapshot's magic number instead
-    file.snapshot.fill(0, 0, 4);
+    failed = error; // and Pyodide refuses the snapshot, its magic number still spoiled
   }
 });
 const restored = await loadPyodide({ _loadSnapshot: file.snapshot, env }).catch((error) => {
   throw failed ?? error;
 });
 unwatch();
-if (failed) throw failed;
 if (restored.runPython("6 * 7") !== 42) throw new Error("the packed snapshot did not restore");
 writeFileSync(out, packed);
 """
@@ -2389,7 +2387,9 @@ def bundle_modules(root: Path, modules: dict[str, Path]) -> tuple[dict[str, byte
     bundled, each with its imports (the page makes a few requests, not one per source
     file); a module no bundle takes in (the Python worker, the script written into the
     page) bundled on its own, and what only such a module imports (the worker's
-    memory-image.js) left in its bundle, not served beside it. Also, for the page and for each instrument, the chunks it
+    memory-image.js) left in its bundle, not served beside it (esbuild's metafile does
+    not see a module loaded by its address, ``new URL(…, import.meta.url)``: none that a
+    lone module imports is). Also, for the page and for each instrument, the chunks it
     imports as it loads, for ``<link rel=modulepreload>`` (``module_preloads``)."""
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / "src"

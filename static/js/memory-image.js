@@ -11,7 +11,10 @@
 // its own snapshot as usual.
 //
 // The file carries a digest of the memory the difference was taken against, checked
-// before anything is undone: another module, or another memory, is refused.
+// before anything is undone: another module, or another memory, is refused. And the
+// file stores Pyodide's own magic number spoiled (XOR MAGIC), restored only with the
+// difference undone: however a restore goes wrong, Pyodide refuses a snapshot still
+// holding the difference ("invalid magic number") instead of starting Python on it.
 //
 // The file: a header of four little-endian u32, then Pyodide's snapshot.
 //   MAGIC, end (bytes, a multiple of PAGE), digest of the instantiated memory's [0, end), 0
@@ -21,11 +24,19 @@ export const PAGE = 4096;
 const MAGIC = 0x31316863; // "ch11"
 const HEADER = 16;
 
-/** A digest of a Uint32Array's first `n` words (FNV-1a over 32-bit words). */
+/** A digest of a Uint32Array's first `n` words: MurmurHash3's 32-bit hash of them, seed 0. */
 export function digestOf(words, n) {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ words[i], 0x01000193);
-  return h >>> 0;
+  let h = 0;
+  for (let i = 0; i < n; i++) {
+    let k = Math.imul(words[i], 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h ^= k;
+    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  h ^= n * 4;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** Pyodide's memory image inside its snapshot `snapshot` (a Uint8Array), `end` bytes of it as words. */
@@ -48,6 +59,7 @@ export function packSnapshot(snapshot, base, end) {
   const image = imageWords(out.subarray(HEADER), end);
   const under = new Uint32Array(base.buffer.slice(base.byteOffset, base.byteOffset + end));
   for (let i = 0; i < image.length; i++) image[i] ^= under[i];
+  new Uint32Array(out.buffer, HEADER, 1)[0] ^= MAGIC; // Pyodide's magic number, spoiled
   const head = new DataView(out.buffer);
   head.setUint32(0, MAGIC, true);
   head.setUint32(4, end, true);
@@ -83,6 +95,7 @@ export function undoDifference(file, memory) {
   }
   const image = imageWords(file.snapshot, file.end);
   for (let i = 0; i < n; i++) image[i] ^= under[i];
+  new Uint32Array(file.snapshot.buffer, file.snapshot.byteOffset, 1)[0] ^= MAGIC; // and its magic number
   file.undone = true;
 }
 
@@ -90,14 +103,20 @@ export function undoDifference(file, memory) {
  * Call `seen(memory)` with each WebAssembly module's exported memory as soon as it is
  * instantiated (by `WebAssembly.instantiate` or `instantiateStreaming`), before the
  * caller gets the instance and so before any of the module's code runs. Returns the
- * function that stops watching. `seen` must not throw.
+ * function that stops watching. What `seen` throws is dropped: Pyodide only warns of a
+ * failed instantiation and then waits for ever, whereas a difference left in place has
+ * Pyodide refuse the snapshot (its magic number is still spoiled).
  */
 export function watchInstantiation(seen) {
   const wasm = globalThis.WebAssembly;
   const { instantiate, instantiateStreaming } = wasm;
   const look = (result) => {
     const memory = (result?.instance ?? result)?.exports?.memory;
-    if (memory instanceof wasm.Memory) seen(memory);
+    try {
+      if (memory instanceof wasm.Memory) seen(memory);
+    } catch {
+      // dropped (above)
+    }
     return result;
   };
   wasm.instantiate = (...args) => instantiate.apply(wasm, args).then(look);

@@ -112,34 +112,43 @@ function countDownload(sizes, onBytes) {
 async function fetchSnapshot(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-  return unpackSnapshot(await new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+  const buffer = await new Response(response.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer();
+  try {
+    return unpackSnapshot(buffer);
+  } catch (error) {
+    free(buffer);
+    throw error;
+  }
 }
 
 /**
- * Free the snapshot's memory now that Python holds its copy. Unreachable is not enough:
- * an idle worker collects no garbage, so the 31 MB would stay for as long as the worker
- * waits, and Pyodide keeps its options, the snapshot among them, for the session's
- * life. Transferring the buffer into a message for a closed port detaches it and frees
- * its memory with the dropped message, at once (measured in Chromium: detaching with
+ * Free an ArrayBuffer's memory now. Unreachable is not enough: an idle worker collects
+ * no garbage, so the memory would stay for as long as the worker waits. Transferring
+ * the buffer into a message for a closed port detaches it and frees its memory with the
+ * dropped message, at once (measured in Chromium: detaching with
  * `ArrayBuffer.prototype.transfer` or `structuredClone` leaves it to the garbage collector).
  */
+function free(buffer) {
+  try {
+    const { port1, port2 } = new MessageChannel();
+    port2.close();
+    port1.postMessage(buffer, [buffer]);
+    port1.close();
+  } catch {
+    // detached already (it cannot be sent): nothing to free
+  }
+}
+
+/** Free the snapshot's 31 MB once Python holds its copy: Pyodide keeps its options,
+ * the snapshot among them, for the session's life. */
 function release(snapshot) {
-  snapshot?.then(({ snapshot: { buffer } }) => {
-    try {
-      const { port1, port2 } = new MessageChannel();
-      port2.close();
-      port1.postMessage(buffer, [buffer]);
-      port1.close();
-    } catch {
-      // released already (a detached buffer cannot be sent): nothing to free
-    }
-  }, () => {});
+  snapshot?.then(({ snapshot: { buffer } }) => free(buffer), () => {});
 }
 
 /**
  * While `restore` runs, the file's difference is undone as soon as Python's module is
- * instantiated (memory-image.js; should that fail, the failure is thrown where Pyodide
- * restores, and Python starts afresh). Then Pyodide's copy of the snapshot's memory
+ * instantiated (memory-image.js; should that fail, Pyodide refuses the snapshot, and
+ * Python starts afresh). Then Pyodide's copy of the snapshot's memory
  * image into Python's WebAssembly memory (one `HEAP8.set(image)`, in its
  * restoreSnapshot) writes only the pages that differ: half of the image is empty pages,
  * and a page written, even with zeros, is a page the process holds (18 to 25 MB here:
@@ -164,7 +173,6 @@ async function restoring(fileOf, restore) {
   };
   Int8Array.prototype.set = function set(source, offset = 0) {
     const image = fileOf()?.snapshot.buffer ?? null; // the snapshot, once it has arrived
-    if (image && source?.buffer === image && !fileOf().undone) throw failed ?? new Error("Python's module was not seen instantiated");
     const aligned = source?.byteOffset % 4 === 0 && this.byteOffset === 0 && offset === 0;
     if (source?.buffer !== image || !aligned || source.byteLength % PAGE || source.byteLength > this.byteLength) {
       return realSet.call(this, source, offset);
@@ -180,6 +188,8 @@ async function restoring(fileOf, restore) {
   };
   try {
     return await restore();
+  } catch (error) {
+    throw failed ?? error; // why the difference was not undone, rather than Pyodide's "invalid magic number"
   } finally {
     unwatch();
     if (own) Int8Array.prototype.set = realSet;

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import { PAGE, packSnapshot, undoDifference, unpackSnapshot, watchInstantiation } from "../../static/js/memory-image.js";
+import { PAGE, digestOf, packSnapshot, undoDifference, unpackSnapshot, watchInstantiation } from "../../static/js/memory-image.js";
 
 const PAGES = 16;
 const END = 6 * PAGE; // the "static data": below it, the file stores a difference
@@ -51,8 +51,10 @@ test("the file stores the unchanged static data as zeros, and undoing the differ
   assert.equal(file.end, END);
   assert.equal(file.snapshot.byteLength, snapshot.byteLength);
   assert.equal(file.undone, false);
-  // the header of Pyodide's snapshot is kept as it is; the unchanged static data are zeros
-  assert.deepEqual(file.snapshot.subarray(0, 128), snapshot.subarray(0, 128));
+  // Pyodide's header is kept, but its magic number is spoiled until the difference is
+  // undone; the unchanged static data are zeros
+  assert.notDeepEqual(file.snapshot.subarray(0, 4), snapshot.subarray(0, 4));
+  assert.deepEqual(file.snapshot.subarray(4, 128), snapshot.subarray(4, 128));
   const stored = file.snapshot.subarray(128);
   assert.ok(stored.subarray(0, 2 * PAGE).every((b) => b === 0));
   assert.ok(stored.subarray(2 * PAGE + 40, 2 * PAGE + 140).some((b) => b !== 0));
@@ -80,6 +82,23 @@ test("a memory other than the one the difference was taken against is refused, a
   new Uint8Array(above.buffer)[END + 5] = 9;
   undoDifference(file, above);
   assert.deepEqual(file.snapshot, snapshot);
+});
+
+test("the digest tells apart memories that differ in any bits, the highest of two words included", () => {
+  const words = new Uint32Array(noise(4 * PAGE, 5).buffer);
+  const n = words.length;
+  const seen = new Set([digestOf(words, n)]);
+  const flipped = (...changes) => {
+    const copy = words.slice();
+    for (const [i, bit] of changes) copy[i] ^= 2 ** bit;
+    return digestOf(copy, n);
+  };
+  for (const changes of [[[0, 0]], [[n - 1, 31]], [[3, 31], [7, 31]], [[10, 16], [11, 16]], [[100, 5], [100, 6]]]) {
+    const digest = flipped(...changes);
+    assert.ok(!seen.has(digest), JSON.stringify(changes));
+    seen.add(digest);
+  }
+  assert.notEqual(digestOf(words, n), digestOf(words, n - 1)); // its length counts too
 });
 
 test("a file that is not one is refused by name; an end off a page boundary cannot be packed", () => {
@@ -117,4 +136,19 @@ test("each instantiated module's memory is seen before the caller gets the insta
   assert.equal(WebAssembly.instantiateStreaming, instantiateStreaming);
   await WebAssembly.instantiate(MODULE);
   assert.equal(seen.length, 2);
+});
+
+test("what the watcher throws does not reach the instantiation (Pyodide would wait for ever), and a snapshot left as stored keeps a wrong magic number", async () => {
+  const memory = instantiated();
+  const snapshot = pyodideSnapshot(memory);
+  const file = unpackSnapshot(packSnapshot(snapshot, new Uint8Array(memory.buffer), END).buffer);
+  const unwatch = watchInstantiation((instantiatedMemory) => undoDifference(file, instantiatedMemory));
+  try {
+    const { instance } = await WebAssembly.instantiate(MODULE); // its memory is not the base: refused
+    assert.ok(instance instanceof WebAssembly.Instance);
+  } finally {
+    unwatch();
+  }
+  assert.equal(file.undone, false);
+  assert.notEqual(new DataView(file.snapshot.buffer, file.snapshot.byteOffset).getUint32(0, true), 0x706e7300);
 });
