@@ -8,28 +8,35 @@
 // "no-js" back: the page reads as it does with JavaScript off, every solution there to
 // open. With JavaScript off, nothing runs and the page stays as written.
 //
-// While the chapter is parsed, its sections after the first are not rendered (site.css,
-// html.sections-pending). After the first frame has been painted they are released one
-// a frame, so the browser's first layout of each falls into a task of its own instead of
-// one long task before the first paint. Only on a plain visit: a URL with an #anchor, a
-// reload or a step back in history needs the sections' real heights at once to land
-// where it should.
+// While the chapter is parsed, its sections are not rendered (site.css,
+// html.sections-pending, html.first-pending). After the first frame has been painted
+// (the masthead and the contents) they are released one a frame, from the first, so
+// the browser's first layout of each falls into a task of its own instead of into the
+// parse: frames drawn while the chapter was parsed laid the first section out twice,
+// and the scripts started that much later. The first section is held for at most
+// FIRST_SECTION_MS: where the parse takes longer (a slow connection or device), it is
+// then shown as it arrives. Only on a plain visit: a URL with an #anchor, a reload or a
+// step back in history needs the sections' real heights at once to land where it should.
 (() => {
+  const FIRST_SECTION_MS = 250;
   const root = document.documentElement;
   root.classList.remove("no-js");
   // page.js marks <html data-started> first thing; a module script runs before the load
   window.addEventListener("load", () => "started" in root.dataset || root.classList.add("no-js"));
   const [visit] = performance.getEntriesByType("navigation");
   if (location.hash || (visit?.type ?? "navigate") !== "navigate") return;
-  root.classList.add("sections-pending");
+  root.classList.add("sections-pending", "first-pending");
+  const deadline = setTimeout(() => root.classList.remove("first-pending"), FIRST_SECTION_MS);
   const release = (held) => {
     const section = held.shift();
-    if (!section) return root.classList.remove("sections-pending");
+    if (!section) return root.classList.remove("sections-pending", "first-pending");
     section.classList.add("released");
     requestAnimationFrame(() => release(held));
   };
   document.addEventListener("DOMContentLoaded", () => {
-    const held = [...document.querySelectorAll(".chapter-section ~ .chapter-section")];
+    clearTimeout(deadline);
+    const first = root.classList.contains("first-pending");
+    const held = [...document.querySelectorAll(first ? ".chapter-section" : ".chapter-section ~ .chapter-section")];
     // a callback of the next frame runs before that frame is painted: wait one more
     requestAnimationFrame(() => requestAnimationFrame(() => release(held)));
   });

@@ -365,9 +365,13 @@ def test_a_stray_percent_sign_in_the_url_leaves_the_page_working(page, server):
 SECTION_SHOWN = "(s) => document.querySelector(s).lastElementChild.checkVisibility({contentVisibilityAuto: true})"
 # whether <html> ever had the class that holds the far sections back (head.js), and
 # the frame (its time on the document's timeline) in which each section was released
-HELD_BACK = """window.__heldBack = false; window.__released = [];
+HELD_BACK = """window.__heldBack = false; window.__heldFirst = false; window.__released = [];
+window.__freedFirst = null;
 new MutationObserver((changes) => {
-  if (document.documentElement?.classList.contains("sections-pending")) window.__heldBack = true;
+  const classes = document.documentElement?.classList;
+  if (classes?.contains("sections-pending")) window.__heldBack = true;
+  if (classes?.contains("first-pending")) window.__heldFirst = true;
+  if (window.__heldBack && !classes?.contains("first-pending") && window.__freedFirst === null) window.__freedFirst = performance.now();
   for (const { target } of changes)
     if (target.classList.contains("released")) window.__released.push([target.id, document.timeline.currentTime]);
 }).observe(document, {attributes: true, subtree: true, attributeFilter: ["class"]});
@@ -396,13 +400,13 @@ def test_far_sections_are_held_back_only_while_a_plain_visit_is_parsed(context_f
     page = context.new_page()
     watch.attach(page)
     page.goto(server, wait_until="load")
-    assert page.evaluate("window.__heldBack") is True
+    assert page.evaluate("window.__heldBack") is True and page.evaluate("window.__heldFirst") is True
     laid_out(page)
-    # released in order, each in a frame of its own, from the frame after the first
-    # one after the parse (that one is painted with them held back)
+    # released in order, the first one too, each in a frame of its own, from the frame
+    # after the first one after the parse (that one is painted with them held back)
     released = page.evaluate("window.__released")
-    held = page.evaluate("[...document.querySelectorAll('.chapter-section ~ .chapter-section')].map((s) => s.id)")
-    assert [id for id, _ in released] == held and len(held) >= 5
+    held = page.evaluate("[...document.querySelectorAll('.chapter-section')].map((s) => s.id)")
+    assert [id for id, _ in released] == held and len(held) >= 6
     frames = [when for _, when in released]
     assert frames == sorted(set(frames)), frames
     assert page.evaluate("window.__firstFrame") < frames[0]
@@ -417,14 +421,40 @@ def test_far_sections_are_held_back_only_while_a_plain_visit_is_parsed(context_f
     fresh.goto(server + "#q-70b-2bit", wait_until="load")
     assert fresh.evaluate("window.__heldBack") is False
     assert watch.console_errors == []
-    # what the class does: the first section, and the one holding the #anchor's target,
-    # are never held back
+    # what the classes do: sections-pending holds all but the first section,
+    # first-pending the first one too; the one holding the #anchor's target never is
     style = "(s) => getComputedStyle(document.querySelector(s)).contentVisibility"
     fresh.evaluate("location.hash = '#s11-1'")  # the target now in the first section
-    fresh.evaluate("document.documentElement.classList.add('sections-pending')")
+    fresh.evaluate("document.documentElement.classList.add('sections-pending', 'first-pending')")
     assert [fresh.evaluate(style, s) for s in ("#s11-1", "#s11-2", "#s11-4")] == ["auto", "hidden", "hidden"]
     fresh.evaluate("location.hash = '#q-70b-2bit'")  # a quiz in section 11.4
-    assert [fresh.evaluate(style, s) for s in ("#s11-2", "#s11-4")] == ["hidden", "auto"]
+    assert [fresh.evaluate(style, s) for s in ("#s11-1", "#s11-2", "#s11-4")] == ["hidden", "hidden", "auto"]
+    fresh.evaluate("document.documentElement.classList.remove('first-pending')")
+    assert [fresh.evaluate(style, s) for s in ("#s11-1", "#s11-2", "#s11-4")] == ["auto", "hidden", "auto"]
+
+
+def test_on_a_slow_connection_the_first_section_is_shown_before_the_parse_ends(context_factory, server):
+    # head.js holds the first section for FIRST_SECTION_MS at most: here the page's
+    # 380 kB arrive at 100 kB/s, and the first section is freed long before they have
+    context, watch = context_factory()
+    context.add_init_script(HELD_BACK)
+    page = context.new_page()
+    watch.attach(page)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 20, "downloadThroughput": 100_000, "uploadThroughput": 100_000})
+    page.goto(server, wait_until="load", timeout=30_000)
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    parsed = page.evaluate("performance.getEntriesByType('navigation')[0].domInteractive")
+    assert parsed > 1500, parsed  # the throttle held the parse back
+    freed = page.evaluate("window.__freedFirst")  # when the first section stopped being held
+    assert page.evaluate("window.__heldFirst") is True
+    assert freed is not None and 200 < freed < 1000 < parsed, (freed, parsed)
+    laid_out(page)
+    released = [id for id, _ in page.evaluate("window.__released")]
+    assert "s11-1" not in released and released[0] == "s11-2"  # not released again
+    assert watch.console_errors == []
 
 
 def test_without_javascript_the_chapter_is_readable(context_factory, server):
