@@ -13,10 +13,12 @@
 // (the masthead and the contents) they are released one a frame, from the first, so
 // the browser's first layout of each falls into a task of its own instead of into the
 // parse: frames drawn while the chapter was parsed laid the first section out twice,
-// and the scripts started that much later. The first section is held for at most
-// FIRST_SECTION_MS: where the parse takes longer (a slow connection or device), it is
-// then shown as it arrives. Only on a plain visit: a URL with an #anchor, a reload or a
-// step back in history needs the sections' real heights at once to land where it should.
+// and the scripts started that much later. The first section is held for
+// FIRST_SECTION_MS at most, and not at all in a page opened out of view (no frames to
+// release it there): where the parse takes longer (a slow connection or device), it is
+// shown from then on as it arrives. Focus entering the page (the skip link) frees it
+// too. Only on a plain visit: a URL with an #anchor, a reload or a step back in history
+// needs the sections' real heights at once to land where it should.
 (() => {
   const FIRST_SECTION_MS = 250;
   const root = document.documentElement;
@@ -25,8 +27,13 @@
   window.addEventListener("load", () => "started" in root.dataset || root.classList.add("no-js"));
   const [visit] = performance.getEntriesByType("navigation");
   if (location.hash || (visit?.type ?? "navigate") !== "navigate") return;
-  root.classList.add("sections-pending", "first-pending");
-  const deadline = setTimeout(() => root.classList.remove("first-pending"), FIRST_SECTION_MS);
+  root.classList.add("sections-pending");
+  const free = () => root.classList.remove("first-pending");
+  if (!document.hidden && !document.prerendering) {
+    root.classList.add("first-pending");
+    setTimeout(free, FIRST_SECTION_MS);
+    addEventListener("focusin", free, { once: true });
+  }
   const release = (held) => {
     const section = held.shift();
     if (!section) return root.classList.remove("sections-pending", "first-pending");
@@ -34,7 +41,6 @@
     requestAnimationFrame(() => release(held));
   };
   document.addEventListener("DOMContentLoaded", () => {
-    clearTimeout(deadline);
     const first = root.classList.contains("first-pending");
     const held = [...document.querySelectorAll(first ? ".chapter-section" : ".chapter-section ~ .chapter-section")];
     // a callback of the next frame runs before that frame is painted: wait one more

@@ -375,7 +375,10 @@ new MutationObserver((changes) => {
   for (const { target } of changes)
     if (target.classList.contains("released")) window.__released.push([target.id, document.timeline.currentTime]);
 }).observe(document, {attributes: true, subtree: true, attributeFilter: ["class"]});
-document.addEventListener("DOMContentLoaded", () => requestAnimationFrame((t) => { window.__firstFrame = t; }));"""
+document.addEventListener("DOMContentLoaded", () => {
+  window.__firstHeldAtParseEnd = document.documentElement.classList.contains("first-pending");
+  requestAnimationFrame((t) => { window.__firstFrame = t; });
+});"""
 
 
 def shown_once_scrolled_to(page, selector):
@@ -404,9 +407,13 @@ def test_far_sections_are_held_back_only_while_a_plain_visit_is_parsed(context_f
     laid_out(page)
     # released in order, the first one too, each in a frame of its own, from the frame
     # after the first one after the parse (that one is painted with them held back)
+    # (the first one only if it was still held when the parse ended: head.js frees it
+    # after 250 ms, which a busy test machine may take to parse the page)
     released = page.evaluate("window.__released")
     held = page.evaluate("[...document.querySelectorAll('.chapter-section')].map((s) => s.id)")
-    assert [id for id, _ in released] == held and len(held) >= 6
+    if not page.evaluate("window.__firstHeldAtParseEnd"):
+        held = held[1:]
+    assert [id for id, _ in released] == held and len(held) >= 5
     frames = [when for _, when in released]
     assert frames == sorted(set(frames)), frames
     assert page.evaluate("window.__firstFrame") < frames[0]
@@ -457,6 +464,28 @@ def test_on_a_slow_connection_the_first_section_is_shown_before_the_parse_ends(c
     assert watch.console_errors == []
 
 
+def test_focus_entering_the_page_frees_the_first_section_at_once(context_factory, server):
+    # the skip link, tabbed to as soon as it is parsed, leads to a first section that is
+    # shown at once, neither at head.js's deadline nor after the parse
+    context, _ = context_factory()
+    context.add_init_script(HELD_BACK + """
+window.__focusedAt = null;
+new MutationObserver((_, observer) => {
+  const skip = document.querySelector("a[href='#main']");
+  if (!skip || !document.documentElement.classList.contains("first-pending")) return;
+  observer.disconnect();
+  window.__focusedAt = performance.now();
+  skip.focus();
+}).observe(document, {childList: true, subtree: true});""")
+    page = context.new_page()
+    page.goto(server, wait_until="load")
+    focused, freed, parsed = page.evaluate(
+        "[window.__focusedAt, window.__freedFirst, performance.getEntriesByType('navigation')[0].domInteractive]")
+    assert page.evaluate("window.__heldFirst") is True
+    assert focused is not None and freed is not None, (focused, freed)
+    assert freed - focused < 20 and freed < parsed, (focused, freed, parsed)
+
+
 def test_without_javascript_the_chapter_is_readable(context_factory, server):
     context, watch = context_factory(java_script_enabled=False)
     page = context.new_page()
@@ -497,6 +526,7 @@ def test_the_page_says_that_scripts_run_before_the_chapter_is_parsed(page, serve
     assert page.evaluate("window.__noJsAtBody") is False
     page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.classList.contains('no-js')") is False
+    laid_out(page)  # a section held back reads as hidden whatever its quiz's style
     expect(page.locator("#q-doubling .quiz-solution")).to_be_hidden()
 
 
