@@ -658,13 +658,15 @@ def _instrument_tokens(state, start, close, positional, named):
 
 
 def render_instrument_open(self, tokens, idx, options, env):
+    from instruments.catalog import module_name
+
     meta = tokens[idx].meta
     context = context_of(env)
     name, number = meta["name"], context.number("instrument", meta["name"])
     static = context.instrument_fallbacks.get(name, "")
     return (
         f'<figure class="instrument" id="instrument-{name}" data-instrument="{name}" '
-        f'aria-labelledby="instrument-{name}-title">\n'
+        f'data-widget="{module_name(name)}" aria-labelledby="instrument-{name}-title">\n'
         f'<p class="instrument-title" id="instrument-{name}-title"><a class="anchor" '
         f'href="#instrument-{name}">Instrument {number}</a> <span>{html.escape(meta["title"])}</span></p>\n'
         f'<div class="instrument-body">{static}</div>\n'

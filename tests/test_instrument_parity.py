@@ -11,6 +11,7 @@ import html
 import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,7 @@ from instruments.widget_data import (
 )
 
 REL = 1e-12
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,9 @@ def check(label: str, actual, expected, failures: list):
 def test_every_instrument_has_data_and_a_figure(page_html, embedded):
     assert set(embedded) == {"scaling-explorer", "architecture-matrix", "bit-width"}
     for name in embedded:
-        assert f'data-instrument="{name}"' in page_html
+        # page.js imports the widget the build names: instruments/widgets/<data-widget>.js
+        widget = re.search(rf'<figure [^>]*data-instrument="{name}" data-widget="(\w+)"', page_html)[1]
+        assert (ROOT / "instruments" / "widgets" / f"{widget}.js").is_file(), widget
 
 
 def test_scaling_explorer_matches_the_cost_model(embedded):

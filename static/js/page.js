@@ -54,8 +54,7 @@ if (instrumentFigures.length && instrumentData) {
   Promise.allSettled(
     instrumentFigures.map(async (figure) => {
       const name = figure.dataset.instrument;
-      const file = name.replaceAll("-", "_");
-      const widget = await import(`./instruments/widgets/${file}.js`);
+      const widget = await import(`./instruments/widgets/${figure.dataset.widget}.js`); // build.py: catalog.module_name
       widget.mount(figure.querySelector(".instrument-body"), { data: data[name], loadPlotly: plots.loadPlotly });
       figure.classList.add("mounted");
     }),
