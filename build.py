@@ -1691,12 +1691,12 @@ import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { loadPyodide } from "pyodide";
 const [out, imageModule] = process.argv.slice(1);
-const { PAGE, packSnapshot, undoDifference, unpackSnapshot, watchInstantiation } = await import(pathToFileURL(imageModule));
+const { PAGE, packSnapshot, undoingOnInstantiation, unpackSnapshot, watchInstantiation } = await import(pathToFileURL(imageModule));
 // The environment Python reads once, as the page's: no path or locale of this machine,
 // and a fixed seed for str hashing (a snapshot fixes it anyway)
 const env = { _: "./this.program", LANG: "C.UTF-8", PYTHONHASHSEED: "0" };
 let base = null; // the module's memory as instantiation leaves it
-let unwatch = watchInstantiation((memory) => (base ??= new Uint8Array(memory.buffer).slice()));
+const unwatch = watchInstantiation((memory) => (base ??= new Uint8Array(memory.buffer).slice()));
 const made = await loadPyodide({ _makeSnapshot: true, env });
 unwatch();
 made.runPython("import random; random.seed(0)"); // the page reseeds it
@@ -1705,19 +1705,11 @@ const end = Math.floor(made._module._emscripten_stack_get_end() / PAGE) * PAGE;
 const packed = packSnapshot(made.makeMemorySnapshot(), base, end);
 // Restored once here as the page restores it (webworker.js), before it is kept.
 const file = unpackSnapshot(packed.slice().buffer);
-let failed = new Error("Python's module was not seen instantiated");
-unwatch = watchInstantiation((memory) => {
-  try {
-    undoDifference(file, memory);
-    failed = null;
-  } catch (error) {
-    failed = error; // and Pyodide refuses the snapshot, its magic number still spoiled
-  }
-});
+const undoing = undoingOnInstantiation(() => file);
 const restored = await loadPyodide({ _loadSnapshot: file.snapshot, env }).catch((error) => {
-  throw failed ?? error;
+  throw undoing.failed() ?? error;
 });
-unwatch();
+undoing.stop();
 if (restored.runPython("6 * 7") !== 42) throw new Error("the packed snapshot did not restore");
 writeFileSync(out, packed);
 """

@@ -126,3 +126,23 @@ export function watchInstantiation(seen) {
     if (instantiateStreaming) wasm.instantiateStreaming = instantiateStreaming;
   };
 }
+
+/**
+ * While Pyodide loads a snapshot file: undo its difference against the module's memory
+ * the moment the module is instantiated (`fileOf()`, the file read; Pyodide awaits it
+ * before it instantiates). Returns `stop`, which ends the watching, and `failed`, why
+ * the difference could not be undone, if it could not (Pyodide then refuses the
+ * snapshot, its magic number still spoiled, with a reason of its own).
+ */
+export function undoingOnInstantiation(fileOf) {
+  let failed = null;
+  const stop = watchInstantiation((memory) => {
+    const file = fileOf();
+    try {
+      if (file) undoDifference(file, memory);
+    } catch (error) {
+      failed = error;
+    }
+  });
+  return { stop, failed: () => failed };
+}

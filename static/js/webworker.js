@@ -18,7 +18,7 @@
 // Errors are data, never thrown across. The code to run is an argument of
 // session.run_cell, never pasted into Python source.
 
-import { PAGE, undoDifference, unpackSnapshot, watchInstantiation } from "./memory-image.js";
+import { PAGE, undoingOnInstantiation, unpackSnapshot } from "./memory-image.js";
 
 const HOME = "/home/pyodide/ch11";
 
@@ -156,15 +156,7 @@ function release(snapshot) {
  * still empty in the memory is left as it is. Any other `set` is the usual one.
  */
 async function restoring(fileOf, restore) {
-  let failed = null;
-  const unwatch = watchInstantiation((memory) => {
-    const file = fileOf(); // the snapshot's file, read: Pyodide awaits it before the module
-    try {
-      if (file) undoDifference(file, memory);
-    } catch (error) {
-      failed = error;
-    }
-  });
+  const undoing = undoingOnInstantiation(fileOf);
   const own = Object.hasOwn(Int8Array.prototype, "set");
   const realSet = Int8Array.prototype.set;
   const nonzero = (words, from, to) => {
@@ -189,9 +181,9 @@ async function restoring(fileOf, restore) {
   try {
     return await restore();
   } catch (error) {
-    throw failed ?? error; // why the difference was not undone, rather than Pyodide's "invalid magic number"
+    throw undoing.failed() ?? error; // why the difference was not undone, rather than Pyodide's "invalid magic number"
   } finally {
-    unwatch();
+    undoing.stop();
     if (own) Int8Array.prototype.set = realSet;
     else delete Int8Array.prototype.set; // the set of all typed arrays again
   }

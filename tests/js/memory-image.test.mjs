@@ -3,7 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import { PAGE, digestOf, packSnapshot, undoDifference, unpackSnapshot, watchInstantiation } from "../../static/js/memory-image.js";
+import {
+  PAGE, digestOf, packSnapshot, undoDifference, undoingOnInstantiation, unpackSnapshot, watchInstantiation,
+} from "../../static/js/memory-image.js";
 
 const PAGES = 16;
 const END = 6 * PAGE; // the "static data": below it, the file stores a difference
@@ -151,4 +153,30 @@ test("what the watcher throws does not reach the instantiation (Pyodide would wa
   }
   assert.equal(file.undone, false);
   assert.notEqual(new DataView(file.snapshot.buffer, file.snapshot.byteOffset).getUint32(0, true), 0x706e7300);
+});
+
+test("undoing on instantiation: undone over the memory it was taken against, else why not, and the watch stops", async () => {
+  const { instantiate } = WebAssembly;
+  const { instance } = await WebAssembly.instantiate(MODULE);
+  const base = new Uint8Array(instance.exports.memory.buffer);
+  const snapshot = pyodideSnapshot(instance.exports.memory);
+  const file = unpackSnapshot(packSnapshot(snapshot, base, PAGE).slice().buffer);
+  let undoing = undoingOnInstantiation(() => null); // the file not read yet: nothing to undo
+  await WebAssembly.instantiate(MODULE);
+  undoing.stop();
+  assert.equal(undoing.failed(), null);
+  undoing = undoingOnInstantiation(() => file);
+  await WebAssembly.instantiate(MODULE); // the same module: the same memory
+  undoing.stop();
+  assert.equal(undoing.failed(), null);
+  assert.equal(file.undone, true);
+  assert.deepEqual(file.snapshot, snapshot);
+
+  const other = unpackSnapshot(packSnapshot(snapshot, noise(PAGE, 9), PAGE).slice().buffer);
+  undoing = undoingOnInstantiation(() => other);
+  await WebAssembly.instantiate(MODULE);
+  undoing.stop();
+  assert.match(String(undoing.failed()), /another module's memory/);
+  assert.equal(other.undone, false);
+  assert.equal(WebAssembly.instantiate, instantiate); // stopped
 });
