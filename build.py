@@ -658,15 +658,13 @@ def _instrument_tokens(state, start, close, positional, named):
 
 
 def render_instrument_open(self, tokens, idx, options, env):
-    from instruments.catalog import module_name
-
     meta = tokens[idx].meta
     context = context_of(env)
     name, number = meta["name"], context.number("instrument", meta["name"])
     static = context.instrument_fallbacks.get(name, "")
     return (
         f'<figure class="instrument" id="instrument-{name}" data-instrument="{name}" '
-        f'data-widget="{module_name(name)}" aria-labelledby="instrument-{name}-title">\n'
+        f'aria-labelledby="instrument-{name}-title">\n'
         f'<p class="instrument-title" id="instrument-{name}-title"><a class="anchor" '
         f'href="#instrument-{name}">Instrument {number}</a> <span>{html.escape(meta["title"])}</span></p>\n'
         f'<div class="instrument-body">{static}</div>\n'
@@ -2109,11 +2107,12 @@ class NotebookMarkdown:
 # ── step 7: write ─────────────────────────────────────────────────────────────
 
 
-def collect_assets(options: Options, runtime: dict[str, Path | bytes]) -> tuple[dict[str, Path | bytes], dict]:
-    """Files to copy into the site: ours from static/ and instruments/, the Python the
-    cells import (``runtime``, from ``python_runtime_files``), third-party from
-    node_modules (installed from the lock file); and what each bundle of our JS
-    imports as it loads (``bundle_modules``)."""
+def collect_assets(options: Options, runtime: dict[str, Path | bytes],
+                   instruments: list[str]) -> tuple[dict[str, Path | bytes], list[str]]:
+    """Files to copy into the site: ours from static/ and instruments/ (with the widgets
+    of ``instruments``, those on the page), the Python the cells import (``runtime``,
+    from ``python_runtime_files``), third-party from node_modules (installed from the
+    lock file); and what page.js imports as it loads (``bundle_modules``)."""
     root = options.root
     modules = root / "node_modules"
     if not (modules / "katex").is_dir():
@@ -2122,14 +2121,10 @@ def collect_assets(options: Options, runtime: dict[str, Path | bytes]) -> tuple[
     for path in sorted((root / "static").rglob("*")):
         if path.is_file():
             assets[f"assets/{path.relative_to(root / 'static')}"] = path
-    for path in sorted((root / "instruments").rglob("*.js")):  # widgets/: one per instrument, by name
-        if path.name not in BUILD_ONLY_JS:
-            assets[f"assets/js/instruments/{path.relative_to(root / 'instruments').as_posix()}"] = path
-    ours = {rel: path for rel, path in assets.items()
-            if rel.endswith(".js") and rel not in (*SERVICE_WORKERS.values(), "assets/js/editor.js")}
+    ours = our_modules(root)
     for rel in ours:
-        del assets[rel]
-    bundled, preloads = bundle_modules(root, ours)
+        assets.pop(rel, None)
+    bundled, preloads = bundle_modules(root, ours, instruments)
     assets.update(bundled)
     assets[MATH_FONT_LICENSE] = modules / MATH_FONT_PACKAGE / "LICENSE"
     assets["assets/vendor/plotly-basic.min.js"] = modules / "plotly.js-basic-dist-min/plotly-basic.min.js"
@@ -2139,6 +2134,17 @@ def collect_assets(options: Options, runtime: dict[str, Path | bytes]) -> tuple[
         for name in PYODIDE_CORE:
             assets[f"assets/pyodide/{name}"] = modules / "pyodide" / name
     return assets, preloads
+
+
+def our_modules(root: Path) -> dict[str, Path]:
+    """Our ES modules that esbuild bundles (``bundle_modules``), by their place in the
+    site: static/js/ and instruments/ (widgets/: one per instrument, by name), but the
+    service workers, the editor (a bundle of its own) and what only the build runs."""
+    modules = {f"assets/{path.relative_to(root / 'static').as_posix()}": path
+               for path in sorted((root / "static" / "js").rglob("*.js"))}
+    modules |= {f"assets/js/instruments/{path.relative_to(root / 'instruments').as_posix()}": path
+                for path in sorted((root / "instruments").rglob("*.js")) if path.name not in BUILD_ONLY_JS}
+    return {rel: path for rel, path in modules.items() if rel not in (*SERVICE_WORKERS.values(), "assets/js/editor.js")}
 
 
 MATH_FONT_PACKAGE = "@fontsource/stix-two-math"
@@ -2369,27 +2375,57 @@ def minified_worker(root: Path, source: Path) -> bytes:
 
 
 # The modules the page loads by their address; each is bundled with what it imports.
-# page.js imports the rest, an instrument's widget when its figure is on the page, and
-# chart.js is loaded when a code cell's chart nears the view. What a bundle shares with
-# another, and each widget, goes into a chunk of its own beside them (assets/js/, so
-# that an address made from import.meta.url is the same as in the source tree).
+# page.js imports the rest, the widgets of the instruments on the page among them
+# (PAGE_WIDGETS), and chart.js is loaded when a code cell's chart nears the view. What
+# the two bundles share goes into a chunk beside them (assets/js/, so that an address
+# made from import.meta.url is the same as in the source tree).
 ENTRY_MODULES = ("assets/js/page.js", "assets/js/chart.js")
 
+# The module that page.js imports its widgets from, written by the build (page_widgets).
+PAGE_WIDGETS = "assets/js/instruments/page_widgets.js"
 
-def bundle_modules(root: Path, modules: dict[str, Path]) -> tuple[dict[str, bytes], dict[str, list[str]]]:
+
+def page_widgets(instruments: list[str]) -> str:
+    """The module PAGE_WIDGETS: the widget of each instrument on the page (its module,
+    instruments/widgets/<module_name>.js), by the instrument's name. Imported, not
+    loaded by name as the page runs: each widget is in page.js's bundle and mounts as
+    page.js runs, before the first frame after the parse, instead of a task or a frame
+    later."""
+    from instruments.catalog import module_name
+
+    modules = {name: module_name(name) for name in instruments}
+    lines = ["// Written by build.py (page_widgets): the widgets of the instruments on the page."]
+    lines += [f'import * as {module} from "./widgets/{module}.js";' for module in modules.values()]
+    lines.append("export default {")
+    lines += [f"  {json.dumps(name)}: {module}," for name, module in modules.items()]
+    lines.append("};")
+    return "\n".join(lines) + "\n"
+
+
+def bundle_modules(root: Path, modules: dict[str, Path], instruments: list[str]) -> tuple[dict[str, bytes], list[str]]:
     """Our ES modules as the site serves them, made by esbuild: the entry modules
     bundled, each with its imports (the page makes a few requests, not one per source
-    file); a module no bundle takes in (the Python worker, the script written into the
+    file), page.js with the widgets of ``instruments`` (PAGE_WIDGETS) and no other
+    widget; a module no bundle takes in (the Python worker, the script written into the
     page) bundled on its own, and what only such a module imports (the worker's
     memory-image.js) left in its bundle, not served beside it (esbuild's metafile does
-    not see a module loaded by its address, ``new URL(…, import.meta.url)``: none that a
-    lone module imports is). Also, for the page and for each instrument, the chunks it
-    imports as it loads, for ``<link rel=modulepreload>`` (``module_preloads``)."""
+    not see a module loaded by its address, ``new URL(…, import.meta.url)``: none that
+    a lone module imports is). Also the chunks page.js imports as it loads, for
+    ``<link rel=modulepreload>`` (``module_preloads``)."""
+    from instruments.catalog import module_name
+
+    if PAGE_WIDGETS in modules:
+        raise BuildError(f"instruments/{PAGE_WIDGETS.rsplit('/', 1)[1]}", None, "the build writes this module: rename the file")
+    folder = PAGE_WIDGETS.rsplit("/", 1)[0] + "/widgets/"
+    wanted = {f"{folder}{module_name(name)}.js" for name in instruments}
+    modules = {rel: path for rel, path in modules.items() if not rel.startswith(folder) or rel in wanted}
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / "src"
         for rel, path in modules.items():  # the site's layout, linked to the sources
             (staged / rel).parent.mkdir(parents=True, exist_ok=True)
             (staged / rel).symlink_to(path.resolve())
+        (staged / PAGE_WIDGETS).parent.mkdir(parents=True, exist_ok=True)
+        (staged / PAGE_WIDGETS).write_text(page_widgets(instruments), encoding="utf-8")
         layout = ["--preserve-symlinks", "--outdir=out", "--outbase=src/assets/js"]  # out/ as assets/js/
         esbuild(root, ["--bundle", "--splitting", "--format=esm", "--chunk-names=[name]-[hash]", *layout,
                        "--metafile=meta.json", *(f"src/{rel}" for rel in ENTRY_MODULES)], cwd=Path(tmp))
@@ -2409,12 +2445,11 @@ def bundle_modules(root: Path, modules: dict[str, Path]) -> tuple[dict[str, byte
         return files, module_preloads(meta)
 
 
-def module_preloads(meta: dict) -> dict[str, list[str]]:
+def module_preloads(meta: dict) -> list[str]:
     """From esbuild's metafile (its outputs named from out/): the chunks that
-    ``page.js`` imports (not itself: it has its own ``<script>``), and for each
-    instrument's widget (by its source's name) its chunk and the chunks that chunk
-    imports. The editor, the chart module and the Python worker load on demand and are
-    in no list."""
+    ``page.js`` imports (not itself: it has its own ``<script>``), so that the browser
+    fetches them at once instead of one import level at a time. The editor, the chart
+    module and the Python worker load on demand and are not among them."""
     site = {name: "assets/js/" + name.removeprefix("out/") for name in meta["outputs"]}
 
     def imported(name: str) -> list[str]:
@@ -2426,14 +2461,8 @@ def module_preloads(meta: dict) -> dict[str, list[str]]:
                     todo.append(item["path"])
         return found
 
-    preloads: dict[str, list[str]] = {}
-    for name, output in meta["outputs"].items():
-        entry = output.get("entryPoint", "")
-        if entry == "src/assets/js/page.js":
-            preloads["page"] = [site[n] for n in imported(name)]
-        elif entry.startswith("src/assets/js/instruments/"):
-            preloads[entry.rsplit("/", 1)[-1].removesuffix(".js")] = [site[n] for n in [name, *imported(name)]]
-    return preloads
+    page = next(name for name, output in meta["outputs"].items() if output.get("entryPoint") == "src/assets/js/page.js")
+    return [site[n] for n in imported(page)]
 
 
 # ── the pipeline ─────────────────────────────────────────────────────────────
@@ -2474,7 +2503,7 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
         font = pool.submit(lambda: math_font(root, katex.result()))
         runtime = pool.submit(python_runtime_files, root)  # for the page and the notebook
         snapshot = pool.submit(python_snapshot, root) if options.python_snapshot else None
-        collected = pool.submit(lambda: collect_assets(options, runtime.result()))
+        collected = pool.submit(lambda: collect_assets(options, runtime.result(), list(numbering["instrument"])))
         written = pool.submit(cells_as_written, root, cells)
         answers = pool.submit(quiz_answers, root, sections)
         notebook = pool.submit(lambda: export_notebook(chapter, sections, RenderContext(
@@ -2499,24 +2528,12 @@ def build_site(options: Options, child: Child) -> dict[str, str | bytes | Path]:
     render_sections(md, sections, context)
     page = page_context(options, chapter, sections, numbering, numbers["instrument_data"],
                         files.get(PYODIDE_SNAPSHOT), inline_script(files), inline_style(files),
-                        page_preloads(preloads, list(numbering["instrument"])))
+                        preloads)
     files.update(assemble_pages(templates.result(), page))
     files["chapter-11.ipynb"] = notebook.result()
     files["sw.js"] = service_worker(options, files, worker and worker.result())
     write_site(options.out, files)
     return files
-
-
-def page_preloads(known: dict[str, list[str]], instruments: list[str]) -> list[str]:
-    """What the page imports as it loads, and the widgets of the instruments on it with
-    what they import (``known``, from ``module_preloads``), for ``<link rel=modulepreload>``,
-    so that the browser fetches them at once instead of one import level at a time."""
-    from instruments.catalog import module_name
-
-    found = list(known["page"])
-    for name in instruments:
-        found += [rel for rel in known.get(module_name(name), []) if rel not in found]
-    return found
 
 
 def pyodide_url(options: Options) -> str:

@@ -478,13 +478,29 @@ def test_the_instruments_browser_code_imports_only_its_own_folder():
 
 
 def test_each_instrument_has_its_widget_and_the_widgets_folder_nothing_else():
-    """page.js imports ``instruments/widgets/<name>.js`` for each instrument figure, and
-    esbuild makes a chunk of every file that pattern matches: a helper kept there would
-    ship as a chunk nothing loads."""
+    """The build imports ``instruments/widgets/<module_name>.js`` for each instrument on
+    the page (``page_widgets``); the folder holds those alone, one per instrument (their
+    helpers sit one level up, beside ``widget.js``)."""
     from instruments.catalog import INSTRUMENTS, module_name
 
     widgets = {path.stem for path in (ROOT / "instruments" / "widgets").glob("*.js")}
     assert widgets == {module_name(name) for name in INSTRUMENTS}
+
+
+def test_the_page_bundles_the_widgets_of_its_instruments_only():
+    # a page with one instrument: page.js mounts that one's widget, and ships no other
+    files, preloads = build.bundle_modules(ROOT, build.our_modules(ROOT), ["bit-width"])
+    page = files["assets/js/page.js"].decode() + "".join(files[rel].decode() for rel in preloads)
+    assert '"bit-width":' in page and "Heavy tails + outliers" in page
+    assert "scaling-explorer" not in page and "Released models" not in page
+    assert "Per layer: attention and linear attention" not in "".join(f.decode() for f in files.values())
+    assert not any("widgets" in rel for rel in files)
+
+
+def test_a_module_named_as_the_one_the_build_writes_stops_the_build():
+    modules = build.our_modules(ROOT) | {build.PAGE_WIDGETS: ROOT / "instruments" / "widget.js"}
+    with pytest.raises(build.BuildError, match=r"^instruments/page_widgets.js: the build writes this module"):
+        build.bundle_modules(ROOT, modules, ["bit-width"])
 
 
 def test_the_page_restores_python_from_the_snapshot_the_site_ships(built, index):

@@ -5,7 +5,7 @@
 // channels: min–max rounding of each row, with and without a random Hadamard rotation.
 // Every number is looked up in the build's data (instruments/widget_data.py).
 
-import { ascendingOrder, formatBits, formatGB, formatParams, formatPercent, pickIndex } from "../format.js";
+import { ascendingOrder, formatBits, formatGB, formatParams, formatPercent, groupThousands, pickIndex } from "../format.js";
 import { baseLayout, bindState, h, initialState, lazyChart, rangeControl, readout, scrollRegion } from "../widget.js";
 
 const NAME = "bit-width";
@@ -93,7 +93,7 @@ export function mount(element, { data, loadPlotly }) {
   const note = h("p", { class: "instrument-note" });
   const maxError = Math.max(...data.formats.map((f) => f.standard_error));
   const formatCaption = `Named formats at their effective bits, scales counted: relative RMSE on ${
-    data.mc.size.toLocaleString("en-US")} Gaussian weights (seed ${data.mc.seed}; standard errors at most ${
+    groupThousands(data.mc.size)} Gaussian weights (seed ${data.mc.seed}; standard errors at most ${
     formatPercent(maxError)}).`;
   const formatTable = h("table", { class: "bit-formats" },
     h("caption", {}, formatCaption),

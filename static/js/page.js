@@ -11,6 +11,7 @@ import * as landing from "./landing.js";
 import { holdOnArrival } from "./hold.js";
 import * as offline from "./offline.js";
 import { scrollToFragment } from "./instruments/widget.js";
+import widgets from "./instruments/page_widgets.js"; // written by build.py (page_widgets)
 
 document.documentElement.dataset.started = ""; // the page's scripts run (head.js)
 
@@ -45,23 +46,23 @@ if (clearButton) {
 }
 
 // Instruments: each figure's widget replaces its no-JS table with the live view,
-// from the numbers the build embedded (no Python needed). A shared URL's state
-// is read as each mounts; its anchor is scrolled to once all have their height.
-const instrumentFigures = [...document.querySelectorAll("figure.instrument[data-instrument]")];
+// from the numbers the build embedded (no Python needed), before the first frame
+// after the parse. A shared URL's state is read as each mounts; its anchor is
+// scrolled to once all have their height.
+const instrumentFigures = document.querySelectorAll("figure.instrument[data-instrument]");
 const instrumentData = document.getElementById("instrument-data");
 if (instrumentFigures.length && instrumentData) {
   const data = JSON.parse(instrumentData.textContent);
-  Promise.allSettled(
-    instrumentFigures.map(async (figure) => {
-      const name = figure.dataset.instrument;
-      const widget = await import(`./instruments/widgets/${figure.dataset.widget}.js`); // build.py: catalog.module_name
-      widget.mount(figure.querySelector(".instrument-body"), { data: data[name], loadPlotly: plots.loadPlotly });
+  for (const figure of instrumentFigures) {
+    const name = figure.dataset.instrument;
+    try {
+      widgets[name].mount(figure.querySelector(".instrument-body"), { data: data[name], loadPlotly: plots.loadPlotly });
       figure.classList.add("mounted");
-    }),
-  ).then((results) => {
-    results.filter((r) => r.status === "rejected").forEach((r) => console.error("Instrument failed to start:", r.reason));
-    holdOnArrival(scrollToFragment());
-  });
+    } catch (error) {
+      console.error(`Instrument ${name} failed to start:`, error);
+    }
+  }
+  holdOnArrival(scrollToFragment());
 }
 
 window.addEventListener("beforeprint", () => {
