@@ -703,6 +703,7 @@ def visit_soak(playwright, base: str, kind: str, cycles: int) -> dict:
         visit.page.goto(visit.url(), wait_until="load", timeout=60_000)
         cdp = visit.context.new_cdp_session(visit.page)
         cdp.send("Performance.enable")
+        cdp.send("ServiceWorker.enable")  # for stopAllWorkers (soak_reading)
         name = visit.bench_cell()
 
         def cycle(i: int) -> None:
