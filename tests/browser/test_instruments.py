@@ -588,7 +588,10 @@ def test_the_chosen_point_sits_on_the_curves_and_follows_them(page, server):
 
 
 def install_url_write_counter(page):
+    # a write still waiting for the controls to rest (an earlier change's) is made first,
+    # as the page makes it when it is left (widget.js: pagehide), so that it is not counted
     page.evaluate("""() => {
+        window.dispatchEvent(new PageTransitionEvent("pagehide"));
         const fresh = window.__writes === undefined;
         window.__writes = 0;
         if (!fresh) return;
