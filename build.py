@@ -2138,10 +2138,11 @@ def collect_assets(options: Options, runtime: dict[str, Path | bytes],
 
 def our_modules(root: Path) -> dict[str, Path]:
     """Our ES modules that esbuild bundles (``bundle_modules``), by their place in the
-    site: static/js/ and instruments/ (widgets/: one per instrument, by name), but the
-    service workers, the editor (a bundle of its own) and what only the build runs."""
+    site: those of static/ and of instruments/ (widgets/: one per instrument, by name),
+    but the service workers, the editor (a bundle of its own) and what only the build
+    runs."""
     modules = {f"assets/{path.relative_to(root / 'static').as_posix()}": path
-               for path in sorted((root / "static" / "js").rglob("*.js"))}
+               for path in sorted((root / "static").rglob("*.js"))}
     modules |= {f"assets/js/instruments/{path.relative_to(root / 'instruments').as_posix()}": path
                 for path in sorted((root / "instruments").rglob("*.js")) if path.name not in BUILD_ONLY_JS}
     return {rel: path for rel, path in modules.items() if rel not in (*SERVICE_WORKERS.values(), "assets/js/editor.js")}
@@ -2393,11 +2394,11 @@ def page_widgets(instruments: list[str]) -> str:
     later."""
     from instruments.catalog import module_name
 
-    modules = {name: module_name(name) for name in instruments}
-    lines = ["// Written by build.py (page_widgets): the widgets of the instruments on the page."]
-    lines += [f'import * as {module} from "./widgets/{module}.js";' for module in modules.values()]
+    lines = ["// Written by build.py (page_widgets): the widgets of the instruments on the page.",
+             "// A widget module only defines: one that ran code as it loads could stop page.js."]
+    lines += [f'import * as w{i} from "./widgets/{module_name(name)}.js";' for i, name in enumerate(instruments)]
     lines.append("export default {")
-    lines += [f"  {json.dumps(name)}: {module}," for name, module in modules.items()]
+    lines += [f"  {json.dumps(name)}: w{i}," for i, name in enumerate(instruments)]
     lines.append("};")
     return "\n".join(lines) + "\n"
 
@@ -2415,10 +2416,13 @@ def bundle_modules(root: Path, modules: dict[str, Path], instruments: list[str])
     from instruments.catalog import module_name
 
     if PAGE_WIDGETS in modules:
-        raise BuildError(f"instruments/{PAGE_WIDGETS.rsplit('/', 1)[1]}", None, "the build writes this module: rename the file")
-    folder = PAGE_WIDGETS.rsplit("/", 1)[0] + "/widgets/"
-    wanted = {f"{folder}{module_name(name)}.js" for name in instruments}
-    modules = {rel: path for rel, path in modules.items() if not rel.startswith(folder) or rel in wanted}
+        raise BuildError(modules[PAGE_WIDGETS].relative_to(root), None, "the build writes a module of this name: rename the file")
+    folder = PAGE_WIDGETS.rsplit("/", 1)[0] + "/"
+    wanted = {f"{folder}widgets/{module_name(name)}.js" for name in instruments}
+    missing = sorted(wanted - modules.keys())
+    if missing:
+        raise BuildError(f"instruments/{missing[0].removeprefix(folder)}", None, "the widget of an instrument on the page is missing")
+    modules = {rel: path for rel, path in modules.items() if not rel.startswith(f"{folder}widgets/") or rel in wanted}
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / "src"
         for rel, path in modules.items():  # the site's layout, linked to the sources
@@ -2431,7 +2435,8 @@ def bundle_modules(root: Path, modules: dict[str, Path], instruments: list[str])
                        "--metafile=meta.json", *(f"src/{rel}" for rel in ENTRY_MODULES)], cwd=Path(tmp))
         meta = json.loads((Path(tmp) / "meta.json").read_text(encoding="utf-8"))
         bundled = {rel for output in meta["outputs"].values() for rel in output["inputs"]}
-        alone = [f"src/{rel}" for rel in modules if f"src/{rel}" not in bundled]
+        # (what instruments/ holds is only ever imported: one that no widget on the page imports is left out)
+        alone = [f"src/{rel}" for rel in modules if f"src/{rel}" not in bundled and not rel.startswith(folder)]
         if alone:
             esbuild(root, ["--bundle", "--format=esm", *layout, "--metafile=alone.json", *alone], cwd=Path(tmp))
             # a module that only a lone module imports (the worker's) is in that bundle

@@ -487,19 +487,28 @@ def test_each_instrument_has_its_widget_and_the_widgets_folder_nothing_else():
     assert widgets == {module_name(name) for name in INSTRUMENTS}
 
 
-def test_the_page_bundles_the_widgets_of_its_instruments_only():
-    # a page with one instrument: page.js mounts that one's widget, and ships no other
-    files, preloads = build.bundle_modules(ROOT, build.our_modules(ROOT), ["bit-width"])
+@pytest.mark.parametrize("instruments", [["bit-width"], []])
+def test_the_page_bundles_the_widgets_of_its_instruments_only(instruments):
+    # a page with one instrument, or none: page.js mounts those widgets, and nothing of
+    # instruments/ ships but what they import (measured_view.js is the scaling explorer's)
+    files, preloads = build.bundle_modules(ROOT, build.our_modules(ROOT), instruments)
     page = files["assets/js/page.js"].decode() + "".join(files[rel].decode() for rel in preloads)
-    assert '"bit-width":' in page and "Heavy tails + outliers" in page
+    assert ('"bit-width":' in page and "Heavy tails + outliers" in page) == bool(instruments)
     assert "scaling-explorer" not in page and "Released models" not in page
-    assert "Per layer: attention and linear attention" not in "".join(f.decode() for f in files.values())
-    assert not any("widgets" in rel for rel in files)
+    everything = "".join(f.decode() for f in files.values())
+    assert "Per layer: attention and linear attention" not in everything and "Bytes held per layer" not in everything
+    assert not any(rel.startswith("assets/js/instruments/") for rel in files), sorted(files)
+
+
+def test_a_missing_widget_stops_the_build_with_its_file():
+    modules = {rel: path for rel, path in build.our_modules(ROOT).items() if not rel.endswith("/bit_width.js")}
+    with pytest.raises(build.BuildError, match=r"^instruments/widgets/bit_width.js: the widget of an instrument"):
+        build.bundle_modules(ROOT, modules, ["bit-width"])
 
 
 def test_a_module_named_as_the_one_the_build_writes_stops_the_build():
     modules = build.our_modules(ROOT) | {build.PAGE_WIDGETS: ROOT / "instruments" / "widget.js"}
-    with pytest.raises(build.BuildError, match=r"^instruments/page_widgets.js: the build writes this module"):
+    with pytest.raises(build.BuildError, match=r"^instruments/widget.js: the build writes a module of this name"):
         build.bundle_modules(ROOT, modules, ["bit-width"])
 
 

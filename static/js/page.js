@@ -26,24 +26,6 @@ if (nav) toc.mount(nav);
 plots.drawWhenVisible();
 overflow.mount();
 tables.mount();
-landing.mount();
-offline.mount(); // registers the service worker after the load, where there is one
-
-const clearButton = document.getElementById("clear-saved");
-if (clearButton) {
-  clearButton.addEventListener("click", () => {
-    const answers = storage.clear("quiz:");
-    const edits = storage.clear("code:");
-    quizzes.forEach((q) => q.reset());
-    codeCells.forEach((c) => c.forgetEdits());
-    const said = [];
-    if (answers) said.push(`${answers} saved answer${answers === 1 ? "" : "s"}`);
-    if (edits) said.push(`${edits} edited code cell${edits === 1 ? "" : "s"}`);
-    document.getElementById("clear-saved-status").textContent = said.length
-      ? `Cleared ${said.join(" and ")}.`
-      : "No saved answers or code to clear.";
-  });
-}
 
 // Instruments: each figure's widget replaces its no-JS table with the live view,
 // from the numbers the build embedded (no Python needed), before the first frame
@@ -63,6 +45,25 @@ if (instrumentFigures.length && instrumentData) {
     }
   }
   holdOnArrival(scrollToFragment());
+}
+
+landing.mount(); // after the instruments: an anchor is placed with their heights
+offline.mount(); // registers the service worker after the load, where there is one
+
+const clearButton = document.getElementById("clear-saved");
+if (clearButton) {
+  clearButton.addEventListener("click", () => {
+    const answers = storage.clear("quiz:");
+    const edits = storage.clear("code:");
+    quizzes.forEach((q) => q.reset());
+    codeCells.forEach((c) => c.forgetEdits());
+    const said = [];
+    if (answers) said.push(`${answers} saved answer${answers === 1 ? "" : "s"}`);
+    if (edits) said.push(`${edits} edited code cell${edits === 1 ? "" : "s"}`);
+    document.getElementById("clear-saved-status").textContent = said.length
+      ? `Cleared ${said.join(" and ")}.`
+      : "No saved answers or code to clear.";
+  });
 }
 
 window.addEventListener("beforeprint", () => {

@@ -611,6 +611,31 @@ def burst(page, slider_id):
     }""", slider_id)
 
 
+def test_an_instrument_that_fails_to_start_leaves_the_rest_of_the_page_working(context_factory, server):
+    # the bit-width widget given data it cannot read (the page itself, served spoiled):
+    # it says so in the console and keeps its table for readers without JavaScript; the
+    # other instruments, and what page.js mounts after them, start as usual
+    context, _ = context_factory()
+    page = context.new_page()
+
+    def spoiled(route):
+        response = route.fetch()
+        body = response.text()
+        assert '"bit-width":{' in body
+        route.fulfill(response=response, body=body.replace('"bit-width":{', '"bit-width":{"bit_widths":7},"x":{', 1))
+
+    page.route(server, spoiled)
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(server, wait_until="load")
+    expect(page.locator("figure.instrument.mounted")).to_have_count(len(NAMES) - 1)
+    expect(figure(page, "bit-width").locator(".instrument-live")).to_have_count(0)
+    expect(figure(page, "bit-width").locator(".instrument-body table").first).to_be_visible()
+    assert [e for e in errors if e.startswith("Instrument bit-width failed to start:")], errors
+    page.get_by_role("button", name="Clear my saved answers and code").click()  # bound after the instruments
+    expect(page.get_by_role("status").filter(has_text="No saved answers or code to clear.")).to_be_visible()
+
+
 def test_moving_the_chosen_point_never_redraws_the_chart(page, server):
     open_page(page, server)
     for name, slider_id, values in MARKED:
