@@ -479,8 +479,9 @@ def test_the_instruments_browser_code_imports_only_its_own_folder():
 
 def test_each_instrument_has_its_widget_and_the_widgets_folder_nothing_else():
     """The build imports ``instruments/widgets/<module_name>.js`` for each instrument on
-    the page (``page_widgets``); the folder holds those alone, one per instrument (their
-    helpers sit one level up, beside ``widget.js``)."""
+    the page (``page_widgets``) and bundles no other file of that folder: a helper kept
+    there would not be found by the widgets that import it (theirs sit one level up,
+    beside ``widget.js``)."""
     from instruments.catalog import INSTRUMENTS, module_name
 
     widgets = {path.stem for path in (ROOT / "instruments" / "widgets").glob("*.js")}
