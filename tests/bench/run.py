@@ -13,7 +13,8 @@ What it does:
   interpreter is pointed at that folder;
 * drives Debian's Chromium with Playwright, alternating ours and the peer (A B A B),
   ``--runs`` times each, every navigation in a fresh browser with a fresh profile;
-* soaks Stop and Run: one more visit of each page stops a runaway loop and runs a
+* soaks Stop and Run (``--soaks`` times each page, alternated; the figures are the
+  medians): one more visit of each page stops a runaway loop and runs a
   cell once, takes the page's JS heap (after a garbage collection) and the resident
   memory of the Chromium processes (with service workers stopped, as a reader's
   browser has them 30 s after their last event: ``soak_reading``), does ``--cycles``
@@ -931,23 +932,28 @@ def summarise(runs: dict, lighthouse_runs: dict, build: dict, soak: dict | None 
         lh = [r for r in lighthouse_runs.get(kind, []) if "scores" in r]
         for cat in ("performance", "accessibility", "best-practices", "seo"):
             k[f"lighthouse_{cat}"] = median([r["scores"].get(cat) for r in lh])
-        soaked = soak.get(kind) or {}
-        first, last = soaked.get("first") or {}, soaked.get("last") or {}
-        k["soak_cycles"] = soaked.get("cycles_done")
-        k["soak_cycles_asked"] = soaked.get("cycles")
-        k["soak_js_heap_first"] = first.get("js_heap")
-        k["soak_js_heap_last"] = last.get("js_heap")
-        k["soak_rss_first"] = first.get("rss")
-        k["soak_rss_last"] = last.get("rss")
-        k["soak_rss_sw_running_last"] = last.get("rss_sw_running")
-        k["soak_sw_freed_last"] = last.get("sw_freed")
-        k["soak_workers"] = soaked.get("workers_started")
-        k["soak_loop_rss_growth"] = soaked.get("loop_rss_growth")
-        k["soak_console_errors"] = len(soaked["console_errors"]) if "console_errors" in soaked else None
+        # each reading the median over the soaks; the counts, the worst soak's
+        soaks = soak.get(kind) or []
+
+        def reading(when, key):
+            return median([s[when][key] for s in soaks if key in (s.get(when) or {})])
+
+        k["soak_soaks"] = len(soaks) or None
+        k["soak_cycles"] = min((s.get("cycles_done", 0) for s in soaks), default=None)
+        k["soak_cycles_asked"] = soaks[0].get("cycles") if soaks else None
+        k["soak_js_heap_first"] = reading("first", "js_heap")
+        k["soak_js_heap_last"] = reading("last", "js_heap")
+        k["soak_rss_first"] = reading("first", "rss")
+        k["soak_rss_last"] = reading("last", "rss")
+        k["soak_rss_sw_running_last"] = reading("last", "rss_sw_running")
+        k["soak_sw_freed_last"] = reading("last", "sw_freed")
+        k["soak_workers"] = min((s["workers_started"] for s in soaks if "workers_started" in s), default=None)
+        k["soak_loop_rss_growth"] = median([s["loop_rss_growth"] for s in soaks if "loop_rss_growth" in s])
+        k["soak_console_errors"] = (sum(len(s.get("console_errors", [])) for s in soaks) if soaks else None)
         s[kind] = k
     s["build_s"] = build.get("median_s")
     s["ratio"] = {}
-    counts = {"soak_cycles", "soak_cycles_asked", "soak_workers", "soak_console_errors"}
+    counts = {"soak_soaks", "soak_cycles", "soak_cycles_asked", "soak_workers", "soak_console_errors"}
     no_ratio = counts | {"soak_sw_freed_last"}  # the peer has no service worker: what it frees is noise
     for key, ours in s["ours"].items():
         peer = s["peer"].get(key)
@@ -1097,6 +1103,7 @@ TABLE = [
     ("Lighthouse accessibility", "lighthouse_accessibility", ""),
     ("Lighthouse best practices", "lighthouse_best-practices", ""),
     ("Lighthouse SEO", "lighthouse_seo", ""),
+    ("Stop/Run soak: soaks (each figure below their median)", "soak_soaks", ""),
     ("Stop/Run soak: cycles after the first", "soak_cycles", ""),
     ("Stop/Run soak: JS heap after one cycle", "soak_js_heap_first", "B"),
     ("Stop/Run soak: JS heap after the further cycles", "soak_js_heap_last", "B"),
@@ -1148,6 +1155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-runs", type=int, default=3, help="clean builds to time (0 skips)")
     parser.add_argument("--cycles", type=int, default=20,
                         help="Stop/Run cycles of the memory soak after the first, one visit per page (0 skips)")
+    parser.add_argument("--soaks", type=int, default=3, help="memory soaks per page, alternated (default 3)")
     parser.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
     parser.add_argument("--pages", default="ours,peer", help=argparse.SUPPRESS)  # for debugging the bench
     args = parser.parse_args(argv)
@@ -1166,7 +1174,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "loadavg_at_start": os.getloadavg(),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "settings": {"runs": args.runs, "soak_cycles": args.cycles, "slider_moves": SLIDER_MOVES, "bench_code": BENCH_CODE,
+        "settings": {"runs": args.runs, "soak_cycles": args.cycles, "soaks": args.soaks, "slider_moves": SLIDER_MOVES, "bench_code": BENCH_CODE,
                      "peer_idle_s": PEER_IDLE_S, "chromium": CHROMIUM, "flags": FLAGS,
                      "features_disabled_in_visits": list(UNSEEN_UI)},
         "notes": [
@@ -1208,18 +1216,20 @@ def main(argv: list[str] | None = None) -> int:
                     entry["loadavg_after"] = os.getloadavg()[0]
                     results["runs"][kind].append(entry)
 
-            results["soak"] = {}
-            for kind in pages if args.cycles > 0 else ():
-                t = time.perf_counter()
-                try:
-                    entry = visit_soak(playwright, base, kind, args.cycles)
-                except Exception as error:  # noqa: BLE001
-                    entry = {"fatal": f"{type(error).__name__}: {error}", "trace": traceback.format_exc(limit=4)}
-                results["soak"][kind] = entry
-                errs = entry.get("console_errors", []) + ([entry["fatal"]] if "fatal" in entry else [])
-                log(f"bench: Stop/Run soak {kind:<4} 1 + {entry.get('cycles_done', 0)} cycles "
-                    f"{time.perf_counter() - t:5.1f} s"
-                    + (f"  [{'; '.join(e.splitlines()[0][:160] for e in errs)}]" if errs else ""))
+            # single soaks of one page vary by more than the pages differ: several, alternated
+            results["soak"] = {kind: [] for kind in pages}
+            for i in range(args.soaks if args.cycles > 0 else 0):
+                for kind in pages:
+                    t = time.perf_counter()
+                    try:
+                        entry = visit_soak(playwright, base, kind, args.cycles)
+                    except Exception as error:  # noqa: BLE001
+                        entry = {"fatal": f"{type(error).__name__}: {error}", "trace": traceback.format_exc(limit=4)}
+                    results["soak"][kind].append(entry)
+                    errs = entry.get("console_errors", []) + ([entry["fatal"]] if "fatal" in entry else [])
+                    log(f"bench: Stop/Run soak {i + 1}/{args.soaks} {kind:<4} 1 + {entry.get('cycles_done', 0)} cycles "
+                        f"{time.perf_counter() - t:5.1f} s"
+                        + (f"  [{'; '.join(e.splitlines()[0][:160] for e in errs)}]" if errs else ""))
 
             lh_runs: dict = {"ours": [], "peer": []}
             for i in range(args.lighthouse_runs):
@@ -1241,7 +1251,7 @@ def main(argv: list[str] | None = None) -> int:
                            and "fatal" not in e.get("passive", {})) for kind in ("ours", "peer")}
     outside = sum(len(e.get(f, {}).get("outside_requests", [])) for k in ("ours", "peer")
                   for e in results["runs"][k] for f in ("cold", "passive"))
-    outside += sum(len(e.get("outside_requests", [])) for e in results["soak"].values())
+    outside += sum(len(e.get("outside_requests", [])) for soaks in results["soak"].values() for e in soaks)
     results["outside_requests_aborted"] = outside
     results["summary"] = summary = summarise(results["runs"], results["lighthouse"], results["build"], results["soak"])
     results["budgets"] = rows = budgets(summary)
