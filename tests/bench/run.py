@@ -1154,7 +1154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lighthouse-runs", type=int, default=3, help="Lighthouse runs per page, alternated (0 skips)")
     parser.add_argument("--build-runs", type=int, default=3, help="clean builds to time (0 skips)")
     parser.add_argument("--cycles", type=int, default=20,
-                        help="Stop/Run cycles of the memory soak after the first, one visit per page (0 skips)")
+                        help="Stop/Run cycles of each memory soak after the first (0 skips the soaks)")
     parser.add_argument("--soaks", type=int, default=3, help="memory soaks per page, alternated (default 3)")
     parser.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
     parser.add_argument("--pages", default="ours,peer", help=argparse.SUPPRESS)  # for debugging the bench
