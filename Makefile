@@ -9,7 +9,7 @@ CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/llm-field-manual-ch11
 export PYTHONPYCACHEPREFIX := $(CACHE_DIR)/pycache
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: serve site test check bench clean system-deps
+.PHONY: serve site test check bench bench-sw clean system-deps
 
 serve: $(VENV)/.installed node_modules/.installed
 	$(PY) build.py --serve --port $(PORT)
@@ -30,6 +30,11 @@ check: $(VENV)/.installed node_modules/.installed
 # prints medians and PASS/FAIL budgets, writes bench-results.json (BENCH_ARGS=--runs 7 …).
 bench: $(VENV)/.installed node_modules/.installed system-deps
 	$(PY) tests/bench/run.py $(BENCH_ARGS)
+
+# What the offline service worker costs in memory, in a Chromium with no DevTools
+# attached (our page with and without it; nothing of the peer): prints the medians.
+bench-sw: $(VENV)/.installed node_modules/.installed system-deps
+	$(PY) tests/bench/sw_cost.py $(BENCH_SW_ARGS)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,4 +57,4 @@ system-deps:
 	fi
 
 clean:
-	rm -rf _site .build-* .cache .hypothesis test-artifacts bench-results.json $(VENV) node_modules $(CACHE_DIR)
+	rm -rf _site .build-* .cache .hypothesis test-artifacts bench-results.json sw-cost.json $(VENV) node_modules $(CACHE_DIR)
