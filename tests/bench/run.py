@@ -102,6 +102,7 @@ class Served:
         self.root = root.resolve()
         self.cache: dict[Path, tuple[bytes, bytes | None, str]] = {}
         self.lock = threading.Lock()
+        self.requested: list[str] = []  # each request's path, in order
 
     def get(self, path: Path):
         with self.lock:
@@ -130,6 +131,7 @@ def make_handler(served: Served):
 
         def respond(self, head: bool):
             rel = unquote(urlparse(self.path).path).lstrip("/")
+            served.requested.append(rel)
             path = (served.root / rel).resolve()
             if served.root not in path.parents and path != served.root:
                 return self.plain(403, b"forbidden\n", head)
@@ -173,8 +175,9 @@ def make_handler(served: Served):
 
 
 @contextlib.contextmanager
-def serving(root: Path):
-    served = Served(root)
+def serving(root: Path, served: Served | None = None):
+    """Serve `root` on 127.0.0.1; yields the base URL. Pass `served` to read its requests."""
+    served = served or Served(root)
     served.warm()
     httpd = build.local_server(0, make_handler(served)).start()
     try:
@@ -186,15 +189,20 @@ def serving(root: Path):
 # ── staging: the built site and the peer page in one folder ──────────────────
 
 
-def stage(into: Path) -> dict:
-    """Build the site (--pyodide local) into `into/site`, the peer into `into/peer`."""
-    started = time.perf_counter()
+def build_site(out: Path, *flags: str) -> None:
+    """Build the site with ``--pyodide local`` (and `flags`) into `out`; exits if it fails."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "build.py"), "--pyodide", "local", "--out", str(into / "site"), "-q"],
+        [sys.executable, str(ROOT / "build.py"), "--pyodide", "local", *flags, "--out", str(out), "-q"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     if done.returncode != 0:
-        raise SystemExit(f"bench: the site did not build:\n{done.stdout}{done.stderr}")
+        raise SystemExit(f"bench: the site ({' '.join(flags) or 'as it ships'}) did not build:\n{done.stdout}{done.stderr}")
+
+
+def stage(into: Path) -> dict:
+    """Build the site (--pyodide local) into `into/site`, the peer into `into/peer`."""
+    started = time.perf_counter()
+    build_site(into / "site")
     peer = into / "peer"
     if not PYSCRIPT_DIST.is_dir():
         raise SystemExit("bench: node_modules/@pyscript/core is missing: run 'npm ci'")
@@ -620,8 +628,8 @@ def visit_cold(playwright, base: str, kind: str, run: int) -> dict:
 
 def chromium_rss_bytes() -> int:
     """Resident memory (VmRSS) of the Chromium processes under this one, in bytes: the
-    browser Playwright launched and its renderer, GPU and utility processes, not the
-    Playwright driver between them. A page shared by several processes counts in each."""
+    browser Playwright launched (or this process did) and its renderer, GPU and utility
+    processes, not the Playwright driver between them. A page shared by several processes counts in each."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
