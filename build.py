@@ -2386,17 +2386,22 @@ ENTRY_MODULES = ("assets/js/page.js", "assets/js/chart.js")
 PAGE_WIDGETS = "assets/js/instruments/page_widgets.js"
 
 
-def page_widgets(instruments: list[str]) -> str:
-    """The module PAGE_WIDGETS: the widget of each instrument on the page (its module,
-    instruments/widgets/<module_name>.js), by the instrument's name. Imported, not
-    loaded by name as the page runs: each widget is in page.js's bundle and mounts as
-    page.js runs, before the first frame after the parse, instead of a task or a frame
-    later."""
+def widget_module(name: str) -> str:
+    """Where the widget of the instrument `name` lies, from instruments/ (and from the
+    folder of PAGE_WIDGETS): widgets/<catalog.module_name>.js."""
     from instruments.catalog import module_name
 
+    return f"widgets/{module_name(name)}.js"
+
+
+def page_widgets(instruments: list[str]) -> str:
+    """The module PAGE_WIDGETS: the widget of each instrument on the page
+    (``widget_module``), by the instrument's name. Imported, not loaded by name as the
+    page runs: each widget is in page.js's bundle and mounts as page.js runs, before the
+    first frame after the parse, instead of a task or a frame later."""
     lines = ["// Written by build.py (page_widgets): the widgets of the instruments on the page.",
              "// A widget module only defines: one that ran code as it loads could stop page.js."]
-    lines += [f'import * as w{i} from "./widgets/{module_name(name)}.js";' for i, name in enumerate(instruments)]
+    lines += [f'import * as w{i} from "./{widget_module(name)}";' for i, name in enumerate(instruments)]
     lines.append("export default {")
     lines += [f"  {json.dumps(name)}: w{i}," for i, name in enumerate(instruments)]
     lines.append("};")
@@ -2413,12 +2418,10 @@ def bundle_modules(root: Path, modules: dict[str, Path], instruments: list[str])
     not see a module loaded by its address, ``new URL(…, import.meta.url)``: none that
     a lone module imports is). Also the chunks page.js imports as it loads, for
     ``<link rel=modulepreload>`` (``module_preloads``)."""
-    from instruments.catalog import module_name
-
     if PAGE_WIDGETS in modules:
         raise BuildError(modules[PAGE_WIDGETS].relative_to(root), None, "the build writes a module of this name: rename the file")
     folder = PAGE_WIDGETS.rsplit("/", 1)[0] + "/"
-    wanted = {f"{folder}widgets/{module_name(name)}.js" for name in instruments}
+    wanted = {folder + widget_module(name) for name in instruments}
     missing = sorted(wanted - modules.keys())
     if missing:
         raise BuildError(f"instruments/{missing[0].removeprefix(folder)}", None, "the widget of an instrument on the page is missing")

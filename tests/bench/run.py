@@ -629,7 +629,8 @@ def visit_cold(playwright, base: str, kind: str, run: int) -> dict:
 def chromium_rss_bytes() -> int:
     """Resident memory (VmRSS) of the Chromium processes under this one, in bytes: the
     browser Playwright launched (or this process did) and its renderer, GPU and utility
-    processes, not the Playwright driver between them. A page shared by several processes counts in each."""
+    processes, not the Playwright driver between them. A page shared by several
+    processes counts in each."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
